@@ -1,0 +1,134 @@
+"""Delivery benchmark: drain a backlog against the strict fake ActiveCampaign at its rate limit.
+
+Prints, for new and for returning customers: AC calls/s as a fraction of BRIDGE_AC_RATE, 429s received, AC
+calls per event; then the p50/p90 latency from a webhook's 2xx to its first AC call when the worker is idle.
+
+    .venv/bin/python bench/drain.py --events 150 --workers 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import requests
+from common import BRIDGE, bridge_env, free_port, order_paid, post_custom, process, wait_until
+
+from bridge.storage import Database
+from bridge.storage.deliveries import FINAL, DeliveryStore
+from tests.fakes import FakeActiveCampaign
+
+
+def drain(
+    args: argparse.Namespace,
+    fake: FakeActiveCampaign,
+    url: str,
+    env: dict[str, str],
+    db: Database,
+    label: str,
+    emails: list[str],
+    first_order: int,
+    expected: int,
+) -> None:
+    """Post a backlog with no worker running, then time the worker(s) draining it."""
+    session = requests.Session()
+    for i in range(args.events):
+        post_custom(url, order_paid(f"{first_order + i}", emails[i % len(emails)]), session).raise_for_status()
+    fake_before = len(fake.requests)
+    deliveries = DeliveryStore(db)
+
+    def finished() -> bool:
+        counts = deliveries.count_by_status()
+        return sum(n for (d, s), n in counts.items() if d == "activecampaign" and s in FINAL) >= expected
+
+    started = time.monotonic()
+    with ExitStack() as stack:
+        for _ in range(args.workers):
+            stack.enter_context(process([BRIDGE, "worker"], env))
+        wait_until(finished, timeout=args.events * 3 / args.rate + 60, interval=0.2)
+    elapsed = time.monotonic() - started
+    calls = fake.requests[fake_before:]
+    span = calls[-1].at - calls[0].at if len(calls) > 1 else elapsed
+    rate = (len(calls) - 1) / span if span > 0 else 0.0
+    print(
+        f"{label:>10}: {args.events} events, {len(calls)} AC calls in {span:.1f} s -> {rate:.2f} calls/s = "
+        f"{rate / args.rate:.3f} of the limit; 429s: {sum(1 for c in calls if c.status == 429)}; "
+        f"calls/event {len(calls) / args.events:.2f}; peak in any 1 s window: {fake.peak_in_window}"
+    )
+
+
+def idle_latency(args: argparse.Namespace, fake: FakeActiveCampaign, url: str, env: dict[str, str]) -> None:
+    session = requests.Session()
+    latencies = []
+    with process([BRIDGE, "worker"], env):
+        time.sleep(1.5)
+        for i in range(args.latency_samples):
+            order_id = f"lat-{i}"
+            before = len(fake.requests)
+            post_custom(url, order_paid(order_id, "returning-0@example.com"), session).raise_for_status()
+            acked = time.time()
+            first = wait_until(
+                lambda b=before: fake.requests[b] if len(fake.requests) > b else None, timeout=10, interval=0.002
+            )
+            latencies.append((first.wall - acked) * 1000)
+            time.sleep(0.4)
+    latencies.sort()
+    print(
+        f"   latency: 2xx -> first AC call, idle worker, {len(latencies)} samples: "
+        f"p50 {statistics.median(latencies):.0f} ms, p90 {latencies[int(len(latencies) * 0.9) - 1]:.0f} ms, "
+        f"max {latencies[-1]:.0f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=150)
+    parser.add_argument("--rate", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--latency-samples", type=int, default=20)
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bridge-drain-"))
+    db_url = args.database_url or f"sqlite:///{tmp / 'bridge.db'}"
+    fake = FakeActiveCampaign(rate=args.rate).start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = bridge_env(
+        db_url,
+        BRIDGE_AC_URL=fake.base_url,
+        BRIDGE_AC_TOKEN="test-ac-token",
+        BRIDGE_AC_RATE=str(args.rate),
+        BRIDGE_WEB_WORKERS="2",
+    )
+    db = Database(db_url)
+    db.upgrade()
+    print(
+        f"drain benchmark: limit {args.rate}/s, {args.workers} worker process(es), database {db.url.get_backend_name()}"
+    )
+    try:
+        with process([BRIDGE, "web", "--bind", f"127.0.0.1:{port}"], env):
+            wait_until(lambda: _ready(url), timeout=30)
+            new = [f"new-{i}@example.com" for i in range(args.events)]
+            drain(args, fake, url, env, db, "new", new, 1_000_000, args.events)
+            returning = new[: max(1, args.events // 10)]
+            drain(args, fake, url, env, db, "returning", returning, 2_000_000, 2 * args.events)
+            idle_latency(args, fake, url, env)
+    finally:
+        fake.stop()
+        db.dispose()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/readyz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""What an operator can see and do; shared by the admin API and the dashboard (which add only HTTP)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.destinations.activecampaign import deliver as ac
+from bridge.destinations.ecartapi import deliver as ecart
+from bridge.replay import Replayer, ReplayOutcome
+from bridge.settings import Settings
+from bridge.storage import Database, EventStore
+from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.jobs import JobStore
+from bridge.storage.queries import EventFilter, OperatorQueries, Page
+from bridge.storage.throttles import Throttles
+from bridge.timeutil import utcnow
+
+log = logging.getLogger("bridge.admin")
+DESTINATIONS = (ac.NAME, ecart.NAME)
+BULK_KINDS = ("replay", "retry_dead")
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    """An event with everything that happened to it."""
+
+    event: Any
+    deliveries: list[dict[str, Any]]
+    attempts: list[dict[str, Any]]
+
+
+class AdminService:
+    """Operator actions over the database; no HTTP here."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.queries = OperatorQueries(db)
+        self.events = EventStore(db)
+        self.deliveries = DeliveryStore(db)
+        self.throttles = Throttles(db)
+        self.jobs = JobStore(db)
+        self.replayer = Replayer(settings, db)
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def list_events(self, flt: EventFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
+        """Events matching `flt`, newest first."""
+        return self.queries.events(flt, cursor=cursor, limit=limit)
+
+    def event_detail(self, event_id: int) -> EventDetail | None:
+        """One event, its deliveries and every attempt."""
+        record = self.events.get(event_id)
+        if record is None:
+            return None
+        return EventDetail(record, self.deliveries.for_event(event_id), self.deliveries.attempts_for_event(event_id))
+
+    def delivery(self, delivery_id: int) -> dict[str, Any] | None:
+        """One delivery, or None."""
+        return self.deliveries.get(delivery_id)
+
+    def destinations(self) -> list[dict[str, Any]]:
+        """Each destination's state: credentials, pause, circuit, rate budget, queue depth, oldest pending age."""
+        now, epoch = utcnow(), time.time()
+        queue = self.queries.queue(now)
+        states = self.throttles.all()
+        result = []
+        for name in DESTINATIONS:
+            state = states.get(name)
+            enabled = self.settings.ac_enabled if name == ac.NAME else self.settings.ecart_enabled
+            figures = queue.get(name, {"by_status": {}, "depth": 0, "oldest_pending_age": None})
+            circuit_until = state.circuit_open_until if state else 0.0
+            paused_until = state.paused_until if state else 0.0
+            result.append(
+                {
+                    "name": name,
+                    "mode": "live" if enabled else "dry_run",
+                    "paused": bool(state and state.manual_pause),
+                    "circuit": {
+                        "state": "open" if circuit_until > epoch else "closed",
+                        "open_for_seconds": max(0.0, round(circuit_until - epoch, 3)),
+                        "consecutive_failures": state.consecutive_failures if state else 0,
+                    },
+                    "rate": {
+                        "limit_per_second": self.settings.ac_rate if name == ac.NAME else None,
+                        "retry_after_seconds": max(0.0, round(paused_until - epoch, 3)),
+                        "next_slot_in_seconds": max(0.0, round((state.next_slot_at if state else 0.0) - epoch, 3)),
+                    },
+                    "queue_depth": figures["depth"],
+                    "oldest_pending_age_seconds": figures["oldest_pending_age"],
+                    "deliveries": figures["by_status"],
+                }
+            )
+        return result
+
+    # -- acting --------------------------------------------------------------------------------------------
+
+    def replay_event(self, event_id: int) -> ReplayOutcome:
+        """Replay one event (quarantined: re-read; otherwise: planned again, idempotently)."""
+        outcome = self.replayer.replay(event_id)
+        log.info("replay", extra={"event_id": event_id, "outcome": outcome.status})
+        return outcome
+
+    def retry_delivery(self, delivery_id: int) -> bool:
+        """Send one finished (e.g. dead) delivery again now."""
+        retried = self.deliveries.retry(delivery_id)
+        log.info("retry delivery", extra={"delivery_id": delivery_id, "retried": retried})
+        return retried
+
+    def set_paused(self, destination: str, paused: bool) -> None:
+        """Pause or resume a destination: paused deliveries wait, they do not spend attempts."""
+        if destination not in DESTINATIONS:
+            raise KeyError(destination)
+        self.throttles.set_manual_pause(destination, paused)
+        log.info("destination paused" if paused else "destination resumed", extra={"destination": destination})
+
+    def start_bulk(self, kind: str, flt: EventFilter, params: dict[str, Any]) -> int:
+        """Start a bulk job over the events matching `flt` in a background thread; returns the job id.
+
+        `replay`: replay each event. `retry_dead`: retry each event's dead deliveries.
+        """
+        if kind not in BULK_KINDS:
+            raise KeyError(kind)
+        ids = self.queries.event_ids(flt)
+        job_id = self.jobs.create(kind, params, len(ids), utcnow())
+        thread = threading.Thread(target=self._run_bulk, args=(job_id, kind, ids), name=f"bulk-{job_id}", daemon=True)
+        thread.start()
+        return job_id
+
+    def job(self, job_id: int) -> dict[str, Any] | None:
+        """A bulk job's progress."""
+        return self.jobs.get(job_id)
+
+    def _run_bulk(self, job_id: int, kind: str, ids: list[int]) -> None:
+        done = failed = 0
+        try:
+            for index, event_id in enumerate(ids, start=1):
+                if kind == "replay":
+                    ok = self.replayer.replay(event_id).status == "accepted"
+                else:
+                    ok = bool(self.deliveries.requeue_dead(event_id=event_id))
+                done += 1
+                failed += not ok
+                if index % 50 == 0:
+                    self.jobs.advance(job_id, done=done, failed=failed, now=utcnow())
+            self.jobs.advance(job_id, done=done, failed=failed, now=utcnow(), status="done")
+        except Exception as exc:
+            log.exception("bulk job failed", extra={"job_id": job_id})
+            self.jobs.advance(
+                job_id, done=done, failed=failed, now=utcnow(), status="failed", message=type(exc).__name__
+            )

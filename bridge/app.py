@@ -1,0 +1,39 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bridge.context import BridgeContext
+from bridge.logs import configure_logging
+from bridge.settings import Settings, load_settings
+from bridge.storage import Database, EventStore
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
+    """Build the WSGI app. Settings are read from the environment (and `.env`) unless given."""
+    from bridge.admin import api as admin_api
+    from bridge.admin import dashboard
+    from bridge.admin.service import AdminService
+    from bridge.sources import build_sources
+    from bridge.web import health, metrics, openapi, webhooks
+    from bridge.web.errors import register_error_handlers
+
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, settings)
+    app = Flask("bridge")
+    # One byte of headroom so the webhook view can tell "exactly the limit" from "over it" (see webhooks.py).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body + 1
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    db = db or Database(settings.database_url, timeout=settings.db_timeout)
+    app.extensions["bridge"] = BridgeContext(
+        settings=settings,
+        db=db,
+        events=EventStore(db),
+        sources=build_sources(settings),
+        admin=AdminService(settings, db),
+    )
+    for blueprint in (webhooks.bp, health.bp, metrics.bp, openapi.bp, admin_api.bp, dashboard.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    return app

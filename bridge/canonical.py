@@ -1,0 +1,177 @@
+"""The canonical events: one vocabulary every source loads into and every destination reads from (spec §4).
+
+Money is in integer minor units, ids are strings, datetimes are aware UTC. `CanonicalEventSchema` validates the
+shape (it is also the public contract of the `custom` source) and dumps it to JSON for storage.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from bridge import money
+from bridge.timeutil import parse_datetime, to_utc
+
+KINDS = ("checkout.updated", "cart.abandoned", "order.paid", "order.cancelled", "order.refunded")
+ORDER_KINDS = ("order.paid", "order.cancelled", "order.refunded")
+CHECKOUT_KINDS = ("checkout.updated", "cart.abandoned")
+MONEY_FIELDS = ("total", "subtotal", "tax", "shipping", "discount")
+MAX_AMOUNT = 10**15  # minor units; far above any real order, below every destination's integer range
+
+
+class UTCDateTime(fields.Field):
+    """ISO-8601 in, aware UTC datetime out; naive values are taken as UTC. Dumps ISO-8601 with offset."""
+
+    default_error_messages = {"invalid": "Not a valid ISO-8601 datetime."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, datetime):
+            return to_utc(value)
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else to_utc(value).isoformat()
+
+
+class IdString(fields.String):
+    """An identifier: strings stay strings, integers become their exact decimal string (Shopify ids > 2^53)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not result.strip():
+            raise ValidationError("Must not be empty.")
+        return result.strip()
+
+
+def _amount(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_AMOUNT), **kwargs)
+
+
+def _text(max_len: int = 1000, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_len), **kwargs)
+
+
+class _Base(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class CustomerSchema(_Base):
+    """The buyer as the store knows them."""
+
+    external_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    email = fields.Email(allow_none=True, load_default=None)
+    first_name = _text(255, allow_none=True, load_default=None)
+    last_name = _text(255, allow_none=True, load_default=None)
+    accepts_marketing = fields.Boolean(allow_none=True, load_default=None)
+
+
+class LineItemSchema(_Base):
+    """One product line; `unit_price` in minor units."""
+
+    external_id = IdString(required=True, validate=validate.Length(max=255))
+    sku = _text(255, allow_none=True, load_default=None)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    description = _text(5000, allow_none=True, load_default=None)
+    category = _text(255, allow_none=True, load_default=None)
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=1_000_000))
+    unit_price = _amount(required=True)
+    product_url = _text(2000, allow_none=True, load_default=None)
+    image_url = _text(2000, allow_none=True, load_default=None)
+
+
+class DiscountSchema(_Base):
+    """A discount code applied to the order or to shipping; `amount` in minor units."""
+
+    code = _text(255, allow_none=True, load_default=None)
+    type = fields.String(load_default="order", validate=validate.OneOf(["order", "shipping"]))
+    amount = _amount(required=True)
+
+
+class CanonicalEventSchema(_Base):
+    """A canonical event. Loading validates; dumping gives the JSON form that is stored and sent on."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    store = _text(255, allow_none=True, load_default=None)
+    occurred_at = UTCDateTime(required=True)
+    email = fields.Email(allow_none=True, load_default=None)
+    customer = fields.Nested(CustomerSchema, allow_none=True, load_default=None)
+    currency = fields.String(allow_none=True, load_default=None)
+    order_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    order_number = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    checkout_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    order_url = _text(2000, allow_none=True, load_default=None)
+    total = _amount(allow_none=True, load_default=None)
+    subtotal = _amount(allow_none=True, load_default=None)
+    tax = _amount(allow_none=True, load_default=None)
+    shipping = _amount(allow_none=True, load_default=None)
+    discount = _amount(allow_none=True, load_default=None)
+    line_items = fields.List(fields.Nested(LineItemSchema), load_default=list, validate=validate.Length(max=1000))
+    discounts = fields.List(fields.Nested(DiscountSchema), load_default=list, validate=validate.Length(max=100))
+    shipping_method = _text(255, allow_none=True, load_default=None)
+    created_at = UTCDateTime(allow_none=True, load_default=None)
+    updated_at = UTCDateTime(allow_none=True, load_default=None)
+    completed_at = UTCDateTime(allow_none=True, load_default=None)
+
+    @pre_load
+    def _upper_currency(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("currency"), str):
+            data = {**data, "currency": data["currency"].strip().upper()}
+        return data
+
+    @validates_schema(skip_on_field_errors=False)
+    def _kind_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        kind = data.get("kind")
+        if kind in ORDER_KINDS and not data.get("order_id"):
+            errors["order_id"] = [f"Required for {kind}."]
+        if kind in CHECKOUT_KINDS and not data.get("checkout_id"):
+            errors["checkout_id"] = [f"Required for {kind}."]
+        currency = data.get("currency")
+        if currency is not None and not money.is_currency(currency):
+            errors["currency"] = ["Not an ISO 4217 currency code with a minor unit."]
+        has_money = any(data.get(f) is not None for f in MONEY_FIELDS) or data.get("line_items")
+        if has_money and currency is None:
+            errors["currency"] = ["Required when amounts are given."]
+        if kind == "cart.abandoned" and not (data.get("email") or (data.get("customer") or {}).get("email")):
+            errors["email"] = ["Required for cart.abandoned: ActiveCampaign needs someone to remind."]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _fill_email(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        customer = data.get("customer") or {}
+        if not data.get("email") and customer.get("email"):
+            data["email"] = customer["email"]
+        return data
+
+
+CANONICAL = CanonicalEventSchema()
+
+
+def validate_canonical(candidate: dict[str, Any]) -> dict[str, Any]:
+    """Validate a canonical candidate and return its JSON form. Raises ValidationError with field messages."""
+    return CANONICAL.dump(CANONICAL.load(candidate))
+
+
+def load_canonical(stored: dict[str, Any]) -> dict[str, Any]:
+    """Load a stored canonical JSON document back into Python values (aware datetimes)."""
+    return CANONICAL.load(stored)

@@ -1,0 +1,122 @@
+"""`bridge setup` and `bridge check`: find or create the AC connection, and verify config and reachability."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bridge.destinations.activecampaign import deliver as ac
+from bridge.destinations.activecampaign.client import ActiveCampaignClient
+from bridge.destinations.http import CallLog, HttpCaller, make_session
+from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
+from bridge.settings import Settings
+from bridge.storage import Database, EventStore
+from bridge.storage.remote import RemoteRecords
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `bridge check`."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def _caller(settings: Settings, headers: dict[str, str], log: Callable[[CallLog], None] | None = None) -> HttpCaller:
+    return HttpCaller(
+        session=make_session("storebridge-check/0.1"),
+        headers=headers,
+        timeout=min(settings.http_timeout, 10.0),
+        record=log or (lambda _call: None),
+    )
+
+
+def ac_client(settings: Settings) -> ActiveCampaignClient:
+    """An AC client for one-off operator commands (not paced through the database: a handful of calls)."""
+    caller = _caller(settings, {"Api-Token": settings.ac_token or "", "Accept": "application/json"})
+    return ActiveCampaignClient(caller, settings.ac_url or "")
+
+
+def check_activecampaign(settings: Settings) -> Check:
+    """The AC URL answers and the token is accepted."""
+    if not settings.ac_enabled:
+        return Check("activecampaign", True, "not configured: dry-run (calls are recorded, not sent)")
+    try:
+        result = ac_client(settings).caller.call("GET", f"{settings.ac_url}/api/3/connections", params={"limit": "1"})
+    except DeliveryError as exc:
+        return Check("activecampaign", False, f"unreachable: {exc.message}")
+    if result.status == 200:
+        return Check("activecampaign", True, f"token accepted by {settings.ac_url}")
+    if result.status in (401, 403):
+        return Check("activecampaign", False, f"BRIDGE_AC_TOKEN rejected (HTTP {result.status})")
+    return Check("activecampaign", False, f"unexpected HTTP {result.status} from {settings.ac_url}")
+
+
+def check_ecartapi(settings: Settings) -> Check:
+    """EcartAPI answers and the token is accepted (`GET /api/v2/store`)."""
+    if not settings.ecart_enabled:
+        return Check("ecartapi", True, "not configured: dry-run (calls are recorded, not sent)")
+    caller = _caller(settings, {"Authorization": f"Bearer {settings.ecart_token}", "Accept": "application/json"})
+    try:
+        result = caller.call("GET", f"{settings.ecart_url}/api/v2/store")
+    except DeliveryError as exc:
+        return Check("ecartapi", False, f"unreachable: {exc.message}")
+    if result.status == 200:
+        store = (result.body or {}).get("store") if isinstance(result.body, dict) else None
+        name = store.get("name") if isinstance(store, dict) else None
+        return Check("ecartapi", True, f"token accepted{f' for store {name}' if name else ''}")
+    if result.status in (401, 403):
+        return Check("ecartapi", False, f"BRIDGE_ECART_TOKEN rejected (HTTP {result.status})")
+    return Check("ecartapi", False, f"unexpected HTTP {result.status} from {settings.ecart_url}")
+
+
+def check_database(settings: Settings) -> Check:
+    """The database answers and its schema is current."""
+    db = Database(settings.database_url, timeout=settings.db_timeout)
+    try:
+        current = db.current_revision()
+    except StorageUnavailable as exc:
+        return Check("database", False, exc.message)
+    finally:
+        db.dispose()
+    if current != db.head_revision:
+        return Check(
+            "database", False, f"at {current or 'empty'}, code needs {db.head_revision}: run bridge db upgrade"
+        )
+    return Check("database", True, f"reachable, schema at {current}")
+
+
+def check_sources(settings: Settings) -> Check:
+    """Which sources can authenticate requests."""
+    configured = {
+        "shopify": settings.shopify_secrets,
+        "woocommerce": settings.woocommerce_secrets,
+        "ecartapi": settings.ecartapi_webhook_tokens,
+        "custom": settings.webhook_secrets,
+    }
+    names = [name for name, secrets in configured.items() if secrets]
+    if not names:
+        return Check("sources", True, "no webhook secrets set: every webhook will be answered 401")
+    return Check("sources", True, f"accepting {', '.join(names)}")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Everything `bridge check` reports."""
+    return [check_sources(settings), check_database(settings), check_activecampaign(settings), check_ecartapi(settings)]
+
+
+def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, str]:
+    """Find or create the AC connection of each store (default: every store that has sent events), remember
+    them for the worker, and return store -> connection id."""
+    if not settings.ac_enabled:
+        raise BridgeError("BRIDGE_AC_URL and BRIDGE_AC_TOKEN are needed to set up the ActiveCampaign connection")
+    db = Database(settings.database_url, timeout=settings.db_timeout)
+    db.upgrade()
+    try:
+        targets = stores or tuple(EventStore(db).stores())
+        records = RemoteRecords(db, f"ac:{settings.ac_url}")
+        leg = ac.ActiveCampaignLeg(ac_client(settings), records, connection_id=None, source=settings.ac_source)
+        return {store: leg.connection(store) for store in targets}
+    finally:
+        db.dispose()

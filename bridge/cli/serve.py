@@ -1,0 +1,103 @@
+"""`bridge run`, `bridge web`: start the service under gunicorn (and, for `run`, the delivery worker)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from bridge.metrics import enable_multiprocess
+from bridge.storage import Database
+
+GUNICORN_CONF = Path("deploy") / "gunicorn.conf.py"
+
+
+def gunicorn_conf() -> Path | None:
+    """deploy/gunicorn.conf.py from the working directory or from the checkout this package runs from."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = root / GUNICORN_CONF
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def gunicorn_argv(bind: str) -> list[str]:
+    """The command line that serves the app under gunicorn with the project's settings."""
+    argv = [sys.executable, "-m", "gunicorn"]
+    conf = gunicorn_conf()
+    if conf is not None:
+        argv += ["-c", str(conf)]
+    return [*argv, "--bind", bind, "bridge.app:create_app()"]
+
+
+def _migrate(state: object) -> None:
+    settings = state.settings  # type: ignore[attr-defined]
+    Database(settings.database_url, timeout=settings.db_timeout).upgrade()
+
+
+@click.command()
+@click.option("--bind", help="host:port to listen on (default: BRIDGE_BIND).")
+@click.pass_obj
+def web(state: object, bind: str | None) -> None:
+    """Apply migrations, then serve the webhook endpoints under gunicorn."""
+    _migrate(state)
+    enable_multiprocess(state.settings.database_url, clear=True)  # type: ignore[attr-defined]
+    argv = gunicorn_argv(bind or state.settings.bind)  # type: ignore[attr-defined]
+    os.execv(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn; argv is built above
+
+
+@click.command()
+@click.option("--bind", help="host:port to listen on (default: BRIDGE_BIND).")
+@click.pass_obj
+def run(state: object, bind: str | None) -> None:
+    """Everything in one command: migrations, the web server and the delivery worker."""
+    from bridge.delivery.service import run_worker
+
+    _migrate(state)
+    settings = state.settings  # type: ignore[attr-defined]
+    enable_multiprocess(settings.database_url, clear=True)  # shared by gunicorn's workers and this worker
+    server = subprocess.Popen(gunicorn_argv(bind or settings.bind))
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    watcher = threading.Thread(target=lambda: (server.wait(), stop.set()), daemon=True)
+    watcher.start()
+    try:
+        run_worker(settings, stop=stop)
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    sys.exit(server.returncode or 0)
+
+
+@click.command()
+@click.pass_obj
+def worker(state: object) -> None:
+    """Run the delivery worker: plans events, fires abandonment timers, calls the destinations."""
+    from bridge.delivery.service import run_worker
+
+    settings = state.settings  # type: ignore[attr-defined]
+    enable_multiprocess(settings.database_url, clear=False)  # the web on this host may be running: keep its files
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_worker(settings, stop=stop)
+
+
+def register(group: click.Group) -> None:
+    """Add the serving commands to the `bridge` group."""
+    for command in (run, web, worker):
+        group.add_command(command)

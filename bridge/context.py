@@ -1,0 +1,28 @@
+"""The per-app object holding settings and long-lived services; created once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from bridge.admin.service import AdminService
+from bridge.settings import Settings
+from bridge.sources.base import Source
+from bridge.storage import Database, EventStore
+
+
+@dataclass
+class BridgeContext:
+    """What request handlers need: settings, the database and its stores, the configured sources."""
+
+    settings: Settings
+    db: Database
+    events: EventStore
+    sources: dict[str, Source]
+    admin: AdminService
+
+    @staticmethod
+    def current() -> BridgeContext:
+        """The context of the app handling the current request."""
+        return current_app.extensions["bridge"]  # type: ignore[no-any-return]

@@ -1,0 +1,64 @@
+"""Firing abandonment timers: a due timer whose checkout was neither completed nor paid becomes a
+`cart.abandoned` event, inserted in the same transaction that marks the timer fired (so exactly once)."""
+
+from __future__ import annotations
+
+import json
+
+from bridge.canonical import validate_canonical
+from bridge.storage import Database, EventStore, NewEvent
+from bridge.storage.events import ACCEPTED
+from bridge.storage.timers import TimerStore
+from bridge.timeutil import utcnow
+
+BATCH = 100
+
+
+class AbandonmentTimers:
+    """Turns due timers into cart.abandoned events."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.events = EventStore(db)
+        self.timers = TimerStore(db)
+
+    def has_due(self) -> bool:
+        """A cheap read: is any armed timer due? (Spares a write transaction on every wake-up.)"""
+        next_fire = self.timers.next_fire_at()
+        return next_fire is not None and next_fire <= utcnow()
+
+    def fire_due(self) -> int:
+        """Fire every due timer; returns how many cart.abandoned events were emitted."""
+        emitted = 0
+        with self.db.write() as conn:
+            now = utcnow()
+            for timer in self.timers.due(conn, now, BATCH):
+                checkout = self.events.get_in(conn, timer.event_id)
+                payload = (checkout.payload if checkout else None) or {}
+                if checkout is None or not payload.get("checkout_id"):
+                    self.timers.mark_fired(conn, timer.checkout_key, now, "checkout event missing")
+                    continue
+                if self.events.paid_order_exists(conn, checkout.source, payload.get("store"), payload["checkout_id"]):
+                    self.timers.mark_fired(conn, timer.checkout_key, now, "paid meanwhile: no cart")
+                    continue
+                cart = validate_canonical({**payload, "kind": "cart.abandoned", "occurred_at": now})
+                new_id = self.events.insert_in(
+                    conn,
+                    NewEvent(
+                        source=checkout.source,
+                        topic="bridge/cart_abandoned",
+                        dedupe_key=f"timer:{timer.checkout_key}:{timer.event_id}"[:255],
+                        status=ACCEPTED,
+                        received_at=now,
+                        headers={"X-Bridge-Timer": timer.checkout_key, "X-Bridge-Checkout-Event": str(checkout.id)},
+                        body=json.dumps(cart, ensure_ascii=False).encode(),
+                        payload=cart,
+                        kind="cart.abandoned",
+                        store=cart.get("store"),
+                        checkout_id=cart.get("checkout_id"),
+                        occurred_at=now,
+                    ),
+                )
+                self.timers.mark_fired(conn, timer.checkout_key, now, f"emitted event {new_id}")
+                emitted += new_id is not None
+        return emitted

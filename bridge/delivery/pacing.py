@@ -1,0 +1,88 @@
+"""Pacing shared through the database: one token bucket per destination account for every thread, process
+and host, plus the Retry-After pause a 429/503 imposes on all of them."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bridge.errors import BridgeError
+from bridge.metrics import rate_limit_waited
+from bridge.storage.throttles import Throttles
+
+#: Booked slots space senders `1/rate` apart (so threads do not all queue on the admission check); the
+#: admission check (Throttles.admit) is what guarantees the limit, by completed requests, so no slack is needed.
+WINDOW = 1.0
+#: A send whose process died before recording its response stops counting after this long.
+STALE_AFTER = 120.0
+
+
+class Interrupted(BridgeError):
+    """The worker is stopping; the call was not sent."""
+
+
+class Paused(BridgeError):
+    """The destination is paused (circuit open, or paused by hand); the call was not sent."""
+
+    def __init__(self, until: float | None) -> None:
+        super().__init__()
+        self.until = until
+
+
+class SharedPacer:
+    """Waits for this destination's next send slot, reserved in the shared `throttles` row."""
+
+    def __init__(self, throttles: Throttles, name: str, rate: float | None, stop: threading.Event) -> None:
+        self.throttles = throttles
+        self.name = name
+        self.interval = 1.0 / rate if rate else 0.0
+        # At most `limit` arrivals in any `window`: 5 per second for 5/s; 1 per 2 s for 0.5/s.
+        self.limit = max(1, int(rate)) if rate else 0
+        self.window = self.limit / rate * WINDOW if rate else 0.0
+        self.ticket: float | None = None
+        self.stop = stop
+        self.waited = 0.0
+
+    def wait(self) -> None:
+        """Block until this caller may send. Raises Interrupted if the worker stops meanwhile, Paused if the
+        destination was paused while we waited; a Retry-After pause that began meanwhile books a later slot."""
+        while True:
+            if self.stop.is_set():
+                raise Interrupted()
+            slot = self.throttles.reserve_slot(self.name, self.interval)
+            delay = slot - time.time()
+            if delay > 0:
+                self.waited += delay
+                rate_limit_waited(self.name, delay)
+                if self.stop.wait(delay):
+                    raise Interrupted()
+            state = self.throttles.get(self.name)
+            now = time.time()
+            if state.manual_pause:
+                raise Paused(None)
+            if state.circuit_open_until > now:
+                raise Paused(state.circuit_open_until)
+            if state.paused_until > now:
+                continue
+            if not self.limit:
+                return
+            while True:
+                ticket, delay = self.throttles.admit(self.name, self.limit, self.window, STALE_AFTER)
+                if ticket is not None:
+                    self.ticket = ticket
+                    return
+                self.waited += delay
+                rate_limit_waited(self.name, delay)
+                if self.stop.wait(delay):
+                    raise Interrupted()
+
+    def finished(self) -> None:
+        """The request admitted by the last `wait()` has its response (or failed): it stops counting a window
+        from now."""
+        if self.ticket is not None:
+            ticket, self.ticket = self.ticket, None
+            self.throttles.complete(self.name, ticket)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every sender of this destination for `seconds`."""
+        self.throttles.pause(self.name, time.time() + seconds)

@@ -1,0 +1,21 @@
+"""Wiring for `bridge worker` and `bridge run`."""
+
+from __future__ import annotations
+
+import threading
+
+from bridge.delivery.worker import Worker
+from bridge.logs import configure_logging
+from bridge.settings import Settings
+from bridge.storage import Database
+
+
+def run_worker(settings: Settings, *, stop: threading.Event) -> None:
+    """Migrate if needed, then run the delivery worker until `stop` is set."""
+    configure_logging(settings.log_level, settings)
+    db = Database(settings.database_url, timeout=settings.db_timeout, durable=False)
+    db.upgrade()
+    try:
+        Worker(settings, db, stop).run()
+    finally:
+        db.dispose()

@@ -1,0 +1,168 @@
+"""The delivery worker: a housekeeping thread (plan events, fire timers, reclaim leases), a heartbeat that
+keeps this process's leases alive, and N delivery threads that claim and run deliveries."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime
+
+from bridge.delivery.abandonment import AbandonmentTimers
+from bridge.delivery.executor import Executor
+from bridge.delivery.planner import Planner
+from bridge.delivery.wakeup import Waker
+from bridge.errors import StorageUnavailable
+from bridge.settings import Settings
+from bridge.storage import Database
+from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.throttles import Throttles
+from bridge.storage.timers import TimerStore
+from bridge.timeutil import utcnow
+
+log = logging.getLogger("bridge.worker")
+IDLE_WAIT = 0.5
+THROTTLE_CACHE = 0.2
+
+
+def new_owner() -> str:
+    """A lease owner id: host and pid (so a restarted worker can spot its dead predecessor) plus a nonce."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def dead_local_owners(owners: list[str]) -> tuple[str, ...]:
+    """Lease owners on this host whose process no longer exists."""
+    host = socket.gethostname()
+    dead = []
+    for owner in owners:
+        owner_host, _, rest = owner.partition(":")
+        pid_text = rest.partition(":")[0]
+        if owner_host != host or not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            dead.append(owner)
+        except PermissionError:
+            continue
+    return tuple(dead)
+
+
+class Worker:
+    """One worker process's threads."""
+
+    def __init__(self, settings: Settings, db: Database, stop: threading.Event) -> None:
+        self.settings = settings
+        self.db = db
+        self.stop = stop
+        self.owner = new_owner()
+        self.executor = Executor(settings, db, stop, self.owner)
+        self.planner = Planner(settings, db)
+        self.timers = AbandonmentTimers(db)
+        self.timer_store = TimerStore(db)
+        self.deliveries = DeliveryStore(db)
+        self.throttles = Throttles(db)
+        self.work = threading.Condition()
+        self._blocked: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+    def run(self) -> None:
+        """Run until `stop` is set; in-flight calls finish and unsent deliveries are released."""
+        dead = dead_local_owners(self.deliveries.lease_owners())
+        if dead:
+            reclaimed = self.deliveries.reclaim_expired(utcnow(), dead)
+            log.info("reclaimed leases of dead local workers", extra={"owners": dead, "deliveries": reclaimed})
+        threads = [threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)]
+        threads.append(threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True))
+        threads += [
+            threading.Thread(target=self._deliver, name=f"deliver-{i}", daemon=True)
+            for i in range(self.settings.worker_threads)
+        ]
+        log.info("worker started", extra={"owner": self.owner, "threads": self.settings.worker_threads})
+        for thread in threads:
+            thread.start()
+        self.stop.wait()
+        with self.work:
+            self.work.notify_all()
+        for thread in threads:
+            thread.join(timeout=self.settings.http_timeout + 5)
+        log.info("worker stopped", extra={"owner": self.owner})
+
+    # -- threads -------------------------------------------------------------------------------------------
+
+    def _housekeeping(self) -> None:
+        waker = Waker(self.db, self.stop)
+        last_reclaim = 0.0
+        try:
+            while not self.stop.is_set():
+                try:
+                    created = self.planner.plan_pending()
+                    if self.timers.has_due() and self.timers.fire_due():
+                        created += self.planner.plan_pending()
+                    if time.monotonic() - last_reclaim > 1.0:
+                        last_reclaim = time.monotonic()
+                        created += self.deliveries.reclaim_expired(utcnow())
+                    if created:
+                        with self.work:
+                            self.work.notify_all()
+                    timeout = self._until(self.timer_store.next_fire_at(), self.settings.timer_interval)
+                except StorageUnavailable:
+                    log.warning("database unavailable; housekeeping waits")
+                    timeout = 1.0
+                except Exception:
+                    log.exception("housekeeping failed; retrying")
+                    timeout = 1.0
+                waker.wait(timeout)
+        finally:
+            waker.close()
+
+    def _heartbeat(self) -> None:
+        interval = max(0.2, self.settings.lease_seconds / 3)
+        while not self.stop.wait(interval):
+            try:
+                self.deliveries.renew(self.owner, utcnow(), self.settings.lease_seconds)
+            except Exception:
+                log.exception("lease renewal failed")
+
+    def _deliver(self) -> None:
+        while not self.stop.is_set():
+            try:
+                claimed = self.deliveries.claim(
+                    self.owner, utcnow(), self.settings.lease_seconds, self._blocked_destinations()
+                )
+            except StorageUnavailable:
+                self.stop.wait(1.0)
+                continue
+            except Exception:
+                log.exception("claim failed")
+                self.stop.wait(1.0)
+                continue
+            if claimed is None:
+                # Sleep until the next retry falls due; due-but-blocked deliveries (their lane head is backing
+                # off) are woken by the notify below when a lane moves, or by the planner.
+                due = self.deliveries.next_due_at()
+                timeout = self._until(due, IDLE_WAIT) if due is not None and due > utcnow() else IDLE_WAIT
+                with self.work:
+                    self.work.wait(timeout=max(0.01, timeout))
+                continue
+            self.executor.run(claimed)
+            with self.work:
+                self.work.notify_all()  # the next delivery of this lane may be free now
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _blocked_destinations(self) -> frozenset[str]:
+        checked_at, blocked = self._blocked
+        now = time.time()
+        if now - checked_at > THROTTLE_CACHE:
+            blocked = frozenset(name for name, state in self.throttles.all().items() if state.blocked(now))
+            self._blocked = (now, blocked)
+        return blocked
+
+    @staticmethod
+    def _until(when: datetime | None, cap: float) -> float:
+        if when is None:
+            return cap
+        return max(0.0, min(cap, (when - utcnow()).total_seconds()))

@@ -1,0 +1,1 @@
+"""Destination clients: ActiveCampaign Deep Data and EcartAPI, over one shared HTTP layer."""

@@ -1,0 +1,1 @@
+"""ActiveCampaign Deep Data (API v3): connections, ecomCustomers, ecomOrders."""

@@ -1,0 +1,198 @@
+"""The ActiveCampaign leg of an event: ensure the connection and ecomCustomer, then create or update the cart,
+or create the order / convert the cart into it. Every create is idempotent through `RemoteRecords`: a create
+whose outcome was never seen is looked up before it is sent again, and a 422 duplicate turns into lookup +
+update. Replaying an event never makes a second AC record."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bridge.destinations.activecampaign import payloads
+from bridge.destinations.activecampaign.client import ActiveCampaignClient, is_duplicate, new_id
+from bridge.destinations.result import LegResult as Result
+from bridge.errors import PermanentError
+from bridge.timeutil import utcnow
+
+NAME = "activecampaign"
+
+
+class Records(Protocol):
+    """The slice of `RemoteRecords` this program uses (an in-memory one serves dry-runs)."""
+
+    def get(self, key_type: str, key: str) -> Any: ...
+
+    def mark_creating(self, key_type: str, key: str, now: Any) -> None: ...
+
+    def put(self, key_type: str, key: str, remote_id: str, record_kind: str, now: Any) -> None: ...
+
+
+def lane(event: dict[str, Any]) -> str:
+    """A cart and the order that converts it share one lane, so the cart's create finishes first."""
+    store = event.get("store") or ""
+    if event.get("checkout_id"):
+        return f"ac|{store}|checkout|{event['checkout_id']}"
+    return f"ac|{store}|order|{event['order_id']}"
+
+
+class ActiveCampaignLeg:
+    """Runs one AC delivery for a canonical event."""
+
+    def __init__(
+        self, client: ActiveCampaignClient, records: Records, *, connection_id: str | None, source: int
+    ) -> None:
+        self.client = client
+        self.records = records
+        self.fixed_connection = connection_id
+        self.source = source
+
+    def run(self, event: dict[str, Any]) -> Result:
+        """Deliver `event` (a loaded canonical event of kind cart.abandoned or order.paid)."""
+        email = (event.get("email") or "").strip().lower()
+        if not email:
+            return Result("skipped", "no email: ActiveCampaign records need a person")
+        connection = self.connection(event.get("store") or "storebridge")
+        customer = self.customer(event, connection, email)
+        if event["kind"] == "cart.abandoned":
+            return self.cart(event, connection, customer)
+        return self.order(event, connection, customer)
+
+    # -- connection and customer ---------------------------------------------------------------------------
+
+    def connection(self, store: str) -> str:
+        """BRIDGE_AC_CONNECTION_ID, or the store's connection, found or created once and remembered."""
+        if self.fixed_connection:
+            return self.fixed_connection
+        known = self.records.get("connection", store)
+        if known and known.remote_id:
+            return str(known.remote_id)
+        found = self.client.find(
+            "connections", {"service": "storebridge", "externalid": store}, answer_key="connections"
+        )
+        if found is None:
+            result = self.client.create("connections", payloads.connection_body(store), key="connection")
+            if result.status in (200, 201):
+                found = {"id": new_id(result, "connection")}
+            elif is_duplicate(result):
+                found = self.client.find(
+                    "connections", {"service": "storebridge", "externalid": store}, answer_key="connections"
+                )
+            if found is None:
+                result.expect(200, 201)
+                raise PermanentError("connection create reported a duplicate that cannot be found")
+        self.records.put("connection", store, str(found["id"]), "connection", utcnow())
+        return str(found["id"])
+
+    def customer(self, event: dict[str, Any], connection: str, email: str) -> str:
+        """The ecomCustomer for (email, connection): remembered, else created, else (duplicate) found."""
+        key = f"{connection}|{email}"
+        known = self.records.get("customer", key)
+        if known and known.remote_id:
+            return str(known.remote_id)
+        result = self.client.create(
+            "ecomCustomers", payloads.customer_body(event, connection_id=connection, email=email), key="ecomCustomer"
+        )
+        if result.status in (200, 201):
+            remote_id = new_id(result, "ecomCustomer")
+        elif is_duplicate(result):
+            found = self.client.find(
+                "ecomCustomers", {"email": email, "connectionid": connection}, answer_key="ecomCustomers"
+            )
+            if found is None:
+                raise PermanentError("ecomCustomer duplicate that cannot be found", status=422, body=result.text)
+            remote_id = str(found["id"])
+        else:
+            result.expect(200, 201)
+            raise AssertionError("unreachable")
+        self.records.put("customer", key, remote_id, "customer", utcnow())
+        return remote_id
+
+    # -- carts ---------------------------------------------------------------------------------------------
+
+    def cart(self, event: dict[str, Any], connection: str, customer: str) -> Result:
+        """Create the abandoned cart, or refresh the one this checkout already has."""
+        key = f"{connection}|{event['checkout_id']}"
+        body = payloads.cart_body(event, connection_id=connection, customer_id=customer, source=self.source)
+        known = self.records.get("checkout", key)
+        if known and known.remote_id is None:
+            known = self._recover("checkout", key, {"externalcheckoutid": event["checkout_id"]}, connection)
+        if known and known.record_kind == "order":
+            return Result("skipped", f"checkout already converted into AC order {known.remote_id}")
+        if known and known.remote_id:
+            result = self.client.update("ecomOrders", known.remote_id, body, key="ecomOrder")
+            if result.status != 404:
+                result.expect(200, 201)
+                return Result("done", f"updated AC cart {known.remote_id}")
+        self.records.mark_creating("checkout", key, utcnow())
+        result = self.client.create("ecomOrders", body, key="ecomOrder")
+        if result.status in (200, 201):
+            remote_id = new_id(result, "ecomOrder")
+            self.records.put("checkout", key, remote_id, "cart", utcnow())
+            return Result("done", f"created AC cart {remote_id}")
+        if is_duplicate(result):
+            found = self._recover("checkout", key, {"externalcheckoutid": event["checkout_id"]}, connection)
+            if found and found.record_kind == "order":
+                return Result("skipped", f"checkout already converted into AC order {found.remote_id}")
+            if found and found.remote_id:
+                self.client.update("ecomOrders", found.remote_id, body, key="ecomOrder").expect(200, 201)
+                return Result("done", f"updated AC cart {found.remote_id} (found after a duplicate)")
+        result.expect(200, 201)
+        raise PermanentError("cart create reported a duplicate that cannot be found", status=422, body=result.text)
+
+    # -- orders --------------------------------------------------------------------------------------------
+
+    def order(self, event: dict[str, Any], connection: str, customer: str) -> Result:
+        """Update the known order, convert the checkout's cart into it, or create it."""
+        order_key = f"{connection}|{event['order_id']}"
+        checkout_key = f"{connection}|{event['checkout_id']}" if event.get("checkout_id") else None
+        body = payloads.order_body(event, connection_id=connection, customer_id=customer, source=self.source)
+
+        known = self.records.get("order", order_key)
+        if known and known.remote_id is None:
+            known = self._recover("order", order_key, {"externalid": event["order_id"]}, connection)
+        if known and known.remote_id:
+            return self._update_order(known.remote_id, body, order_key, checkout_key, "updated AC order")
+
+        cart = self.records.get("checkout", checkout_key) if checkout_key else None
+        if checkout_key and cart and cart.remote_id is None:
+            cart = self._recover("checkout", checkout_key, {"externalcheckoutid": event["checkout_id"]}, connection)
+        if cart and cart.remote_id:
+            verb = "updated AC order" if cart.record_kind == "order" else "converted AC cart"
+            return self._update_order(cart.remote_id, body, order_key, checkout_key, verb)
+
+        self.records.mark_creating("order", order_key, utcnow())
+        result = self.client.create("ecomOrders", body, key="ecomOrder")
+        if result.status in (200, 201):
+            remote_id = new_id(result, "ecomOrder")
+            self._remember_order(remote_id, order_key, checkout_key)
+            return Result("done", f"created AC order {remote_id}")
+        if is_duplicate(result):
+            found = self._recover("order", order_key, {"externalid": event["order_id"]}, connection)
+            if found and found.remote_id:
+                return self._update_order(found.remote_id, body, order_key, checkout_key, "updated AC order")
+        result.expect(200, 201)
+        raise PermanentError("order create reported a duplicate that cannot be found", status=422, body=result.text)
+
+    def _update_order(
+        self, remote_id: str, body: dict[str, Any], order_key: str, checkout_key: str | None, verb: str
+    ) -> Result:
+        result = self.client.update("ecomOrders", remote_id, body, key="ecomOrder")
+        result.expect(200, 201)
+        self._remember_order(remote_id, order_key, checkout_key)
+        return Result("done", f"{verb} {remote_id}")
+
+    def _remember_order(self, remote_id: str, order_key: str, checkout_key: str | None) -> None:
+        now = utcnow()
+        self.records.put("order", order_key, remote_id, "order", now)
+        if checkout_key:
+            self.records.put("checkout", checkout_key, remote_id, "order", now)
+
+    # -- recovery ------------------------------------------------------------------------------------------
+
+    def _recover(self, key_type: str, key: str, filters: dict[str, str], connection: str) -> Any:
+        """Look up a record whose create may or may not have happened; remember it if found."""
+        found = self.client.find("ecomOrders", {"connectionid": connection, **filters}, answer_key="ecomOrders")
+        if found is None:
+            return None
+        kind = "order" if found.get("externalid") else "cart"
+        self.records.put(key_type, key, str(found["id"]), kind, utcnow())
+        return self.records.get(key_type, key)

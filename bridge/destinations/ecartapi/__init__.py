@@ -1,0 +1,1 @@
+"""EcartAPI: order status updates."""

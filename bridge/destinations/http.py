@@ -1,0 +1,167 @@
+"""The one place that sends a destination call: it paces, times, records the attempt, and turns the outcome
+into a value (a `CallResult`) or a named error (`RetryableError`, raised; `PermanentError` via `expect`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import requests
+
+from bridge.errors import PermanentError, RetryableError
+from bridge.timeutil import utcnow
+
+EXCERPT = 2000
+RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
+PAUSING_STATUSES = frozenset({429, 503})
+DEFAULT_PAUSE = 5.0
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A destination's answer that is not a retryable failure."""
+
+    status: int
+    body: Any
+    text: str
+
+    def expect(self, *statuses: int) -> CallResult:
+        """Return self if the status is one of `statuses`; otherwise the call failed for good."""
+        if self.status in statuses:
+            return self
+        raise PermanentError(f"unexpected HTTP {self.status}", status=self.status, body=self.text[:EXCERPT])
+
+
+@dataclass(frozen=True)
+class CallLog:
+    """What gets recorded for each attempt (never headers: they carry the credentials)."""
+
+    started_at: datetime
+    duration_ms: int
+    method: str
+    url: str
+    request: str | None
+    status_code: int | None
+    response: str | None
+    error: str | None
+    outcome: str
+
+
+class Pacer(Protocol):
+    """Waits for the next allowed send and accepts pause requests (429/503 Retry-After)."""
+
+    def wait(self) -> None: ...
+
+    def finished(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def classify(status: int, headers: Mapping[str, str]) -> RetryableError | None:
+    """The retry decision for an HTTP status: a RetryableError to raise, or None (final answer)."""
+    if status not in RETRYABLE_STATUSES:
+        return None
+    return RetryableError(f"HTTP {status}", status=status, retry_after=parse_retry_after(headers.get("Retry-After")))
+
+
+class HttpCaller:
+    """Sends calls for one delivery to one destination."""
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session,
+        headers: Mapping[str, str],
+        timeout: float,
+        record: Callable[[CallLog], None],
+        pacer: Pacer | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.session = session
+        self.headers = dict(headers)
+        self.timeout = timeout
+        self.record = record
+        self.pacer = pacer
+        self.dry_run = dry_run
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        dry_run_answer: Any = None,
+    ) -> CallResult:
+        """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx."""
+        shown_url = url if not params else requests.Request("GET", url, params=params).prepare().url or url
+        request_text = json.dumps(json_body, ensure_ascii=False)[:EXCERPT] if json_body is not None else None
+        if self.dry_run:
+            self.record(CallLog(utcnow(), 0, method, shown_url, request_text, None, None, None, "dry_run"))
+            return CallResult(200, dry_run_answer, "")
+        if self.pacer is not None:
+            self.pacer.wait()
+        started, clock = utcnow(), time.perf_counter()
+        try:
+            response = self.session.request(
+                method, url, json=json_body, params=params, headers=self.headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            if self.pacer is not None:
+                self.pacer.finished()
+            elapsed = int((time.perf_counter() - clock) * 1000)
+            error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+            self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
+            raise RetryableError(f"{type(exc).__name__} calling {method} {shown_url}") from exc
+        if self.pacer is not None:
+            self.pacer.finished()
+        elapsed = int((time.perf_counter() - clock) * 1000)
+        text = response.text
+        retry = classify(response.status_code, response.headers)
+        outcome = "ok" if response.ok else ("retry" if retry else "failed")
+        self.record(
+            CallLog(
+                started, elapsed, method, shown_url, request_text, response.status_code, text[:EXCERPT], None, outcome
+            )
+        )
+        if retry is not None:
+            if response.status_code in PAUSING_STATUSES and self.pacer is not None:
+                self.pacer.pause(retry.retry_after if retry.retry_after is not None else DEFAULT_PAUSE)
+            retry.body = text[:EXCERPT]
+            raise retry
+        try:
+            body = response.json() if text.strip() else None
+        except ValueError:
+            body = None
+        return CallResult(response.status_code, body, text)
+
+
+def make_session(user_agent: str) -> requests.Session:
+    """A pooled session with the bridge's User-Agent."""
+    session = requests.Session()
+    session.headers["User-Agent"] = user_agent
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,0 +1,186 @@
+"""Logging: one JSON object per line, with secrets redacted wherever they could appear.
+
+Three layers of redaction, all applied by `JsonFormatter`, so every logger (the bridge's, gunicorn's, a
+library's) is covered:
+
+- by key: an `extra` field or a mapping key that names a credential (`Authorization`, `Api-Token`,
+  `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature`, `webhook-signature`, anything with token/secret/…);
+- by header pattern: `Authorization: Bearer …`-like text inside a message or a traceback;
+- by value: every configured secret (registered from Settings at app and worker start), wherever it appears
+  in the finished line, raw, JSON-escaped or URL-encoded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_SECRET_KEYS = re.compile(
+    r"(authorization|api-token|api_key|apikey|token|secret|signature|password|hmac|cookie)", re.IGNORECASE
+)
+#: `Name: value` / `'Name': 'value'` / `Name=value` for the credential headers, in free text.
+_SECRET_HEADERS = re.compile(
+    r"(?P<name>authorization|api-token|x-shopify-hmac-sha256|x-wc-webhook-signature|webhook-signature)"
+    r"(?P<sep>[\\'\"]*\s*[:=]\s*[\\'\"]*)"
+    r"(?P<value>(?:(?:bearer|basic|token)\s+)?[^\s\\'\",;}\][]+)",
+    re.IGNORECASE,
+)
+REDACTED = "[redacted]"
+#: Configured secrets shorter than this are not replaced by value (they would shred every line).
+MIN_SECRET_LENGTH = 4
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_secret_pattern: re.Pattern[str] | None = None
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Add secret values to replace wherever they appear in a log line (idempotent, thread-safe)."""
+    global _secret_pattern
+    forms: set[str] = set()
+    for value in values:
+        if not value or len(value) < MIN_SECRET_LENGTH:
+            continue
+        forms |= {value, json.dumps(value, ensure_ascii=False)[1:-1], quote(value, safe="")}
+    with _lock:
+        if forms <= _secrets:
+            return
+        _secrets.update(forms)
+        ordered = sorted(_secrets, key=len, reverse=True)  # a secret containing another is replaced whole
+        _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+def register_settings_secrets(settings: Settings) -> None:
+    """Register every secret `settings` hold (source secrets, tokens, the database password)."""
+    from bridge.admin.redact import secret_values  # the one list of what counts as a secret
+
+    register_secrets(secret_values(settings))
+
+
+def scrub(text: str) -> str:
+    """`text` with credential headers and every registered secret value replaced."""
+    text = _SECRET_HEADERS.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", text)
+    pattern = _secret_pattern
+    return pattern.sub(REDACTED, text) if pattern is not None else text
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` with every secret-looking mapping key's value replaced (dicts, header objects)."""
+    if isinstance(value, dict):
+        return {k: REDACTED if _SECRET_KEYS.search(str(k)) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    items = getattr(value, "items", None)
+    if callable(items) and not isinstance(value, str | bytes):  # werkzeug Headers and other mapping-likes
+        try:
+            return redact(dict(items()))
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def safe_url(url: str) -> str:
+    """`url` without a password in it and with secret-looking query parameters redacted (for logs)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return scrub(url)
+    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, REDACTED if _SECRET_KEYS.search(k) else v) for k, v in pairs], safe="[]")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON line: time, level, logger, pid, message, then the record's `extra`
+    fields; secrets are redacted by key, by header pattern and by value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "pid": record.process,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = REDACTED if _SECRET_KEYS.search(key) else redact(value)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exc"] = record.exc_text
+        return scrub(json.dumps(entry, default=str, ensure_ascii=False))
+
+
+def _gunicorn_logger_class() -> type:
+    from gunicorn.glogging import Logger
+
+    class GunicornJsonLogger(Logger):
+        """gunicorn's logger (`logger_class`) with its own lines (boot, worker exits, errors) as JSON too."""
+
+        def setup(self, cfg: Any) -> None:
+            """Let gunicorn install its handlers, then make every one of them format JSON."""
+            super().setup(cfg)
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(JsonFormatter())
+
+    return GunicornJsonLogger
+
+
+def __getattr__(name: str) -> Any:
+    """`GunicornJsonLogger` (deploy/gunicorn.conf.py's `logger_class`) is built on first access, so importing
+    this module does not import gunicorn."""
+    if name == "GunicornJsonLogger":
+        globals()[name] = cls = _gunicorn_logger_class()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def configure_logging(level: str = "INFO", settings: Settings | None = None) -> None:
+    """Send every log record to stderr as JSON (idempotent); register `settings`' secrets for redaction."""
+    if settings is not None:
+        register_settings_secrets(settings)
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        root.setLevel(level)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Alembic announces its dialect on every revision check (/readyz); migrations log through the CLI instead.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def log_attempt(log: logging.Logger, delivery: Any, call: Any) -> None:
+    """One JSON line per delivery attempt: `delivery` has `id`, `event_id`, `destination` (a `Claimed`), `call`
+    is the attempt's `CallLog`. Never headers; the URL without a password or secret-looking query values."""
+    log.info(
+        "attempt",
+        extra={
+            "event_id": delivery.event_id,
+            "delivery_id": delivery.id,
+            "destination": delivery.destination,
+            "method": call.method,
+            "url": safe_url(call.url),
+            "status": call.status_code,
+            "duration_ms": call.duration_ms,
+            "outcome": call.outcome,
+            "error": call.error,
+        },
+    )

@@ -1,0 +1,141 @@
+"""Load-side schema for a WooCommerce REST v3 order and its canonical mapping."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import fields
+
+from bridge.sources.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, optional
+from bridge.sources.mapping import MoneyConverter, first
+
+
+class WooBillingSchema(PlatformSchema):
+    first_name = optional(fields.String())
+    last_name = optional(fields.String())
+    email = optional(fields.String())
+
+
+class WooImageSchema(PlatformSchema):
+    src = optional(fields.String())
+
+
+class WooLineItemSchema(PlatformSchema):
+    id = optional(IdString())
+    name = optional(fields.String())
+    product_id = optional(IdString())
+    variation_id = optional(IdString())
+    quantity = Quantity(required=True)
+    subtotal = optional(Amount())
+    total = optional(Amount())
+    sku = optional(fields.String())
+    price = optional(Amount())
+    image = optional(fields.Nested(WooImageSchema))
+
+
+class WooShippingLineSchema(PlatformSchema):
+    method_title = optional(fields.String())
+    total = optional(Amount())
+
+
+class WooCouponLineSchema(PlatformSchema):
+    code = optional(fields.String())
+    discount = Amount(required=True)
+
+
+class WooRefundSchema(PlatformSchema):
+    id = optional(IdString())
+    total = Amount(required=True)
+
+
+class WooOrderSchema(PlatformSchema):
+    id = IdString(required=True)
+    number = optional(IdString())
+    status = fields.String(required=True)
+    currency = fields.String(required=True)
+    date_created_gmt = optional(UTCDateTime())
+    date_modified_gmt = optional(UTCDateTime())
+    date_paid_gmt = optional(UTCDateTime())
+    date_completed_gmt = optional(UTCDateTime())
+    discount_total = optional(Amount())
+    shipping_total = optional(Amount())
+    total = optional(Amount())
+    total_tax = optional(Amount())
+    customer_id = optional(IdString())
+    billing = optional(fields.Nested(WooBillingSchema))
+    payment_url = optional(fields.String())
+    line_items = fields.List(fields.Nested(WooLineItemSchema), load_default=list)
+    shipping_lines = fields.List(fields.Nested(WooShippingLineSchema), load_default=list)
+    coupon_lines = fields.List(fields.Nested(WooCouponLineSchema), load_default=list)
+    refunds = fields.List(fields.Nested(WooRefundSchema), load_default=list)
+
+
+def _unit_price(item: dict[str, Any]) -> Decimal | None:
+    if item.get("price") is not None:
+        return item["price"]
+    if item.get("subtotal") is not None and item["quantity"]:
+        return item["subtotal"] / item["quantity"]
+    return None
+
+
+def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[str, Any]:
+    """A WooCommerce order as a canonical candidate of `kind`.
+
+    The order id doubles as the checkout id: an unpaid order is WooCommerce's checkout, and its paid
+    update must find the cart the bridge created for it.
+    """
+    data = WooOrderSchema().load(document)
+    convert = MoneyConverter(data["currency"])
+    billing = data.get("billing") or {}
+    customer_id = data.get("customer_id")
+    lines = data["line_items"]
+    total = convert(data.get("total"), "total")
+    if kind == "order.refunded" and data["refunds"]:
+        total = convert.total((abs(r["total"]) for r in data["refunds"]), "refunds")
+    return {
+        "kind": kind,
+        "store": source_url,
+        "occurred_at": first(data.get("date_modified_gmt"), data.get("date_created_gmt")),
+        "email": first(billing.get("email")),
+        "customer": {
+            "external_id": customer_id if customer_id not in (None, "0") else None,
+            "email": first(billing.get("email")),
+            "first_name": first(billing.get("first_name")),
+            "last_name": first(billing.get("last_name")),
+        },
+        "currency": convert.currency,
+        "order_id": data["id"],
+        "order_number": first(data.get("number"), data["id"]),
+        "checkout_id": data["id"],
+        "order_url": data.get("payment_url") if kind == "checkout.updated" else None,
+        "total": total,
+        "subtotal": convert.total((item.get("subtotal") for item in lines), "line_items.subtotal"),
+        "tax": convert(data.get("total_tax"), "total_tax"),
+        "shipping": convert(data.get("shipping_total"), "shipping_total"),
+        "discount": convert(data.get("discount_total"), "discount_total"),
+        "line_items": [
+            {
+                "external_id": first(
+                    item.get("product_id") if item.get("product_id") != "0" else None,
+                    item.get("variation_id"),
+                    item.get("id"),
+                    f"line-{i + 1}",
+                ),
+                "sku": first(item.get("sku")),
+                "name": first(item.get("name"), "Item"),
+                "quantity": item["quantity"],
+                "unit_price": convert(_unit_price(item), f"line_items.{i}.price"),
+                "image_url": first((item.get("image") or {}).get("src")),
+            }
+            for i, item in enumerate(lines)
+        ],
+        "discounts": [
+            {"code": first(c.get("code")), "type": "order", "amount": convert(c["discount"], f"coupon_lines.{i}")}
+            for i, c in enumerate(data["coupon_lines"])
+        ],
+        "shipping_method": first(*(s.get("method_title") for s in data["shipping_lines"])),
+        "created_at": data.get("date_created_gmt"),
+        "updated_at": data.get("date_modified_gmt"),
+        "completed_at": first(data.get("date_paid_gmt"), data.get("date_completed_gmt")),
+    }

@@ -1,0 +1,348 @@
+"""Deliveries (one per destination leg of an event) and their attempts: claim with a lease, finish, inspect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+
+from bridge.storage.database import Database
+from bridge.storage.tables import attempts, deliveries, events
+from bridge.timeutil import utcnow
+
+PENDING, IN_FLIGHT, DONE, DEAD, STALE, DRY_RUN, SKIPPED = (
+    "pending",
+    "in_flight",
+    "done",
+    "dead",
+    "stale",
+    "dry_run",
+    "skipped",
+)
+UNFINISHED = (PENDING, IN_FLIGHT)
+FINAL = (DONE, DEAD, STALE, DRY_RUN, SKIPPED)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A planned delivery: where it goes and which lane orders it."""
+
+    destination: str
+    lane: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker holds the lease on."""
+
+    id: int
+    event_id: int
+    destination: str
+    lane: str
+    attempts: int
+    first_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One HTTP call (or dry-run) made for a delivery."""
+
+    delivery_id: int
+    event_id: int
+    destination: str
+    started_at: datetime
+    duration_ms: int
+    method: str
+    url: str
+    request: str | None
+    status_code: int | None
+    response: str | None
+    error: str | None
+    outcome: str
+
+
+class DeliveryStore:
+    """The delivery queue. Claims are one indexed query; SQLite serialises them with BEGIN IMMEDIATE,
+    PostgreSQL with FOR UPDATE SKIP LOCKED."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- planning ------------------------------------------------------------------------------------------
+
+    def add(self, conn: Connection, event_id: int, legs: list[Leg], now: datetime) -> None:
+        """Queue `legs` for `event_id` inside the caller's transaction."""
+        if legs:
+            conn.execute(
+                insert(deliveries),
+                [
+                    {
+                        "event_id": event_id,
+                        "destination": leg.destination,
+                        "lane": leg.lane[:255],
+                        "status": PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for leg in legs
+                ],
+            )
+
+    # -- claiming ------------------------------------------------------------------------------------------
+
+    def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Claimed | None:
+        """Lease the next due delivery that heads its lane, or return None."""
+        earlier = deliveries.alias("earlier")
+        blocked = exists().where(
+            earlier.c.lane == deliveries.c.lane,
+            earlier.c.status.in_(UNFINISHED),
+            or_(
+                earlier.c.event_id < deliveries.c.event_id,
+                and_(earlier.c.event_id == deliveries.c.event_id, earlier.c.id < deliveries.c.id),
+            ),
+        )
+        query = (
+            select(deliveries.c.id)
+            .where(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now, ~blocked)
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(1)
+        )
+        if skip_destinations:
+            query = query.where(deliveries.c.destination.not_in(sorted(skip_destinations)))
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=deliveries)
+        with self.db.write() as conn:
+            delivery_id = conn.execute(query).scalar()
+            if delivery_id is None:
+                return None
+            row = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(
+                    status=IN_FLIGHT,
+                    lease_owner=owner,
+                    lease_expires_at=now + timedelta(seconds=lease),
+                    attempts=deliveries.c.attempts + 1,
+                    first_attempt_at=func.coalesce(deliveries.c.first_attempt_at, now),
+                    updated_at=now,
+                )
+                .returning(
+                    deliveries.c.id,
+                    deliveries.c.event_id,
+                    deliveries.c.destination,
+                    deliveries.c.lane,
+                    deliveries.c.attempts,
+                    deliveries.c.first_attempt_at,
+                )
+            ).one()
+        return Claimed(*row)
+
+    def renew(self, owner: str, now: datetime, lease: float) -> int:
+        """Extend every lease `owner` holds (the heartbeat); returns how many."""
+        with self.db.write() as conn:
+            return conn.execute(
+                update(deliveries)
+                .where(deliveries.c.lease_owner == owner, deliveries.c.status == IN_FLIGHT)
+                .values(lease_expires_at=now + timedelta(seconds=lease))
+            ).rowcount
+
+    def reclaim_expired(self, now: datetime, owners: tuple[str, ...] = ()) -> int:
+        """Return to the queue deliveries whose lease ran out (their worker died), or held by dead `owners`."""
+        condition = deliveries.c.lease_expires_at < now
+        if owners:
+            condition = or_(condition, deliveries.c.lease_owner.in_(owners))
+        with self.db.write() as conn:
+            return conn.execute(
+                update(deliveries)
+                .where(deliveries.c.status == IN_FLIGHT, condition)
+                .values(status=PENDING, lease_owner=None, lease_expires_at=None, next_attempt_at=now, updated_at=now)
+            ).rowcount
+
+    def lease_owners(self) -> list[str]:
+        """Owners of current leases."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(deliveries.c.lease_owner).where(deliveries.c.status == IN_FLIGHT).distinct()
+            ).scalars()
+            return [r for r in rows if r]
+
+    # -- finishing -----------------------------------------------------------------------------------------
+
+    def release(self, delivery_id: int, owner: str, now: datetime, next_attempt_at: datetime | None = None) -> None:
+        """Give a delivery back untouched (shutdown, or its destination paused before the call): the attempt
+        is not spent. It is due again at `next_attempt_at` (default: at once)."""
+        values: dict[str, Any] = {
+            "status": PENDING,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "attempts": deliveries.c.attempts - 1,
+            "updated_at": now,
+        }
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        with self.db.write() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+                .values(**values)
+            )
+
+    def finish(
+        self,
+        delivery_id: int,
+        owner: str,
+        *,
+        status: str,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+        last_status: int | None = None,
+        last_error: str | None = None,
+        note: str | None = None,
+    ) -> bool:
+        """Record a delivery's outcome (final, or pending again at `next_attempt_at`) and settle its event.
+
+        Returns False if the lease was lost meanwhile (another worker owns the delivery now).
+        """
+        values: dict[str, Any] = {
+            "status": status,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "updated_at": now,
+            "last_status": last_status,
+            "last_error": last_error[:4000] if last_error else None,
+        }
+        if note is not None:
+            values["note"] = note[:4000]
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        with self.db.write() as conn:
+            changed = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+                .values(**values)
+                .returning(deliveries.c.event_id)
+            ).scalar()
+            if changed is None:
+                return False
+            if status in FINAL:
+                settle_event(conn, changed)
+        return True
+
+    def hurry(self, destination: str, now: datetime) -> int:
+        """Make every backed-off pending delivery of `destination` due now (its outage is over)."""
+        with self.db.write() as conn:
+            return conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.destination == destination,
+                    deliveries.c.status == PENDING,
+                    deliveries.c.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            ).rowcount
+
+    def requeue_dead(self, *, event_id: int | None = None, since: datetime | None = None) -> list[int]:
+        """Give dead deliveries a fresh start (attempts and age reset); returns the events concerned."""
+        now = utcnow()
+        condition = deliveries.c.status == DEAD
+        if event_id is not None:
+            condition = and_(condition, deliveries.c.event_id == event_id)
+        if since is not None:
+            condition = and_(condition, deliveries.c.updated_at >= since)
+        with self.db.write() as conn:
+            event_ids = sorted(set(conn.execute(select(deliveries.c.event_id).where(condition)).scalars()))
+            conn.execute(
+                update(deliveries)
+                .where(condition)
+                .values(status=PENDING, attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now)
+            )
+            for changed in event_ids:
+                settle_event(conn, changed)
+        return event_ids
+
+    def retry(self, delivery_id: int) -> bool:
+        """Send one finished delivery again now, with a fresh attempt budget. False if it is pending, in flight
+        or unknown (nothing to retry)."""
+        now = utcnow()
+        with self.db.write() as conn:
+            event_id = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(FINAL))
+                .values(status=PENDING, attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now)
+                .returning(deliveries.c.event_id)
+            ).scalar()
+            if event_id is None:
+                return False
+            settle_event(conn, event_id)
+        return True
+
+    def get(self, delivery_id: int) -> dict[str, Any] | None:
+        """One delivery."""
+        with self.db.read() as conn:
+            row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
+        return dict(row._mapping) if row else None
+
+    def record_attempt(self, attempt: AttemptRecord) -> None:
+        """Store one attempt (committed at once, so a crash later cannot lose the evidence)."""
+        with self.db.write() as conn:
+            conn.execute(insert(attempts).values(**attempt.__dict__))
+
+    # -- inspection ----------------------------------------------------------------------------------------
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest pending delivery becomes due."""
+        with self.db.read() as conn:
+            return conn.execute(
+                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)
+            ).scalar()
+
+    def for_event(self, event_id: int) -> list[dict[str, Any]]:
+        """The deliveries of an event, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(deliveries).where(deliveries.c.event_id == event_id).order_by(deliveries.c.id))
+            return [dict(r._mapping) for r in rows]
+
+    def attempts_for_event(self, event_id: int) -> list[dict[str, Any]]:
+        """Every attempt made for an event, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(attempts).where(attempts.c.event_id == event_id).order_by(attempts.c.id))
+            return [dict(r._mapping) for r in rows]
+
+    def count_by_status(self) -> dict[tuple[str, str], int]:
+        """(destination, status) -> count."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(deliveries.c.destination, deliveries.c.status, func.count()).group_by(
+                    deliveries.c.destination, deliveries.c.status
+                )
+            )
+            return {(d, s): int(n) for d, s, n in rows}
+
+
+def settle_event(conn: Connection, event_id: int) -> None:
+    """Set an event's status from its deliveries: `done` when all are final and none dead, `dead` when one is.
+
+    Only the newest delivery of each destination counts: after a replay the old dead one is history.
+    """
+    newest = (
+        select(func.max(deliveries.c.id))
+        .where(deliveries.c.event_id == event_id)
+        .group_by(deliveries.c.destination)
+        .scalar_subquery()
+    )
+    statuses = set(
+        conn.execute(
+            select(deliveries.c.status).where(deliveries.c.event_id == event_id, deliveries.c.id.in_(newest))
+        ).scalars()
+    )
+    if statuses & set(UNFINISHED):
+        status = "planned"
+    elif DEAD in statuses:
+        status = "dead"
+    else:
+        status = "done"
+    conn.execute(update(events).where(events.c.id == event_id).values(status=status))

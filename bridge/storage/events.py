@@ -1,0 +1,205 @@
+"""The events table: what came in, exactly as it came, with its canonical form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+
+from bridge.storage.database import Database
+from bridge.storage.tables import events
+
+ACCEPTED = "accepted"
+QUARANTINED = "quarantined"
+PLANNED = "planned"
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be stored (authenticated; validated or quarantined)."""
+
+    source: str
+    topic: str
+    dedupe_key: str
+    status: str
+    received_at: datetime
+    headers: dict[str, str]
+    body: bytes
+    payload: dict[str, Any] | None = None
+    errors: dict[str, Any] | None = None
+    kind: str | None = None
+    store: str | None = None
+    order_id: str | None = None
+    checkout_id: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A stored event."""
+
+    id: int
+    source: str
+    topic: str
+    dedupe_key: str
+    status: str
+    received_at: datetime
+    headers: dict[str, str]
+    body: bytes
+    payload: dict[str, Any] | None
+    errors: dict[str, Any] | None
+    kind: str | None
+    store: str | None
+    order_id: str | None
+    checkout_id: str | None
+    occurred_at: datetime | None
+    note: str | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> EventRecord:
+        """Build from a row of the events table."""
+        return cls(**{k: row._mapping[k] for k in cls.__dataclass_fields__})
+
+
+class EventStore:
+    """Insert-once storage of inbound events, keyed by each source's dedupe key."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._insert = db.insert_ignoring_conflicts(events, "dedupe_key").returning(events.c.id)
+        self._insert_plain = db.insert_ignoring_conflicts(events, "dedupe_key")
+
+    def record(self, event: NewEvent) -> tuple[int, bool]:
+        """Store `event` unless its dedupe key is already stored. Returns (event id, created).
+
+        The row is committed (SQLite WAL + synchronous=FULL, or a PostgreSQL commit) before this returns.
+        Raises StorageUnavailable when the database cannot take the write.
+        """
+        values = _fitted(event)
+        if self.db.is_sqlite:
+            # One autocommit statement (see Database.write_one); a conflict leaves the committed original to read.
+            result = self.db.write_one(self._insert_plain, values)
+            if result.rowcount == 1:
+                return int(result.lastrowid), True
+            with self.db.read() as conn:
+                existing = conn.execute(select(events.c.id).where(events.c.dedupe_key == event.dedupe_key)).scalar()
+            if existing is None:
+                raise RuntimeError(f"event {event.dedupe_key!r} neither inserted nor found")
+            return int(existing), False
+        with self.db.write() as conn:
+            new_id = conn.execute(self._insert, values).scalar()
+            if new_id is not None:
+                return int(new_id), True
+            existing = conn.execute(select(events.c.id).where(events.c.dedupe_key == event.dedupe_key)).scalar_one()
+            return int(existing), False
+
+    def get(self, event_id: int) -> EventRecord | None:
+        """One event, or None."""
+        with self.db.read() as conn:
+            row = conn.execute(select(events).where(events.c.id == event_id)).first()
+        return EventRecord.from_row(row) if row else None
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        source: str | None = None,
+        kind: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[EventRecord]:
+        """Newest first, filtered; `before_id` pages backwards."""
+        query = select(events).order_by(events.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(events.c.status == status)
+        if source:
+            query = query.where(events.c.source == source)
+        if kind:
+            query = query.where(events.c.kind == kind)
+        if before_id:
+            query = query.where(events.c.id < before_id)
+        with self.db.read() as conn:
+            return [EventRecord.from_row(r) for r in conn.execute(query)]
+
+    def stores(self) -> list[str]:
+        """Every store that has sent an event."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(events.c.store).where(events.c.store.is_not(None)).distinct())
+            return sorted(r for r in rows.scalars() if r)
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many events are in each status."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(events.c.status, func.count()).group_by(events.c.status))
+            return {status: int(n) for status, n in rows}
+
+    # -- used by the planner, inside its transaction -------------------------------------------------------
+
+    def has_accepted(self) -> bool:
+        """A cheap read: is any event waiting to be planned?"""
+        with self.db.read() as conn:
+            return conn.execute(select(events.c.id).where(events.c.status == ACCEPTED).limit(1)).first() is not None
+
+    def accepted(self, conn: Connection, limit: int) -> list[EventRecord]:
+        """The oldest events not planned yet, in the order they were received."""
+        query = select(events).where(events.c.status == ACCEPTED).order_by(events.c.id).limit(limit)
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return [EventRecord.from_row(r) for r in conn.execute(query)]
+
+    def set_status(self, conn: Connection, event_id: int, status: str, note: str | None = None) -> None:
+        """Move an event to `status`, with an optional human note."""
+        conn.execute(update(events).where(events.c.id == event_id).values(status=status, note=note))
+
+    def get_in(self, conn: Connection, event_id: int) -> EventRecord | None:
+        """One event, read inside the caller's transaction."""
+        row = conn.execute(select(events).where(events.c.id == event_id)).first()
+        return EventRecord.from_row(row) if row else None
+
+    def paid_order_exists(self, conn: Connection, source: str, store: str | None, checkout_id: str) -> bool:
+        """True if an order.paid for this checkout has been received (whatever became of it since)."""
+        query = select(events.c.id).where(
+            events.c.kind == "order.paid",
+            events.c.checkout_id == checkout_id,
+            events.c.source == source,
+            events.c.status != QUARANTINED,
+        )
+        query = query.where(events.c.store.is_(None) if store is None else events.c.store == store)
+        return conn.execute(query.limit(1)).first() is not None
+
+    def insert_in(self, conn: Connection, event: NewEvent) -> int | None:
+        """Insert an event the bridge itself produced (cart.abandoned); None if its key exists already."""
+        return conn.execute(self._insert, _fitted(event)).scalar()
+
+    def replace_interpretation(
+        self, event_id: int, *, status: str, payload: dict[str, Any] | None, errors: Any, note: str | None
+    ) -> None:
+        """After a replay re-read the raw body: store the new canonical form (or the new errors)."""
+        values: dict[str, Any] = {"status": status, "payload": payload, "errors": errors, "note": note}
+        if payload is not None:
+            values.update(
+                kind=payload.get("kind"),
+                store=payload.get("store"),
+                order_id=payload.get("order_id"),
+                checkout_id=payload.get("checkout_id"),
+            )
+        with self.db.write() as conn:
+            conn.execute(update(events).where(events.c.id == event_id).values(**values))
+
+    def requeue(self, event_id: int, note: str) -> None:
+        """Send an event back to the planner (replay): it gets fresh deliveries, its old ones stay as history."""
+        with self.db.write() as conn:
+            self.set_status(conn, event_id, ACCEPTED, note)
+
+
+def _fitted(event: NewEvent) -> dict[str, Any]:
+    """Column values, with sender-controlled strings cut to their column's size (PostgreSQL enforces it)."""
+    values = {k: getattr(event, k) for k in NewEvent.__dataclass_fields__}
+    for name in ("topic", "store", "order_id", "checkout_id", "kind"):
+        limit = events.c[name].type.length
+        if isinstance(values[name], str) and limit and len(values[name]) > limit:
+            values[name] = values[name][:limit]
+    return values

@@ -1,0 +1,140 @@
+"""Read-side queries for operators (admin API, dashboard, metrics): filtered event lists with cursor
+pagination, queue figures, hourly outcome counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, String, and_, cast, func, or_, select
+
+from bridge.storage.database import Database
+from bridge.storage.events import EventRecord
+from bridge.storage.tables import deliveries, events
+
+PAGE_MAX = 200
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What an operator can filter events by. All given conditions must hold."""
+
+    status: str | None = None
+    source: str | None = None
+    kind: str | None = None
+    store: str | None = None
+    text: str | None = None  # email (in the canonical payload), order id or checkout id
+    since: datetime | None = None
+    until: datetime | None = None
+    destination_status: str | None = None  # e.g. dead: events with a delivery in that status
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        """Add this filter's WHERE clauses to `query` (over the events table)."""
+        conditions = []
+        for column, value in (("status", self.status), ("source", self.source), ("kind", self.kind)):
+            if value:
+                conditions.append(events.c[column] == value)
+        if self.store:
+            conditions.append(events.c.store == self.store)
+        if self.since:
+            conditions.append(events.c.received_at >= self.since)
+        if self.until:
+            conditions.append(events.c.received_at < self.until)
+        if self.text:
+            needle = self.text.strip()
+            conditions.append(
+                or_(
+                    events.c.order_id == needle,
+                    events.c.checkout_id == needle,
+                    # The email lives in the canonical JSON; a LIKE over its text form works on both dialects.
+                    func.lower(_payload_text()).contains(needle.lower(), autoescape=True),
+                )
+            )
+        if self.destination_status:
+            conditions.append(
+                events.c.id.in_(select(deliveries.c.event_id).where(deliveries.c.status == self.destination_status))
+            )
+        return query.where(and_(*conditions)) if conditions else query
+
+
+def _payload_text() -> Any:
+    return cast(events.c.payload, String)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of events, newest first; `next_cursor` fetches the following (older) page."""
+
+    items: list[EventRecord]
+    next_cursor: str | None
+
+
+class OperatorQueries:
+    """The queries behind the admin API, the dashboard and the metrics."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def events(self, flt: EventFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
+        """Events matching `flt`, newest first. The cursor is the last id of the previous page."""
+        limit = max(1, min(limit, PAGE_MAX))
+        query = flt.apply(select(events)).order_by(events.c.id.desc()).limit(limit + 1)
+        if cursor:
+            if not cursor.isdigit():
+                raise ValueError("cursor must be the value of next_cursor from the previous page")
+            query = query.where(events.c.id < int(cursor))
+        with self.db.read() as conn:
+            rows = [EventRecord.from_row(r) for r in conn.execute(query)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, str(rows[-1].id) if more and rows else None)
+
+    def event_ids(self, flt: EventFilter, limit: int = 100_000) -> list[int]:
+        """Ids of every event matching `flt`, oldest first (for bulk operations)."""
+        query = flt.apply(select(events.c.id)).order_by(events.c.id).limit(limit)
+        with self.db.read() as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
+
+    def queue(self, now: datetime) -> dict[str, dict[str, Any]]:
+        """Per destination: deliveries by status, pending depth and the age of the oldest pending one."""
+        result: dict[str, dict[str, Any]] = {}
+        with self.db.read() as conn:
+            for destination, status, count in conn.execute(
+                select(deliveries.c.destination, deliveries.c.status, func.count()).group_by(
+                    deliveries.c.destination, deliveries.c.status
+                )
+            ):
+                entry = result.setdefault(destination, {"by_status": {}, "depth": 0, "oldest_pending_age": None})
+                entry["by_status"][status] = int(count)
+                if status in ("pending", "in_flight"):
+                    entry["depth"] += int(count)
+            for destination, oldest in conn.execute(
+                select(deliveries.c.destination, func.min(deliveries.c.created_at))
+                .where(deliveries.c.status.in_(("pending", "in_flight")))
+                .group_by(deliveries.c.destination)
+            ):
+                if oldest is not None:
+                    oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+                    age = (now - oldest_at).total_seconds()
+                    result.setdefault(destination, {"by_status": {}, "depth": 0})["oldest_pending_age"] = age
+        return result
+
+    def unplanned(self) -> int:
+        """Events accepted but not planned yet."""
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).where(events.c.status == "accepted")).scalar() or 0)
+
+    def hourly_outcomes(self, now: datetime, hours: int = 24) -> list[dict[str, Any]]:
+        """Events received per hour over the last `hours`, by status (for the dashboard chart)."""
+        since = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(events.c.received_at, events.c.status).where(events.c.received_at >= since)
+            ).all()
+        buckets: dict[datetime, dict[str, int]] = {since + timedelta(hours=h): {} for h in range(hours)}
+        for received_at, status in rows:
+            hour = received_at.replace(minute=0, second=0, microsecond=0)
+            if hour in buckets:
+                buckets[hour][status] = buckets[hour].get(status, 0) + 1
+        return [{"hour": hour.isoformat(), "counts": counts} for hour, counts in sorted(buckets.items())]

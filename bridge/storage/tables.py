@@ -1,0 +1,183 @@
+"""Table definitions (SQLAlchemy Core). Migrations under `migrations/versions` create exactly these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants a 64-bit identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (portable across SQLite and PostgreSQL), returned as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("topic", String(100), nullable=False),
+    Column("dedupe_key", String(255), nullable=False, unique=True),
+    Column("store", String(255)),
+    Column("kind", String(32)),
+    Column("order_id", String(255)),
+    Column("checkout_id", String(255)),
+    Column("status", String(16), nullable=False),
+    Column("occurred_at", UTCDateTime()),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("payload", JSON),
+    Column("errors", JSON),
+    Column("note", Text),
+    Index(None, "status", "id"),
+    Index(None, "source", "id"),
+    Index(None, "order_id"),
+    Index(None, "checkout_id"),
+    Index(None, "received_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", Id, nullable=False),
+    Column("destination", String(32), nullable=False),
+    # Deliveries sharing a lane (one order or checkout at one destination) run one at a time, in event order.
+    Column("lane", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_owner", String(128)),
+    Column("lease_expires_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("first_attempt_at", UTCDateTime()),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("note", Text),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "lane", "event_id"),
+    Index(None, "event_id"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", Id, nullable=False),
+    Column("event_id", Id, nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("url", String(1000), nullable=False),
+    Column("request", Text),
+    Column("status_code", Integer),
+    Column("response", Text),
+    Column("error", Text),
+    Column("outcome", String(16), nullable=False),
+    Index(None, "delivery_id"),
+    Index(None, "event_id"),
+)
+
+# What the bridge knows exists at a destination: store ids -> destination ids, and creates in flight.
+remote_records = Table(
+    "remote_records",
+    metadata,
+    Column("scope", String(255), primary_key=True),  # e.g. "ac:https://acme.api-us1.com:conn=1"
+    Column("key_type", String(16), primary_key=True),  # connection | customer | checkout | order
+    Column("external_key", String(255), primary_key=True),
+    Column("remote_id", String(64)),  # None while a create's outcome is unknown
+    Column("record_kind", String(16)),  # cart | order | customer | connection
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Newest event `updated_at` applied per (destination, subject): older events are stale.
+applied_versions = Table(
+    "applied_versions",
+    metadata,
+    Column("destination", String(32), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("version_at", UTCDateTime(), nullable=False),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("checkout_key", String(512), primary_key=True),  # source|store|checkout_id
+    Column("event_id", Id, nullable=False),  # the checkout.updated that armed it
+    Column("fire_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),  # armed | fired | cancelled
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("note", Text),
+    Index(None, "status", "fire_at"),
+)
+
+# Shared pacing per account (token bucket as a virtual schedule) and per-destination circuit/pause state.
+throttles = Table(
+    "throttles",
+    metadata,
+    Column("name", String(255), primary_key=True),  # "ac:<url>" or "destination:<name>"
+    Column("next_slot_at", Float, nullable=False, default=0.0),
+    Column("paused_until", Float, nullable=False, default=0.0),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("circuit_open_until", Float, nullable=False, default=0.0),
+    Column("manual_pause", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime()),
+    Column("recent_sends", JSON),  # actual send times (epoch) inside the current window
+)
+
+admin_jobs = Table(
+    "admin_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # bulk_replay
+    Column("params", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # running | done | failed
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("message", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

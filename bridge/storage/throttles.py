@@ -1,0 +1,167 @@
+"""Shared pacing and health per destination, in the database so every thread, process and host agrees:
+a token bucket kept as a virtual schedule (`next_slot_at`), Retry-After pauses, the circuit breaker and
+manual pauses. Times are Unix epoch seconds."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from bridge.storage.database import Database
+from bridge.storage.tables import throttles
+from bridge.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class ThrottleState:
+    """One destination's shared state."""
+
+    name: str
+    next_slot_at: float
+    paused_until: float
+    consecutive_failures: int
+    circuit_open_until: float
+    manual_pause: bool
+
+    def blocked(self, now: float) -> bool:
+        """True while no delivery to this destination should be started."""
+        return self.manual_pause or self.circuit_open_until > now or self.paused_until > now
+
+
+class Throttles:
+    """Read and change destination throttle rows (created on first use)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ensure = db.insert_ignoring_conflicts(throttles, "name")
+
+    def _row(self, conn: object, name: str) -> ThrottleState:
+        conn.execute(  # type: ignore[attr-defined]
+            self._ensure.values(
+                name=name,
+                next_slot_at=0.0,
+                paused_until=0.0,
+                consecutive_failures=0,
+                circuit_open_until=0.0,
+                manual_pause=0,
+            )
+        )
+        query = select(throttles).where(throttles.c.name == name)
+        if not self.db.is_sqlite:
+            # READ COMMITTED would let two hosts read the same next slot; the row lock serialises them.
+            # (SQLite's BEGIN IMMEDIATE already does.)
+            query = query.with_for_update()
+        row = conn.execute(query).one()  # type: ignore[attr-defined]
+        return _state(row)
+
+    def reserve_slot(self, name: str, interval: float) -> float:
+        """Reserve the next send time for `name`, `interval` seconds after the previous reservation and not
+        before any pause ends. Returns the reserved time; the caller waits until then."""
+        with self.db.write() as conn:
+            state = self._row(conn, name)
+            now = time.time()  # read under the lock: a time taken before waiting for it may be long past
+            slot = max(now, state.next_slot_at, state.paused_until)
+            conn.execute(update(throttles).where(throttles.c.name == name).values(next_slot_at=slot + interval))
+        return slot
+
+    def admit(self, name: str, limit: int, window: float, stale_after: float) -> tuple[float | None, float]:
+        """Admit one send if it cannot make `limit + 1` requests *arrive* within any `window` seconds.
+
+        A request arrives at the destination between its send and its response. So a new send is safe when
+        the `limit`-th most recent request has completed at least `window` ago (or fewer than `limit` count):
+        then however the network and the destination's own scheduling jitter, the two arrivals are more than
+        `window` apart. Returns (ticket, 0) when admitted — pass the ticket to `complete()` after the
+        response — or (None, seconds to wait before asking again). Requests of a crashed process count as
+        complete `stale_after` seconds after they were sent.
+        """
+        with self.db.write() as conn:
+            self._row(conn, name)
+            entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == name)).scalar() or []
+            now = time.time()
+            live = [
+                [sent, done]
+                for sent, done in entries
+                if (done is not None and done + window > now) or (done is None and sent + stale_after > now)
+            ]
+            if len(live) < limit:
+                ticket = max([now, *(sent + 1e-6 for sent, _ in live)])  # unique per admitted send
+                conn.execute(
+                    update(throttles).where(throttles.c.name == name).values(recent_sends=[*live, [ticket, None]])
+                )
+                return ticket, 0.0
+            finished = [done for _, done in live if done is not None]
+        wait = min(finished) + window - now if finished else 0.02
+        return None, max(0.005, wait)
+
+    def complete(self, name: str, ticket: float) -> None:
+        """Record that the admitted send `ticket` has its response."""
+        with self.db.write() as conn:
+            entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == name)).scalar() or []
+            now = time.time()
+            updated = [[sent, now if sent == ticket and done is None else done] for sent, done in entries]
+            conn.execute(update(throttles).where(throttles.c.name == name).values(recent_sends=updated))
+
+    def pause(self, name: str, until: float) -> None:
+        """Hold every send to `name` until `until` (a 429/503 Retry-After)."""
+        with self.db.write() as conn:
+            state = self._row(conn, name)
+            if until > state.paused_until:
+                conn.execute(update(throttles).where(throttles.c.name == name).values(paused_until=until))
+
+    def record_failure(self, name: str, threshold: int, cooldown: float, now: float) -> bool:
+        """Count a failed call; open the circuit at `threshold` consecutive failures. True if it is open now."""
+        with self.db.write() as conn:
+            state = self._row(conn, name)
+            failures = state.consecutive_failures + 1
+            values: dict[str, object] = {"consecutive_failures": failures, "updated_at": utcnow()}
+            if failures >= threshold:
+                values["circuit_open_until"] = now + cooldown
+            conn.execute(update(throttles).where(throttles.c.name == name).values(**values))
+        return failures >= threshold
+
+    def record_success(self, name: str) -> bool:
+        """Close the circuit after a success. True if it had tripped (deliveries held back can go now)."""
+        current = self.all().get(name)
+        if current is not None and current.consecutive_failures == 0:
+            return False  # the common case: a plain read, no lock on the shared row
+        with self.db.write() as conn:
+            state = self._row(conn, name)
+            if state.consecutive_failures == 0:
+                return False
+            conn.execute(
+                update(throttles)
+                .where(throttles.c.name == name)
+                .values(consecutive_failures=0, circuit_open_until=0.0, updated_at=utcnow())
+            )
+        return state.circuit_open_until > 0
+
+    def set_manual_pause(self, name: str, paused: bool) -> None:
+        """Pause or resume a destination by hand (admin)."""
+        with self.db.write() as conn:
+            self._row(conn, name)
+            conn.execute(update(throttles).where(throttles.c.name == name).values(manual_pause=int(paused)))
+
+    def get(self, name: str) -> ThrottleState:
+        """One destination's state (defaults when it has none yet)."""
+        with self.db.read() as conn:
+            row = conn.execute(select(throttles).where(throttles.c.name == name)).first()
+        return _state(row) if row else ThrottleState(name, 0.0, 0.0, 0, 0.0, False)
+
+    def all(self) -> dict[str, ThrottleState]:
+        """Every destination's state."""
+        with self.db.read() as conn:
+            return {row.name: _state(row) for row in conn.execute(select(throttles))}
+
+
+def _state(row: object) -> ThrottleState:
+    m = row._mapping  # type: ignore[attr-defined]
+    return ThrottleState(
+        name=m["name"],
+        next_slot_at=float(m["next_slot_at"]),
+        paused_until=float(m["paused_until"]),
+        consecutive_failures=int(m["consecutive_failures"]),
+        circuit_open_until=float(m["circuit_open_until"]),
+        manual_pause=bool(m["manual_pause"]),
+    )

@@ -1,0 +1,271 @@
+"""Retries, permanent failures, 429 pauses, a SIGKILLed worker, the circuit breaker and stale events."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+
+from bridge.delivery.pacing import SharedPacer
+from bridge.replay import Replayer
+from bridge.storage.throttles import Throttles
+from tests.helpers.delivery import (
+    attempt_rows,
+    custom_order,
+    delivery_rows,
+    event_rows,
+    post_custom,
+    post_shopify,
+    summary,
+    wait_final,
+    wait_until,
+)
+
+POS_ORDER = "5874133024822"  # orders_paid__no_checkout
+ORDERS = "/api/3/ecomOrders"
+
+
+@pytest.fixture
+def env_overrides() -> dict[str, str]:
+    return {"BRIDGE_AC_CONNECTION_ID": "1"}
+
+
+def ac_leg(db, event_id: int) -> dict:
+    return next(d for d in delivery_rows(db, event_id) if d["destination"] == "activecampaign")
+
+
+def ac_attempts(db, event_id: int) -> list[tuple[str, int | None, str]]:
+    return [
+        (a["method"], a["status_code"], a["outcome"])
+        for a in attempt_rows(db, event_id=event_id)
+        if a["destination"] == "activecampaign"
+    ]
+
+
+@pytest.mark.parametrize("status", [500, 502, 408])
+def test_transient_error_is_retried_then_delivered(client, db, fake_ac, fake_ecart, worker, status):
+    fake_ecart.seed_order(POS_ORDER)
+    fake_ac.fail_next(status, method="POST", path_prefix=ORDERS)
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    leg = wait_final(db, event_id, legs=2)["activecampaign"]
+
+    assert (leg["status"], leg["attempts"]) == ("done", 2)
+    assert summary(fake_ac.requests) == [
+        ("POST", "/api/3/ecomCustomers", 201),
+        ("POST", ORDERS, status),
+        ("GET", ORDERS, 200),  # the create's outcome is unknown: look it up before sending it again
+        ("POST", ORDERS, 201),
+    ]
+    assert fake_ac.requests[2].query == {"filters[connectionid]": "1", "filters[externalid]": POS_ORDER}
+    assert fake_ac.requests[2].at - fake_ac.requests[1].at >= 0.3 * 0.8, "retried before the backoff"
+    assert ac_attempts(db, event_id) == [
+        ("POST", 201, "ok"),
+        ("POST", status, "retry"),
+        ("GET", 200, "ok"),
+        ("POST", 201, "ok"),
+    ]
+    rows = attempt_rows(db, event_id=event_id)
+    assert all("test-ac-token" not in json.dumps(r, default=str) for r in rows), "secrets in the attempt log"
+    assert len(fake_ac.orders()) == 1
+
+
+def test_lost_response_is_looked_up_and_updated_not_created_twice(client, db, fake_ac, fake_ecart, worker):
+    fake_ecart.seed_order(POS_ORDER)
+    fake_ac.drop_next("POST", ORDERS)  # AC creates the order, the bridge never hears back
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    assert wait_final(db, event_id, legs=2)["activecampaign"]["status"] == "done"
+
+    (order,) = fake_ac.orders()
+    assert summary(fake_ac.requests) == [
+        ("POST", "/api/3/ecomCustomers", 201),
+        ("POST", ORDERS, 0),
+        ("GET", ORDERS, 200),
+        ("PUT", f"{ORDERS}/{order['id']}", 200),
+    ]
+    assert fake_ac.requests[1].outcome == "dropped"
+
+
+def test_validation_error_is_dead_at_once_with_the_response_body(client, db, fake_ac, fake_ecart, worker):
+    fake_ecart.seed_order(POS_ORDER)
+    fake_ac.fail_next(422, body={"errors": [{"title": "bad", "code": "field_invalid"}]}, method="POST",
+                      path_prefix=ORDERS)  # fmt: skip
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    legs = wait_final(db, event_id, legs=2)
+    leg = legs["activecampaign"]
+    assert (leg["status"], leg["attempts"]) == ("dead", 1)
+    assert '"title": "bad"' in leg["last_error"] and "field_invalid" in leg["last_error"]
+    assert legs["ecartapi"]["status"] == "done"
+
+    time.sleep(0.6)  # longer than the first retry delay (0.3 s ± 20%): nothing more may be sent
+    assert summary(fake_ac.requests) == [("POST", "/api/3/ecomCustomers", 201), ("POST", ORDERS, 422)]
+    assert ac_attempts(db, event_id) == [("POST", 201, "ok"), ("POST", 422, "failed")]
+    assert delivery_rows(db, event_id)[0]["attempts"] == 1
+
+
+def test_dead_delivery_records_the_http_status(client, db, fake_ac, worker):
+    fake_ac.fail_next(422, body={"errors": [{"title": "bad", "code": "field_invalid"}]}, method="POST",
+                      path_prefix=ORDERS)  # fmt: skip
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    leg = wait_final(db, event_id, legs=2)["activecampaign"]
+    assert leg["status"] == "dead"
+    assert leg["last_status"] == 422
+
+
+def test_429_pauses_for_retry_after_then_delivers(client, db, fake_ac, fake_ecart, worker):
+    fake_ecart.seed_order(POS_ORDER)
+    fake_ac.force_429(count=1, retry_after=2)
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    leg = wait_final(db, event_id, legs=2, timeout=15)["activecampaign"]
+    assert (leg["status"], leg["attempts"]) == ("done", 2)
+
+    limited, *after = fake_ac.requests
+    assert (limited.status, limited.outcome) == (429, "forced_429")
+    assert after and min(r.at for r in after) - limited.at >= 2.0, "a request reached AC during Retry-After"
+    assert summary(after) == [("POST", "/api/3/ecomCustomers", 201), ("POST", ORDERS, 201)]
+    assert fake_ac.count_429 == 1
+
+
+def test_worker_killed_during_create_does_not_duplicate(client, db, fake_ac, fake_ecart, spawn_worker):
+    fake_ecart.seed_order(POS_ORDER)
+    hold = fake_ac.hold_next("POST", ORDERS, after_commit=True)  # AC creates the order and holds the answer
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    first = spawn_worker()
+    assert hold.wait(timeout=20), "the worker never sent the create:\n" + first.output()
+    first.kill()
+    hold.release()
+    assert len(fake_ac.orders()) == 1
+
+    second = spawn_worker()
+    legs = wait_final(db, event_id, legs=2, timeout=20)
+    assert legs["activecampaign"]["status"] == "done", second.output()
+    (order,) = fake_ac.orders()
+    assert len(fake_ac.calls("POST", ORDERS)) == 1, summary(fake_ac.requests)
+    assert summary(fake_ac.calls(path_prefix=ORDERS))[1:] == [
+        ("GET", ORDERS, 200),
+        ("PUT", f"{ORDERS}/{order['id']}", 200),
+    ]
+    assert order["externalid"] == POS_ORDER and order["puts"] == 1
+    assert legs["activecampaign"]["attempts"] == 2
+    assert fake_ecart.statuses(POS_ORDER) == ["paid"]
+
+
+@pytest.mark.parametrize("status, headers", [(500, None), (503, {"Retry-After": "1"})], ids=["500", "503"])
+def test_circuit_breaker_pauses_then_recovers(client, db, fake_ac, start_worker, settings, status, headers):
+    fake_ac.rate = None  # this test is about failures, not the rate limit
+    fake_ac.fail_next(status, count=2, headers=headers)
+    first = post_custom(client, "order.paid", custom_order("ord-a", "2026-10-01T12:00:00+00:00", email="a@ex.com"))
+    start_worker(replace(settings, circuit_threshold=2))
+    opened = fake_ac.wait_calls(2, status=status, timeout=10)[-1]  # 2 consecutive failures: the circuit opens
+    time.sleep(0.3)
+    later = [
+        post_custom(client, "order.paid", custom_order(f"ord-{n}", "2026-10-01T12:00:00+00:00", email=f"{n}@ex.com"))
+        for n in ("b", "c")
+    ]
+    for event_id in (first, *later):
+        assert wait_final(db, event_id, timeout=20)["activecampaign"]["status"] == "done"
+
+    quiet = [(r.path, round(r.at - opened.at, 3)) for r in fake_ac.requests if 0 < r.at - opened.at < 1.0]
+    assert quiet == [], "AC was called while the circuit was open (cool-down 1 s)"
+    assert [ac_leg(db, e)["attempts"] for e in (first, *later)] == [3, 1, 1], "paused deliveries spent attempts"
+    assert sorted(summary(fake_ac.requests)) == sorted(
+        [("POST", "/api/3/ecomCustomers", status)] * 2 + [("POST", "/api/3/ecomCustomers", 201)] * 3
+        + [("POST", ORDERS, 201)] * 3
+    )  # fmt: skip
+    assert sorted(o["externalid"] for o in fake_ac.orders()) == ["ord-a", "ord-b", "ord-c"]
+
+
+def queue_orders(client, count: int) -> list[int]:
+    """`count` paid orders of different people, queued before any worker runs."""
+    return [
+        post_custom(client, "order.paid", custom_order(f"ord-{n}", "2026-10-01T12:00:00+00:00", email=f"p{n}@ex.com"))
+        for n in range(count)
+    ]
+
+
+def wait_for_queued_sends(db, seconds: float) -> None:
+    """Wait until the shared AC schedule is booked `seconds` ahead: deliveries are holding future send slots."""
+    throttles = Throttles(db)
+
+    def booked() -> bool:
+        state = throttles.all().get("activecampaign")
+        return state is not None and state.next_slot_at - time.time() > seconds
+
+    wait_until(booked, 10, interval=0.005, describe="no send slots booked ahead")
+
+
+def test_429_pauses_the_whole_account_including_sends_already_scheduled(client, db, fake_ac, start_worker, settings):
+    fake_ac.rate = None  # only the forced 429 below
+    ids = queue_orders(client, 6)
+    start_worker(replace(settings, ecart_statuses={}, worker_threads=6))
+    wait_for_queued_sends(db, 0.8)  # about four requests are waiting for their slots
+    fake_ac.force_429(count=1, retry_after=1)
+    for event_id in ids:
+        assert wait_final(db, event_id, timeout=20)["activecampaign"]["status"] == "done"
+
+    limited = fake_ac.calls(status=429)[0]
+    during = [(r.path, round(r.at - limited.at, 3)) for r in fake_ac.requests if 0 < r.at - limited.at < 1.0]
+    assert during == [], "requests reached AC while the account was paused by Retry-After: 1"
+
+
+def test_open_circuit_holds_back_sends_already_scheduled(client, db, fake_ac, start_worker, settings):
+    fake_ac.rate = None
+    ids = queue_orders(client, 6)
+    start_worker(replace(settings, ecart_statuses={}, worker_threads=6, circuit_threshold=2))
+    wait_for_queued_sends(db, 0.8)
+    fake_ac.fail_next(500, count=2)
+    for event_id in ids:
+        assert wait_final(db, event_id, timeout=20)["activecampaign"]["status"] == "done"
+
+    opened = fake_ac.calls(status=500)[1]
+    during = [(r.path, round(r.at - opened.at, 3)) for r in fake_ac.requests if 0 < r.at - opened.at < 1.0]
+    assert during == [], "requests reached AC while the circuit was open"
+
+
+def test_sends_never_exceed_the_limit_after_the_database_was_busy(db):
+    """A burst of senders released at once (the database was locked while they booked their slots) still
+    sends at most 5 in any second, and all get through within about two seconds."""
+    throttles = Throttles(db)
+    throttles.reserve_slot("activecampaign", 0.0)  # an idle schedule: no slot booked ahead
+    stop, went = threading.Event(), []
+
+    def send() -> None:
+        pacer = SharedPacer(throttles, "activecampaign", 5.0, stop)
+        pacer.wait()
+        went.append(time.monotonic())
+        pacer.finished()
+
+    busy = sqlite3.connect(db.url.database, timeout=5, isolation_level=None)
+    busy.execute("BEGIN IMMEDIATE")  # another process commits a batch, an ingest burst, a checkpoint...
+    senders = [threading.Thread(target=send) for _ in range(8)]
+    for sender in senders:
+        sender.start()
+    time.sleep(0.6)
+    busy.execute("COMMIT")
+    busy.close()
+    for sender in senders:
+        sender.join(10)
+    went.sort()
+    in_any_second = max(sum(1 for t in went if start <= t < start + 1.0) for start in went)
+    assert len(went) == 8 and in_any_second <= 5, [round(t - went[0], 3) for t in went]
+    assert went[-1] - went[0] < 2.5, [round(t - went[0], 3) for t in went]
+
+
+def test_replayed_dead_event_is_done_once_its_new_delivery_succeeds(client, db, fake_ac, fake_ecart, worker):
+    """Replay gives an event fresh deliveries; the old dead one is history and must not keep it dead."""
+    fake_ecart.seed_order(POS_ORDER)
+    fake_ac.fail_next(422, body={"errors": [{"title": "bad", "code": "field_invalid"}]}, method="POST",
+                      path_prefix=ORDERS)  # fmt: skip
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    wait_final(db, event_id)
+    assert event_rows(db, id=event_id)[0]["status"] == "dead"
+    Replayer(worker.worker.settings, db).replay(event_id)
+    wait_until(lambda: event_rows(db, id=event_id)[0]["status"] == "done", timeout=15,
+               describe=lambda: str(delivery_rows(db, event_id)))  # fmt: skip
+    assert [r["status"] for r in delivery_rows(db, event_id) if r["destination"] == "activecampaign"] == [
+        "dead",
+        "done",
+    ]

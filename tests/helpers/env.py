@@ -1,0 +1,34 @@
+"""Settings and environments for tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.settings import Settings, load_settings
+from tests.helpers import signing
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def base_env(db_path: Path, **overrides: str) -> dict[str, str]:
+    """A complete BRIDGE_* environment for tests: every source configured with two secrets, destinations off."""
+    env = {
+        "BRIDGE_DATABASE_URL": f"sqlite:///{db_path}",
+        "BRIDGE_SHOPIFY_SECRET": f"{signing.SHOPIFY_SECRET},{signing.SHOPIFY_SECRET_ROTATED}",
+        "BRIDGE_WOOCOMMERCE_SECRET": f"{signing.WOO_SECRET},{signing.WOO_SECRET_ROTATED}",
+        "BRIDGE_ECARTAPI_WEBHOOK_TOKEN": f"{signing.ECART_TOKEN},{signing.ECART_TOKEN_ROTATED}",
+        "BRIDGE_WEBHOOK_SECRET": f"{signing.CUSTOM_SECRET},{signing.CUSTOM_SECRET_ROTATED}",
+        "BRIDGE_LOG_LEVEL": "WARNING",
+    }
+    env.update(overrides)
+    return env
+
+
+def make_settings(db_path: Path, **overrides: str) -> Settings:
+    """Settings built the way the service builds them, from a BRIDGE_* mapping (no .env file)."""
+    return load_settings(base_env(db_path, **overrides), env_file=None)
+
+
+def fixture(source: str, name: str) -> bytes:
+    """The exact bytes of a fixture file."""
+    return (FIXTURES / source / name).read_bytes()
