@@ -76,6 +76,11 @@ class SharedPacer:
                 if self.stop.wait(delay):
                     raise Interrupted()
 
+    def clear(self) -> bool:
+        """True unless a pause began in this process since `wait()` admitted us. Checked after the caller took
+        its send timestamp, so no request is sent after a 429 was received here and before it expires."""
+        return self.throttles.held_until(self.name) <= time.time()
+
     def finished(self) -> None:
         """The request admitted by the last `wait()` has its response (or failed): it stops counting a window
         from now."""
@@ -83,6 +88,10 @@ class SharedPacer:
             ticket, self.ticket = self.ticket, None
             self.throttles.complete(self.name, ticket)
 
+    def hold(self, seconds: float) -> None:
+        """Hold this process's senders for `seconds`, at once (no database round trip)."""
+        self.throttles.hold(self.name, time.time() + seconds)
+
     def pause(self, seconds: float) -> None:
-        """Hold every sender of this destination for `seconds`."""
+        """Hold every sender of this destination, in every process, for `seconds`."""
         self.throttles.pause(self.name, time.time() + seconds)

@@ -57,7 +57,11 @@ class Pacer(Protocol):
 
     def wait(self) -> None: ...
 
+    def clear(self) -> bool: ...
+
     def finished(self) -> None: ...
+
+    def hold(self, seconds: float) -> None: ...
 
     def pause(self, seconds: float) -> None: ...
 
@@ -120,9 +124,7 @@ class HttpCaller:
         if self.dry_run:
             self.record(CallLog(utcnow(), 0, method, shown_url, request_text, None, None, None, "dry_run"))
             return CallResult(200, dry_run_answer, "")
-        if self.pacer is not None:
-            self.pacer.wait()
-        started, clock = utcnow(), time.perf_counter()
+        started, clock = self._admitted()
         try:
             response = self.session.request(
                 method, url, json=json_body, params=params, headers=self.headers, timeout=self.timeout
@@ -134,11 +136,18 @@ class HttpCaller:
             error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
             self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
             raise RetryableError(f"{type(exc).__name__} calling {method} {shown_url}") from exc
-        if self.pacer is not None:
-            self.pacer.finished()
-        elapsed = int((time.perf_counter() - clock) * 1000)
-        text = response.text
         retry = classify(response.status_code, response.headers)
+        pause = None
+        if retry is not None and response.status_code in PAUSING_STATUSES and self.pacer is not None:
+            # Before anything else: this process's other senders hold from the moment the answer is here...
+            pause = retry.retry_after if retry.retry_after is not None else DEFAULT_PAUSE
+            self.pacer.hold(pause)
+        elapsed = int((time.perf_counter() - clock) * 1000)
+        if self.pacer is not None:
+            if pause is not None:
+                self.pacer.pause(pause)  # ...and every other process's, before this slot is given back.
+            self.pacer.finished()
+        text = response.text
         outcome = "ok" if response.ok else ("retry" if retry else "failed")
         self.record(
             CallLog(
@@ -146,8 +155,6 @@ class HttpCaller:
             )
         )
         if retry is not None:
-            if response.status_code in PAUSING_STATUSES and self.pacer is not None:
-                self.pacer.pause(retry.retry_after if retry.retry_after is not None else DEFAULT_PAUSE)
             retry.body = text[:EXCERPT]
             raise retry
         try:
@@ -155,6 +162,17 @@ class HttpCaller:
         except ValueError:
             body = None
         return CallResult(response.status_code, body, text)
+
+    def _admitted(self) -> tuple[datetime, float]:
+        """Wait for the pacer's go, then take the send timestamp; if a pause began in between, give the slot
+        back and wait again."""
+        while True:
+            if self.pacer is not None:
+                self.pacer.wait()
+            started, clock = utcnow(), time.perf_counter()
+            if self.pacer is None or self.pacer.clear():
+                return started, clock
+            self.pacer.finished()
 
 
 def make_session(user_agent: str) -> requests.Session:

@@ -36,6 +36,17 @@ class Throttles:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._ensure = db.insert_ignoring_conflicts(throttles, "name")
+        # Pauses this process has seen, set before the database hears of them: the threads of this process
+        # must not send in the milliseconds between a 429 arriving and its pause being committed.
+        self._held: dict[str, float] = {}
+
+    def hold(self, name: str, until: float) -> None:
+        """Hold this process's sends to `name` until `until`, at once (`pause` then tells every process)."""
+        self._held[name] = max(until, self.held_until(name))
+
+    def held_until(self, name: str) -> float:
+        """When the latest pause this process imposed on `name` ends (0 when none)."""
+        return self._held.get(name, 0.0)
 
     def _row(self, conn: object, name: str) -> ThrottleState:
         conn.execute(  # type: ignore[attr-defined]
@@ -77,9 +88,13 @@ class Throttles:
         complete `stale_after` seconds after they were sent.
         """
         with self.db.write() as conn:
-            self._row(conn, name)
-            entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == name)).scalar() or []
+            state = self._row(conn, name)
             now = time.time()
+            paused_until = max(state.paused_until, self.held_until(name))
+            if paused_until > now:
+                # Checked under the same lock that `pause` takes: no send is admitted once a pause is stored.
+                return None, paused_until - now
+            entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == name)).scalar() or []
             live = [
                 [sent, done]
                 for sent, done in entries
@@ -104,7 +119,9 @@ class Throttles:
             conn.execute(update(throttles).where(throttles.c.name == name).values(recent_sends=updated))
 
     def pause(self, name: str, until: float) -> None:
-        """Hold every send to `name` until `until` (a 429/503 Retry-After)."""
+        """Hold every send to `name` until `until` (a 429/503 Retry-After): this process at once, then every
+        process through the database."""
+        self.hold(name, until)
         with self.db.write() as conn:
             state = self._row(conn, name)
             if until > state.paused_until:

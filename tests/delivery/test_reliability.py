@@ -11,6 +11,8 @@ from dataclasses import replace
 import pytest
 
 from bridge.delivery.pacing import SharedPacer
+from bridge.destinations.http import HttpCaller, make_session
+from bridge.errors import RetryableError
 from bridge.replay import Replayer
 from bridge.storage.throttles import Throttles
 from tests.helpers.delivery import (
@@ -269,3 +271,56 @@ def test_replayed_dead_event_is_done_once_its_new_delivery_succeeds(client, db, 
         "dead",
         "done",
     ]
+
+
+def test_no_send_is_admitted_while_a_pause_is_stored(db):
+    """Another process stored a Retry-After pause: admission itself refuses until it ends."""
+    throttles = Throttles(db)
+    throttles.pause("activecampaign", time.time() + 1.0)
+    ticket, wait = Throttles(db).admit("activecampaign", 5, 1.0, 120.0)  # a fresh object: nothing held locally
+    assert ticket is None and 0.8 < wait <= 1.0
+
+
+class RecordingPacer:
+    """A pacer that logs what the caller asks of it; `clear()` answers from `clear_answers` in turn."""
+
+    def __init__(self, clear_answers: list[bool]) -> None:
+        self.log: list[str] = []
+        self.clear_answers = clear_answers
+
+    def wait(self) -> None:
+        self.log.append("wait")
+
+    def clear(self) -> bool:
+        self.log.append("clear")
+        return self.clear_answers.pop(0) if self.clear_answers else True
+
+    def finished(self) -> None:
+        self.log.append("finished")
+
+    def hold(self, seconds: float) -> None:
+        self.log.append(f"hold {seconds:g}")
+
+    def pause(self, seconds: float) -> None:
+        self.log.append(f"pause {seconds:g}")
+
+
+def test_a_429_pauses_senders_before_anything_else_and_a_late_pause_sends_nothing(fake_ac):
+    """The pause goes out before the slot is given back and the attempt recorded (so no thread of this process
+    slips into the gap); a caller whose slot came just before a pause began waits again instead of sending."""
+    recorded: list[str] = []
+    pacer = RecordingPacer(clear_answers=[False])
+
+    def record(call) -> None:
+        recorded.append(call.outcome)
+        pacer.log.append("record")
+
+    caller = HttpCaller(
+        session=make_session("test"), headers={"Api-Token": "test-ac-token"}, timeout=5, record=record, pacer=pacer
+    )
+    fake_ac.force_429(count=1, retry_after=3)
+    with pytest.raises(RetryableError) as raised:
+        caller.call("GET", f"{fake_ac.base_url}/api/3/connections")
+    assert raised.value.status == 429 and raised.value.retry_after == 3
+    assert pacer.log == ["wait", "clear", "finished", "wait", "clear", "hold 3", "pause 3", "finished", "record"]
+    assert len(fake_ac.calls()) == 1 and recorded == ["retry"]

@@ -115,8 +115,4 @@ def test_429_storm_no_request_before_retry_after(db_path, migrated, fast_ac):
             for a in attempts
             if limited_at < a["started_at"] < limited_at + timedelta(seconds=retry_after)
         ]
-    if early:
-        # Known race (reported with issue #6): HttpCaller records the attempt and completes the pacing ticket
-        # before it stores the pause, and SharedPacer checks the pause before `admit`, so a thread whose slot
-        # falls in that gap still sends. Everything else above holds; this part fails until that is fixed.
-        pytest.xfail("requests sent inside Retry-After: " + "; ".join(early))
+    assert not early, "requests sent inside Retry-After: " + "; ".join(early)

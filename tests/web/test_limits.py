@@ -40,8 +40,6 @@ def test_under_the_limit_is_accepted(small_app):
     assert post(app.test_client(), "custom", body, headers_for("custom", body)).status_code == 202
 
 
-
-
 @pytest.mark.parametrize("source", SOURCES)
 def test_over_the_limit_streamed_without_content_length_is_413(small_app, source):
     """A chunked request: no Content-Length, the server marks the stream terminated (as gunicorn does)."""
