@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import attempts, deliveries, events
@@ -97,13 +97,20 @@ class DeliveryStore:
     def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Claimed | None:
         """Lease the next due delivery that heads its lane, or return None."""
         earlier = deliveries.alias("earlier")
-        blocked = exists().where(
-            earlier.c.lane == deliveries.c.lane,
-            earlier.c.status.in_(UNFINISHED),
-            or_(
-                earlier.c.event_id < deliveries.c.event_id,
-                and_(earlier.c.event_id == deliveries.c.event_id, earlier.c.id < deliveries.c.id),
-            ),
+        # OFFSET 0 keeps PostgreSQL from turning the lane check into an anti-join over the whole backlog: it
+        # stays a per-candidate probe of the lane index, and the ordered scan stops at the first free delivery.
+        blocked = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.lane == deliveries.c.lane,
+                earlier.c.status.in_(UNFINISHED),
+                or_(
+                    earlier.c.event_id < deliveries.c.event_id,
+                    and_(earlier.c.event_id == deliveries.c.event_id, earlier.c.id < deliveries.c.id),
+                ),
+            )
+            .offset(0)
+            .exists()
         )
         query = (
             select(deliveries.c.id)

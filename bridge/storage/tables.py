@@ -95,7 +95,7 @@ deliveries = Table(
     Column("last_status", Integer),
     Column("last_error", Text),
     Column("note", Text),
-    Index(None, "status", "next_attempt_at"),
+    Index(None, "status", "next_attempt_at", "id"),
     Index(None, "lane", "event_id"),
     Index(None, "event_id"),
 )
