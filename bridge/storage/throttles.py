@@ -112,8 +112,13 @@ class Throttles:
 
     def complete(self, name: str, ticket: float) -> None:
         """Record that the admitted send `ticket` has its response."""
+        query = select(throttles.c.recent_sends).where(throttles.c.name == name)
+        if not self.db.is_sqlite:
+            # A read-modify-write of the shared list: without the row lock two processes completing at once
+            # each write back the other's ticket as still in flight, and it counts against the limit until stale.
+            query = query.with_for_update()
         with self.db.write() as conn:
-            entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == name)).scalar() or []
+            entries = conn.execute(query).scalar() or []
             now = time.time()
             updated = [[sent, now if sent == ticket and done is None else done] for sent, done in entries]
             conn.execute(update(throttles).where(throttles.c.name == name).values(recent_sends=updated))

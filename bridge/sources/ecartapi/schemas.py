@@ -65,13 +65,12 @@ class _Loose(fields.Field):
 
     def __init__(self, schema: type[Schema], normalise: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.schema, self.normalise = schema, normalise
+        self.one, self.many, self.normalise = schema(), schema(many=True), normalise
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         normalised = self.normalise(value)
-        many = isinstance(normalised, list)
         try:
-            return self.schema(many=many).load(normalised)
+            return (self.many if isinstance(normalised, list) else self.one).load(normalised)
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
 
@@ -105,6 +104,11 @@ class EcartOrderSchema(PlatformSchema):
     checkoutId = optional(IdString())
 
 
+# Built once: a schema instance holds no per-load state, and building one (with its nested schemas) costs
+# more than the load itself.
+ECART_ORDER_SCHEMA = EcartOrderSchema()
+
+
 def updated_at_text(order: dict[str, Any]) -> str | None:
     """The raw `dates.updatedAt` string, for the dedupe key."""
     dates = order.get("dates")
@@ -114,7 +118,7 @@ def updated_at_text(order: dict[str, Any]) -> str | None:
 
 def order_candidate(document: Any, kind: str) -> dict[str, Any]:
     """A unified EcartAPI order as a canonical candidate of `kind`. The unified order names no store."""
-    data = EcartOrderSchema().load(document)
+    data = ECART_ORDER_SCHEMA.load(document)
     convert = MoneyConverter(data["currency"])
     customer = data.get("customer") or {}
     totals, dates = data["totals"], data["dates"]

@@ -71,6 +71,11 @@ class ShopifyCheckoutSchema(_ShopifyPurchase):
     completed_at = optional(UTCDateTime())
 
 
+# Built once: a schema instance holds no per-load state, and building one (with its nested schemas) costs
+# more than the load itself.
+SHOPIFY_CHECKOUT_SCHEMA = ShopifyCheckoutSchema()
+
+
 class ShopifyOrderSchema(_ShopifyPurchase):
     id = IdString(required=True)
     order_number = optional(IdString())
@@ -80,6 +85,9 @@ class ShopifyOrderSchema(_ShopifyPurchase):
     order_status_url = optional(fields.String())
     processed_at = optional(UTCDateTime())
     cancelled_at = optional(UTCDateTime())
+
+
+SHOPIFY_ORDER_SCHEMA = ShopifyOrderSchema()
 
 
 class ShopifyRefundTransactionSchema(PlatformSchema):
@@ -110,6 +118,9 @@ class ShopifyRefundSchema(PlatformSchema):
 
 
 # -- canonical mapping -------------------------------------------------------------------------------------------
+
+
+SHOPIFY_REFUND_SCHEMA = ShopifyRefundSchema()
 
 
 def _customer(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -180,7 +191,7 @@ def _purchase(data: dict[str, Any], shop: str | None) -> tuple[dict[str, Any], M
 
 def checkout_candidate(document: Any, shop: str | None) -> dict[str, Any]:
     """A Shopify checkout as a `checkout.updated` candidate."""
-    data = ShopifyCheckoutSchema().load(document)
+    data = SHOPIFY_CHECKOUT_SCHEMA.load(document)
     candidate, _ = _purchase(data, shop)
     candidate.update(
         kind="checkout.updated",
@@ -194,7 +205,7 @@ def checkout_candidate(document: Any, shop: str | None) -> dict[str, Any]:
 
 def order_candidate(document: Any, shop: str | None, kind: str) -> dict[str, Any]:
     """A Shopify order as an `order.paid` / `order.cancelled` candidate."""
-    data = ShopifyOrderSchema().load(document)
+    data = SHOPIFY_ORDER_SCHEMA.load(document)
     candidate, _ = _purchase(data, shop)
     candidate.update(
         kind=kind,
@@ -223,7 +234,7 @@ def _set_currency(money_set: Any) -> str | None:
 
 def refund_candidate(document: Any, shop: str | None) -> dict[str, Any]:
     """A Shopify refund as an `order.refunded` candidate; `total` is the amount refunded."""
-    data = ShopifyRefundSchema().load(document)
+    data = SHOPIFY_REFUND_SCHEMA.load(document)
     transactions = [
         t
         for t in data["transactions"]

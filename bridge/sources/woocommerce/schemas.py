@@ -71,6 +71,11 @@ class WooOrderSchema(PlatformSchema):
     refunds = fields.List(fields.Nested(WooRefundSchema), load_default=list)
 
 
+# Built once: a schema instance holds no per-load state, and building one (with its nested schemas) costs
+# more than the load itself.
+WOO_ORDER_SCHEMA = WooOrderSchema()
+
+
 def _unit_price(item: dict[str, Any]) -> Decimal | None:
     if item.get("price") is not None:
         return item["price"]
@@ -85,7 +90,7 @@ def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[st
     The order id doubles as the checkout id: an unpaid order is WooCommerce's checkout, and its paid
     update must find the cart the bridge created for it.
     """
-    data = WooOrderSchema().load(document)
+    data = WOO_ORDER_SCHEMA.load(document)
     convert = MoneyConverter(data["currency"])
     billing = data.get("billing") or {}
     customer_id = data.get("customer_id")
