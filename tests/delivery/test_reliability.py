@@ -6,9 +6,11 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 
 from bridge.delivery.pacing import SharedPacer
 from bridge.destinations.http import HttpCaller, make_session
@@ -227,6 +229,18 @@ def test_open_circuit_holds_back_sends_already_scheduled(client, db, fake_ac, st
     assert during == [], "requests reached AC while the circuit was open"
 
 
+def _hold_database_busy(db) -> Callable[[], None]:
+    """Block every writer of the throttle row from another connection; returns the function that lets go."""
+    if db.is_sqlite:
+        busy = sqlite3.connect(db.url.database, timeout=5, isolation_level=None)
+        busy.execute("BEGIN IMMEDIATE")
+        return lambda: (busy.execute("COMMIT"), busy.close())
+    conn = db.engine.connect()
+    transaction = conn.begin()
+    conn.execute(text("LOCK TABLE throttles IN EXCLUSIVE MODE"))
+    return lambda: (transaction.commit(), conn.close())
+
+
 def test_sends_never_exceed_the_limit_after_the_database_was_busy(db):
     """A burst of senders released at once (the database was locked while they booked their slots) still
     sends at most 5 in any second, and all get through within about two seconds."""
@@ -240,14 +254,12 @@ def test_sends_never_exceed_the_limit_after_the_database_was_busy(db):
         went.append(time.monotonic())
         pacer.finished()
 
-    busy = sqlite3.connect(db.url.database, timeout=5, isolation_level=None)
-    busy.execute("BEGIN IMMEDIATE")  # another process commits a batch, an ingest burst, a checkpoint...
+    release = _hold_database_busy(db)  # another process commits a batch, an ingest burst, a checkpoint...
     senders = [threading.Thread(target=send) for _ in range(8)]
     for sender in senders:
         sender.start()
     time.sleep(0.6)
-    busy.execute("COMMIT")
-    busy.close()
+    release()
     for sender in senders:
         sender.join(10)
     went.sort()
