@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +73,14 @@ class Executor:
         self.policy = RetryPolicy(self.settings.retry_schedule, self.settings.retry_max_age)
         self.ac_records = RemoteRecords(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
         self._local = threading.local()
+        self.renewed_at = time.monotonic()  # the heartbeat's last successful renewal (worker.py)
+
+    def lease_ok(self, claimed_at: float) -> Callable[[], bool]:
+        """Whether a lease taken at `claimed_at` (monotonic) is surely still ours: renewed or taken within the
+        last two thirds of its length. A worker whose heartbeat stalled (database trouble, a starved process)
+        must not send: another worker may have reclaimed the delivery and be sending it too."""
+        margin = self.settings.lease_seconds * 2 / 3
+        return lambda: time.monotonic() - max(claimed_at, self.renewed_at) < margin
 
     def _session(self) -> requests.Session:
         # One Session per thread: requests' Session is not documented as thread-safe.
@@ -97,7 +106,7 @@ class Executor:
         dry_run = not self._enabled(claimed.destination)
         started = time.perf_counter()
         try:
-            result = self._leg(claimed, dry_run).run(event)
+            result = self._leg(claimed, dry_run, self.lease_ok(time.monotonic())).run(event)
         except Interrupted:
             self.deliveries.release(claimed.id, self.owner, utcnow())
             return PENDING
@@ -139,7 +148,9 @@ class Executor:
     def _enabled(self, destination: str) -> bool:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
 
-    def _leg(self, claimed: Claimed, dry_run: bool) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
+    def _leg(
+        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool]
+    ) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
         def record(call: CallLog) -> None:
             self.deliveries.record_attempt(
                 AttemptRecord(
@@ -155,7 +166,7 @@ class Executor:
                 headers={"Api-Token": self.settings.ac_token or "", "Accept": "application/json"},
                 timeout=self.settings.http_timeout,
                 record=record,
-                pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop),
+                pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok),
                 dry_run=dry_run,
             )
             records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
@@ -168,7 +179,7 @@ class Executor:
             headers={"Authorization": f"Bearer {self.settings.ecart_token or ''}", "Accept": "application/json"},
             timeout=self.settings.http_timeout,
             record=record,
-            pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop),
+            pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok),
             dry_run=dry_run,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))

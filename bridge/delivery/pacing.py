@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from bridge.errors import BridgeError
 from bridge.metrics import rate_limit_waited
@@ -18,7 +19,7 @@ STALE_AFTER = 120.0
 
 
 class Interrupted(BridgeError):
-    """The worker is stopping; the call was not sent."""
+    """The worker is stopping, or its lease may have run out; the call was not sent."""
 
 
 class Paused(BridgeError):
@@ -32,8 +33,16 @@ class Paused(BridgeError):
 class SharedPacer:
     """Waits for this destination's next send slot, reserved in the shared `throttles` row."""
 
-    def __init__(self, throttles: Throttles, name: str, rate: float | None, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        throttles: Throttles,
+        name: str,
+        rate: float | None,
+        stop: threading.Event,
+        lease_ok: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.throttles = throttles
+        self.lease_ok = lease_ok
         self.name = name
         self.interval = 1.0 / rate if rate else 0.0
         # At most `limit` arrivals in any `window`: 5 per second for 5/s; 1 per 2 s for 0.5/s.
@@ -47,7 +56,7 @@ class SharedPacer:
         """Block until this caller may send. Raises Interrupted if the worker stops meanwhile, Paused if the
         destination was paused while we waited; a Retry-After pause that began meanwhile books a later slot."""
         while True:
-            if self.stop.is_set():
+            if self.stop.is_set() or not self.lease_ok():
                 raise Interrupted()
             slot = self.throttles.reserve_slot(self.name, self.interval)
             delay = slot - time.time()
@@ -77,9 +86,10 @@ class SharedPacer:
                     raise Interrupted()
 
     def clear(self) -> bool:
-        """True unless a pause began in this process since `wait()` admitted us. Checked after the caller took
-        its send timestamp, so no request is sent after a 429 was received here and before it expires."""
-        return self.throttles.held_until(self.name) <= time.time()
+        """True unless a pause began in this process since `wait()` admitted us (or our lease may be gone).
+        Checked after the caller took its send timestamp, so no request is sent after a 429 was received here
+        and before it expires."""
+        return self.throttles.held_until(self.name) <= time.time() and self.lease_ok()
 
     def finished(self) -> None:
         """The request admitted by the last `wait()` has its response (or failed): it stops counting a window

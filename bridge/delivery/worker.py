@@ -122,7 +122,9 @@ class Worker:
         interval = max(0.2, self.settings.lease_seconds / 3)
         while not self.stop.wait(interval):
             try:
+                started = time.monotonic()
                 self.deliveries.renew(self.owner, utcnow(), self.settings.lease_seconds)
+                self.executor.renewed_at = started
             except Exception:
                 log.exception("lease renewal failed")
 

@@ -12,7 +12,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from bridge.delivery.pacing import SharedPacer
+from bridge.delivery.executor import Executor
+from bridge.delivery.pacing import Interrupted, SharedPacer
 from bridge.destinations.http import HttpCaller, make_session
 from bridge.errors import RetryableError
 from bridge.replay import Replayer
@@ -336,3 +337,19 @@ def test_a_429_pauses_senders_before_anything_else_and_a_late_pause_sends_nothin
     assert raised.value.status == 429 and raised.value.retry_after == 3
     assert pacer.log == ["wait", "clear", "finished", "wait", "clear", "hold 3", "pause 3", "finished", "record"]
     assert len(fake_ac.calls()) == 1 and recorded == ["retry"]
+
+
+def test_a_worker_whose_heartbeat_stalled_sends_nothing(db, settings):
+    """Another worker may have reclaimed the delivery once the lease could have run out: sending would make the
+    same write twice. A lease counts as ours for two thirds of its length after the claim or the last renewal."""
+    executor = Executor(replace(settings, lease_seconds=3.0), db, threading.Event(), "me")
+    executor.renewed_at = time.monotonic() - 10
+    assert executor.lease_ok(time.monotonic())()  # just claimed
+    stale = executor.lease_ok(time.monotonic() - 2.5)
+    assert not stale()  # claimed 2.5 s ago, no renewal since
+    executor.renewed_at = time.monotonic()
+    assert stale()  # the heartbeat renewed it
+
+    pacer = SharedPacer(Throttles(db), "activecampaign", 5.0, threading.Event(), lease_ok=lambda: False)
+    with pytest.raises(Interrupted):
+        pacer.wait()
