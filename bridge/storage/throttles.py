@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -49,6 +50,11 @@ class Throttles:
         return self._held.get(name, 0.0)
 
     def _row(self, conn: object, name: str) -> ThrottleState:
+        return _state(self._locked(conn, name))
+
+    def _locked(self, conn: object, name: str) -> Any:
+        """`name`'s row, created if missing, locked until the transaction ends: every read-modify-write of it
+        goes through here."""
         conn.execute(  # type: ignore[attr-defined]
             self._ensure.values(
                 name=name,
@@ -64,8 +70,7 @@ class Throttles:
             # READ COMMITTED would let two hosts read the same next slot; the row lock serialises them.
             # (SQLite's BEGIN IMMEDIATE already does.)
             query = query.with_for_update()
-        row = conn.execute(query).one()  # type: ignore[attr-defined]
-        return _state(row)
+        return conn.execute(query).one()  # type: ignore[attr-defined]
 
     def reserve_slot(self, name: str, interval: float) -> float:
         """Reserve the next send time for `name`, `interval` seconds after the previous reservation and not
@@ -88,13 +93,13 @@ class Throttles:
         complete `stale_after` seconds after they were sent.
         """
         with self.db.write() as conn:
-            state = self._row(conn, name)
+            row = self._locked(conn, name)
             now = time.time()
-            paused_until = max(state.paused_until, self.held_until(name))
+            paused_until = max(float(row.paused_until), self.held_until(name))
             if paused_until > now:
                 # Checked under the same lock that `pause` takes: no send is admitted once a pause is stored.
                 return None, paused_until - now
-            entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == name)).scalar() or []
+            entries = row.recent_sends or []
             live = [
                 [sent, done]
                 for sent, done in entries
@@ -112,13 +117,10 @@ class Throttles:
 
     def complete(self, name: str, ticket: float) -> None:
         """Record that the admitted send `ticket` has its response."""
-        query = select(throttles.c.recent_sends).where(throttles.c.name == name)
-        if not self.db.is_sqlite:
-            # A read-modify-write of the shared list: without the row lock two processes completing at once
-            # each write back the other's ticket as still in flight, and it counts against the limit until stale.
-            query = query.with_for_update()
         with self.db.write() as conn:
-            entries = conn.execute(query).scalar() or []
+            # Under the row lock: two processes completing at once would otherwise each write back the other's
+            # ticket as still in flight, and it would count against the limit until stale.
+            entries = self._locked(conn, name).recent_sends or []
             now = time.time()
             updated = [[sent, now if sent == ticket and done is None else done] for sent, done in entries]
             conn.execute(update(throttles).where(throttles.c.name == name).values(recent_sends=updated))
