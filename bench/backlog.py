@@ -45,9 +45,6 @@ from bridge.timeutil import utcnow
 from tests.helpers.backlog import insert_events, versions
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-# An experiment, not part of the schema: with `id` in the index, PostgreSQL reads pending deliveries already in
-# the claim's ORDER BY (next_attempt_at, id) and stops at the first one not blocked by its lane, instead of
-# anti-joining and sorting the whole backlog on every claim. (SQLite's indexes end in the rowid already.)
 
 
 @dataclass

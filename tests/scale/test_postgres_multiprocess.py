@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,7 +149,7 @@ def test_two_webs_three_workers_deliver_5000_events_exactly_once_in_order(
     assert sorted(set(written)) == sorted(acked)  # every acknowledged event reached AC
     # Exactly once, unless the bridge could not know: a write seen twice must belong to a delivery that was
     # claimed more than once (its call timed out on this overloaded machine, or its lease ran out).
-    repeated = {number for number in written if written.count(number) > 1}
+    repeated = {number for number, times in Counter(written).items() if times > 1}
     assert repeated <= _claimed_again(db), repeated
     assert len(written) - len(acked) <= len(acked) // 100, "more than 1% of the events were written twice"
     for numbers in writes.values():

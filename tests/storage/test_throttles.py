@@ -24,7 +24,7 @@ def test_concurrent_completions_from_many_processes_lose_none(db: Database) -> N
     start = threading.Barrier(8)
 
     def complete(mine: list[float]) -> None:
-        throttles = Throttles(Database(str(db.url.render_as_string(hide_password=False))))  # its own "process"
+        throttles = Throttles(Database(db.url.render_as_string(hide_password=False)))  # its own "process"
         start.wait()
         for ticket in mine:
             throttles.complete(NAME, ticket)

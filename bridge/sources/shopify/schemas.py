@@ -117,10 +117,10 @@ class ShopifyRefundSchema(PlatformSchema):
     refund_line_items = fields.List(fields.Nested(ShopifyRefundLineSchema), load_default=list)
 
 
-# -- canonical mapping -------------------------------------------------------------------------------------------
-
-
 SHOPIFY_REFUND_SCHEMA = ShopifyRefundSchema()
+
+
+# -- canonical mapping -------------------------------------------------------------------------------------------
 
 
 def _customer(data: dict[str, Any]) -> dict[str, Any] | None:
