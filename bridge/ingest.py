@@ -1,22 +1,21 @@
-"""The request path: verify → parse → interpret → validate → store. Nothing here calls a destination."""
+"""The request path (spec §3, §10): verify → dedupe → parse → handled or ignored → store. Nothing here calls
+a destination, and for the platform sources nothing here validates: the event is stored raw and the worker
+interprets it (an invalid authentic payload is answered 202 either way). `custom` validates here, since its
+sender must get the 422."""
 
 from __future__ import annotations
 
-import json
-import logging
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from marshmallow import ValidationError
-
-from bridge.canonical import validate_canonical
-from bridge.errors import InvalidPayload, MalformedPayload
+from bridge.documents import TooComplex, UnsafeText, read_quickly
+from bridge.errors import InvalidPayload
+from bridge.interpret import canonicalise
 from bridge.sources.base import Ignored, Inbound, Interpreted, Source
-from bridge.storage.events import ACCEPTED, QUARANTINED, EventStore, NewEvent
+from bridge.storage.events import ACCEPTED, RECEIVED, EventStore, NewEvent
 from bridge.timeutil import parse_datetime
 
-log = logging.getLogger(__name__)
+__all__ = ["Reply", "receive"]
 
 
 @dataclass(frozen=True)
@@ -31,76 +30,77 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def parse_document(body: bytes) -> Any:
-    """Parse a JSON body exactly: decimals stay Decimal, big integers stay int. Raises MalformedPayload."""
-    if not body.strip():
-        raise MalformedPayload("the body is empty; a JSON object is required")
-    try:
-        document = json.loads(body, parse_float=Decimal)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedPayload(f"the body is not valid JSON: {_short(exc)}") from None
-    if not isinstance(document, dict):
-        raise MalformedPayload(f"a JSON object is required, not {type(document).__name__}")
-    return document
-
-
 def receive(source: Source, inbound: Inbound, events: EventStore) -> Reply:
     """Handle one authentic-or-not webhook request for `source`; raises InboundError subclasses for 4xx."""
     early = source.preflight(inbound)
     if early is not None:
         return _ignored(early)
     source.authenticate(inbound)
-    document = parse_document(inbound.body)
+    delivery_key = source.delivery_key(inbound)
+    if delivery_key is not None:
+        # A platform retry of a delivery already stored: answered from one indexed read, body unparsed.
+        known = events.by_delivery_key(delivery_key)
+        if known is not None:
+            return _duplicate(known, None)
+    try:
+        document = read_quickly(inbound.body)
+    except (TooComplex, UnsafeText):
+        if source.rejects_invalid:
+            raise  # 400: the integrator can fix what it sends
+        # Authentic, but not for the request path to read (too many values, or text no database takes): kept
+        # raw under an identity that needs no field of it; the worker reads it exactly and decides.
+        document = {}
     interpreted = source.interpret(inbound, document)
     if isinstance(interpreted, Ignored):
         return _ignored(interpreted)
-    payload, errors = canonicalise(source, interpreted, inbound)
-    if errors is not None and source.rejects_invalid:
-        raise InvalidPayload(errors)
-    new = NewEvent(
+    new = _validated(source, interpreted, inbound) if source.rejects_invalid else _raw(source, interpreted, inbound)
+    new = replace(new, delivery_key=delivery_key)
+    event_id, created = events.record(new)
+    if not created:
+        return _duplicate(event_id, new.kind)
+    return Reply(202, {"status": "accepted", "event_id": str(event_id)}, event_id, "accepted", new.kind)
+
+
+def _raw(source: Source, interpreted: Interpreted, inbound: Inbound) -> NewEvent:
+    """A platform event as it came: the worker maps and validates it (and quarantines it if it must)."""
+    return NewEvent(
         source=source.name,
         topic=interpreted.topic,
         dedupe_key=interpreted.dedupe_key,
-        status=ACCEPTED if errors is None else QUARANTINED,
+        status=RECEIVED,
+        received_at=inbound.received_at,
+        headers=source.keep_headers(inbound),
+        body=inbound.body,
+        kind=interpreted.kind or None,
+        store=interpreted.store,
+    )
+
+
+def _validated(source: Source, interpreted: Interpreted, inbound: Inbound) -> NewEvent:
+    """A `custom` event, validated now: its sender is the integrator and gets the 422."""
+    payload, errors = canonicalise(source, interpreted, inbound)
+    if errors is not None or payload is None:
+        raise InvalidPayload(errors or {})
+    return NewEvent(
+        source=source.name,
+        topic=interpreted.topic,
+        dedupe_key=interpreted.dedupe_key,
+        status=ACCEPTED,
         received_at=inbound.received_at,
         headers=source.keep_headers(inbound),
         body=inbound.body,
         payload=payload,
-        errors=errors,
-        kind=(payload or {}).get("kind") or interpreted.kind or None,
-        store=(payload or {}).get("store") or interpreted.store,
-        order_id=(payload or {}).get("order_id"),
-        checkout_id=(payload or {}).get("checkout_id"),
-        occurred_at=parse_datetime(payload["occurred_at"]) if payload else None,
+        kind=payload.get("kind"),
+        store=payload.get("store") or interpreted.store,
+        order_id=payload.get("order_id"),
+        checkout_id=payload.get("checkout_id"),
+        occurred_at=parse_datetime(payload["occurred_at"]),
     )
-    event_id, created = events.record(new)
-    if not created:
-        return Reply(200, {"status": "duplicate", "event_id": str(event_id)}, event_id, "duplicate", new.kind)
-    if errors is not None:
-        body = {"status": "quarantined", "event_id": str(event_id), "errors": errors}
-        return Reply(202, body, event_id, "quarantined", new.kind)
-    return Reply(202, {"status": "accepted", "event_id": str(event_id)}, event_id, "accepted", new.kind)
 
 
-def canonicalise(source: Source, event: Interpreted, inbound: Inbound) -> tuple[dict[str, Any] | None, Any]:
-    """The validated canonical JSON of an interpreted event, or (None, field errors)."""
-    try:
-        candidate = source.to_canonical(event, inbound)
-        if candidate.get("occurred_at") is None:
-            # A payload without any timestamp happened, as far as anyone can tell, when it arrived.
-            candidate["occurred_at"] = inbound.received_at
-        return validate_canonical(candidate), None
-    except ValidationError as exc:
-        return None, exc.messages
-    except Exception as exc:
-        # A payload shape no mapping foresaw is still authentic: keep it for replay after a fix, never a 5xx.
-        log.exception("mapping failed", extra={"source": source.name, "topic": event.topic})
-        return None, {"_schema": [f"could not be mapped ({type(exc).__name__}); stored for replay"]}
+def _duplicate(event_id: int, kind: str | None) -> Reply:
+    return Reply(200, {"status": "duplicate", "event_id": str(event_id)}, event_id, "duplicate", kind)
 
 
 def _ignored(ignored: Ignored) -> Reply:
     return Reply(200, {"status": "ignored", "reason": ignored.reason}, outcome="ignored")
-
-
-def _short(exc: BaseException) -> str:
-    return str(exc)[:200] if not isinstance(exc, RecursionError) else "nested too deeply"

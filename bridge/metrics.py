@@ -131,6 +131,11 @@ class Instruments:
         self.events = Counter(
             "bridge_events_received", "Webhook requests by source, kind and outcome.", ("source", "kind", "outcome")
         )
+        self.interpreted = Counter(
+            "bridge_events_interpreted",
+            "Raw platform events the worker mapped and validated, by source, kind and outcome.",
+            ("source", "kind", "outcome"),
+        )
         self.ingest = Histogram(
             "bridge_ingest_duration_seconds", "Webhook request handling time.", ("source",), buckets=INGEST_BUCKETS
         )
@@ -171,6 +176,11 @@ def webhook_received(source: str, kind: str | None, outcome: str, seconds: float
     m = _instruments or instruments()
     m.events.labels(source, kind or "none", outcome).inc()
     m.ingest.labels(source).observe(seconds)
+
+
+def event_interpreted(source: str, kind: str | None, outcome: str) -> None:
+    """Count one raw event interpreted by the worker: `accepted` or `quarantined`."""
+    (_instruments or instruments()).interpreted.labels(source, kind or "none", outcome).inc()
 
 
 def attempt_recorded(destination: str, call: Any) -> None:

@@ -5,16 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from werkzeug.datastructures import Headers
-
-from bridge.errors import InboundError
-from bridge.ingest import canonicalise, parse_document
+from bridge.interpret import interpret
 from bridge.settings import Settings
 from bridge.sources import SOURCES
-from bridge.sources.base import Ignored, Inbound
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
-from bridge.storage.events import ACCEPTED, QUARANTINED
+from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, RECEIVED
 
 
 @dataclass(frozen=True)
@@ -35,13 +31,14 @@ class Replayer:
         self.deliveries = DeliveryStore(db)
 
     def replay(self, event_id: int) -> ReplayOutcome:
-        """Quarantined: interpret the stored raw body again. Otherwise: plan it again (fresh deliveries; the
-        destinations' idempotency makes a second run update, never duplicate)."""
+        """Quarantined (or not interpreted yet): interpret the stored raw body now, with today's code.
+        Otherwise: plan it again (fresh deliveries; the destinations' idempotency makes a second run update,
+        never duplicate)."""
         record = self.events.get(event_id)
         if record is None:
             return ReplayOutcome(event_id, "missing", "no such event")
-        if record.status == QUARANTINED or record.payload is None:
-            return self._reinterpret(record.id, record.source, record.headers, record.body, record.received_at)
+        if record.status in (RECEIVED, QUARANTINED) or record.payload is None:
+            return self._reinterpret(record)
         self.events.requeue(event_id, "replayed")
         return ReplayOutcome(event_id, ACCEPTED, "queued for planning again")
 
@@ -49,24 +46,19 @@ class Replayer:
         """Retry every dead delivery (optionally only those that died since `since`); returns the events."""
         return self.deliveries.requeue_dead(since=since)
 
-    def _reinterpret(
-        self, event_id: int, source_name: str, headers: dict[str, str], body: bytes, received_at: datetime
-    ) -> ReplayOutcome:
-        source = SOURCES[source_name](self.settings)
-        inbound = Inbound(body=body, headers=Headers(headers), mimetype="application/json", received_at=received_at)
-        try:
-            interpreted = source.interpret(inbound, parse_document(body))
-        except InboundError as exc:
-            return ReplayOutcome(event_id, QUARANTINED, f"still unreadable: {exc.message}")
-        if isinstance(interpreted, Ignored):
-            return ReplayOutcome(event_id, QUARANTINED, f"still not deliverable: {interpreted.reason}")
-        payload, errors = canonicalise(source, interpreted, inbound)
-        if errors is not None:
+    def _reinterpret(self, record: EventRecord) -> ReplayOutcome:
+        source = SOURCES[record.source](self.settings)
+        result = interpret(source, record)
+        event_id = record.id
+        if result.status == DONE:
+            self.events.replace_interpretation(event_id, status=DONE, payload=None, errors=None, note=result.note)
+            return ReplayOutcome(event_id, DONE, result.note)
+        if result.status == QUARANTINED:
             self.events.replace_interpretation(
-                event_id, status=QUARANTINED, payload=None, errors=errors, note="replay: still invalid"
+                event_id, status=QUARANTINED, payload=None, errors=result.errors, note=f"replay: still {result.note}"
             )
-            return ReplayOutcome(event_id, QUARANTINED, f"still invalid: {errors}")
+            return ReplayOutcome(event_id, QUARANTINED, f"still {result.note}")
         self.events.replace_interpretation(
-            event_id, status=ACCEPTED, payload=payload, errors=None, note="replay: valid now"
+            event_id, status=ACCEPTED, payload=result.payload, errors=None, note="replay: valid now"
         )
         return ReplayOutcome(event_id, ACCEPTED, "valid now; queued for planning")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_SPACED_OFFSET = re.compile(r"\s+([+-]\d{2}:?\d{2}|Z)$")
+_OFFSET = re.compile(r"[+-]\d{2}:?\d{2}|Z")
+#: No real timestamp is longer; anything longer is refused before any parsing (spec §11).
+MAX_DATE_LENGTH = 64
 
 
 def utcnow() -> datetime:
@@ -27,13 +29,18 @@ def parse_datetime(value: str) -> datetime:
     Naive values are UTC: WooCommerce's `*_gmt` fields are documented as UTC, and EcartAPI's local strings
     carry no zone the bridge could know, so they are read as UTC too (see the README).
     """
+    if len(value) > MAX_DATE_LENGTH:
+        raise ValueError("not a date: longer than 64 characters")  # refused before any parsing
     text = value.strip()
     if not text:
         raise ValueError("empty date")
+    head, space, tail = text.rpartition(" ")
+    if space and _OFFSET.fullmatch(tail):
+        text = head.rstrip() + tail  # `2021-07-14 16:14:01 +0000` → `2021-07-14 16:14:01+0000`
     try:
         if text.isdigit() and len(text) >= 9:
             return datetime.fromtimestamp(int(text), UTC)
-        return to_utc(datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1", text)))
+        return to_utc(datetime.fromisoformat(text))
     except (OverflowError, OSError) as exc:
         raise ValueError(f"date out of range: {value!r}") from exc
 

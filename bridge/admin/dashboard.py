@@ -206,7 +206,7 @@ def event(event_id: int) -> Any:
         errors=view.pretty(record.errors) if record.errors else None,
         body=view.excerpt(record.body),
         timeline=view.timeline(detail.deliveries, detail.attempts),
-        busy=record.status in ("accepted", "planned"),
+        busy=record.status in ("received", "accepted", "planned"),
     )
 
 

@@ -19,7 +19,7 @@ from bridge.sources import SOURCES
 from bridge.storage.queries import EventFilter
 
 #: Bottom-to-top stacking order of the chart's segments.
-CHART_ORDER = ("done", "planned", "accepted", "quarantined", "dead")
+CHART_ORDER = ("done", "planned", "accepted", "received", "quarantined", "dead")
 FORM_FIELDS = ("status", "source", "kind", "store", "q", "since", "until", "limit")
 EXCERPT_CHARS = 4000
 

@@ -19,7 +19,7 @@ from bridge.sources import SOURCES
 from bridge.storage import deliveries as delivery_states
 from bridge.storage.queries import PAGE_MAX, EventFilter
 
-EVENT_STATUSES = ("accepted", "planned", "done", "dead", "quarantined")
+EVENT_STATUSES = ("received", "accepted", "planned", "done", "dead", "quarantined")
 DELIVERY_STATUSES = delivery_states.UNFINISHED + delivery_states.FINAL
 BULK_ACTIONS = ("replay", "retry_dead")
 JOB_STATUSES = ("running", "done", "failed")

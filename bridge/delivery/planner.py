@@ -1,7 +1,10 @@
-"""Planning: each accepted event becomes its deliveries (spec §5 table) and moves its checkout's timer.
+"""Planning: each raw platform event is interpreted first (mapped and validated: `accepted` or
+`quarantined`, spec §10); each accepted event then becomes its deliveries (spec §5 table) and moves its
+checkout's timer.
 
 One planner runs at a time (SQLite's write lock; an advisory lock on PostgreSQL), taking events in the
-order they were received, so deliveries of one lane are queued in event order.
+order they were received, so deliveries of one lane are queued in event order; planning never overtakes an
+event still waiting to be interpreted.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from sqlalchemy import Connection, text
 
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.ecartapi import deliver as ecart
+from bridge.interpret import Interpretation, interpret
+from bridge.metrics import event_interpreted
 from bridge.settings import Settings
+from bridge.sources import build_sources
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore, Leg
-from bridge.storage.events import DONE, PLANNED
+from bridge.storage.events import DONE, PLANNED, QUARANTINED, RECEIVED
 from bridge.storage.timers import TimerStore, checkout_key
 from bridge.timeutil import utcnow
 
@@ -35,22 +41,54 @@ class Planner:
         self.events = EventStore(db)
         self.deliveries = DeliveryStore(db)
         self.timers = TimerStore(db)
+        self.sources = build_sources(settings)
 
     def plan_pending(self) -> int:
-        """Plan every accepted event (in batches); returns how many were planned."""
+        """Interpret every raw event and plan every accepted one (in batches); returns how many were planned."""
         total = 0
-        if not self.events.has_accepted():
+        if not self.events.has_work():
             return 0
         while True:
+            interpreted = self.interpret_received()
             with self.db.write() as conn:
                 if not self.db.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNER_LOCK})
-                batch = self.events.accepted(conn, BATCH)
+                batch = self.events.accepted(conn, BATCH, before_id=self.events.first_received_id(conn))
                 for event in batch:
                     self._plan(conn, event)
             total += len(batch)
-            if len(batch) < BATCH:
+            if len(batch) < BATCH and interpreted < BATCH:
                 return total
+
+    def interpret_received(self) -> int:
+        """Map and validate the oldest raw events (outside any write transaction: it is the CPU-heavy part),
+        then store each answer in one short transaction. Returns how many were read."""
+        records = self.events.received(BATCH)
+        if not records:
+            return 0
+        results: list[tuple[EventRecord, Interpretation]] = []
+        for record in records:
+            source = self.sources.get(record.source)
+            if source is None:  # never from a webhook (404); a row written by other code, kept for a look
+                errors = {"_schema": [f"no source {record.source!r} to read this event"]}
+                results.append((record, Interpretation(QUARANTINED, None, errors, "unknown source")))
+                continue
+            results.append((record, interpret(source, record)))
+        with self.db.write() as conn:
+            for record, result in results:
+                changed = self.events.replace_interpretation(
+                    record.id,
+                    status=result.status,
+                    payload=result.payload,
+                    errors=result.errors,
+                    note=result.note if result.status != "accepted" else None,
+                    conn=conn,
+                    only_if_status=RECEIVED,
+                )
+                if changed:
+                    kind = (result.payload or {}).get("kind") or record.kind
+                    event_interpreted(record.source, kind, result.status)
+        return len(records)
 
     def _plan(self, conn: Connection, event: EventRecord) -> None:
         now = utcnow()

@@ -80,7 +80,8 @@ class Waker:
 
     def _probe(self) -> bool:
         with self.db.read() as conn:
-            return conn.execute(select(events.c.id).where(events.c.status == "accepted").limit(1)).first() is not None
+            waiting = select(events.c.id).where(events.c.status.in_(("received", "accepted"))).limit(1)
+            return conn.execute(waiting).first() is not None
 
     def _probe_wait(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

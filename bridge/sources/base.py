@@ -6,10 +6,11 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from bridge.settings import Settings
+from bridge.timeutil import parse_datetime
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class Source(ABC):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    def delivery_key(self, inbound: Inbound) -> str | None:
+        """The platform's delivery id (a header), when it sends one: a retried delivery is known by it before
+        its body is parsed. Default: none (WooCommerce's changes on every send; EcartAPI sends none)."""
+        return None
+
     def preflight(self, inbound: Inbound) -> Ignored | None:
         """Answer a request before authentication (e.g. an unsigned ping). Default: nothing to answer."""
         return None
@@ -70,7 +76,8 @@ class Source(ABC):
 
     @abstractmethod
     def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
-        """Decide what the authentic JSON `document` is: an event to store, or one to ignore."""
+        """Decide what the authentic JSON `document` is: an event to store (its topic, kind and identity), or
+        one to ignore. Cheap and total: it reads a few keys and never validates (the worker does)."""
 
     @abstractmethod
     def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
@@ -88,6 +95,27 @@ class Source(ABC):
 def body_digest(body: bytes) -> str:
     """A stable fallback identity for a payload that lacks its natural key."""
     return hashlib.sha256(body).hexdigest()
+
+
+def key_time(value: object) -> str | None:
+    """A timestamp as it goes into an identity: UTC, ISO-8601 to the second, whatever offset or format the
+    platform (or its API, for reconciliation) wrote it in; None when it is not a readable date."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = parse_datetime(value)
+        except (ValueError, OverflowError):
+            return None
+    else:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def store_url(url: str | None) -> str:
+    """A store's URL as an identity: WooCommerce's `X-WC-Webhook-Source` ends with a slash, its REST API's
+    base may not."""
+    return (url or "").strip().rstrip("/")
 
 
 def dedupe_key(source: str, *parts: object) -> str:

@@ -8,9 +8,18 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields
 
 from bridge import money
-from bridge.canonical import IdString, UTCDateTime
+from bridge.canonical import MAX_DISCOUNTS, MAX_LINE_ITEMS, CappedList, IdString, UTCDateTime
 
-__all__ = ["Amount", "IdString", "PlatformSchema", "Quantity", "UTCDateTime", "optional"]
+__all__ = [
+    "Amount",
+    "IdString",
+    "PlatformSchema",
+    "Quantity",
+    "UTCDateTime",
+    "discount_list",
+    "item_list",
+    "optional",
+]
 
 
 class Amount(fields.Field):
@@ -53,3 +62,13 @@ def optional(field: fields.Field) -> fields.Field:
     field.allow_none = True
     field.load_default = None
     return field
+
+
+def item_list(schema: type[Schema]) -> fields.Field:
+    """A platform's list of line items: at most MAX_LINE_ITEMS, counted before any is loaded."""
+    return CappedList(fields.Nested(schema), max_items=MAX_LINE_ITEMS, load_default=list)
+
+
+def discount_list(schema: type[Schema]) -> fields.Field:
+    """A platform's list of discounts, shipping lines, refunds or transactions: at most MAX_DISCOUNTS."""
+    return CappedList(fields.Nested(schema), max_items=MAX_DISCOUNTS, load_default=list)

@@ -51,6 +51,8 @@ class Database:
             engine = create_engine(
                 self.url,
                 echo=echo,
+                # Statement parameters are webhook contents (customer emails): never in an exception or a log.
+                hide_parameters=True,
                 connect_args={"timeout": timeout, "check_same_thread": False},
                 pool_size=8,
                 max_overflow=16,
@@ -60,6 +62,7 @@ class Database:
         engine = create_engine(
             self.url,
             echo=echo,
+            hide_parameters=True,
             pool_pre_ping=True,
             pool_size=8,
             max_overflow=16,
@@ -121,9 +124,9 @@ class Database:
     # -- dialect-specific statements -----------------------------------------------------------------------
 
     def insert_ignoring_conflicts(self, table: Table, *index_elements: str) -> Insert:
-        """INSERT … ON CONFLICT DO NOTHING on the given unique columns."""
+        """INSERT … ON CONFLICT DO NOTHING on the given unique columns (none given: on any unique constraint)."""
         dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
-        return dialect_insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
+        return dialect_insert(table).on_conflict_do_nothing(index_elements=list(index_elements) or None)
 
     def upsert(self, table: Table, index_elements: list[str], values: dict[str, Any], update: dict[str, Any]) -> Any:
         """INSERT … ON CONFLICT (index_elements) DO UPDATE SET update; `update` values may use `excluded`."""

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import events
+from bridge.timeutil import parse_datetime
 
+#: A platform event stored raw, waiting for the worker to interpret it (map and validate).
+RECEIVED = "received"
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
 PLANNED = "planned"
@@ -35,6 +38,8 @@ class NewEvent:
     order_id: str | None = None
     checkout_id: str | None = None
     occurred_at: datetime | None = None
+    delivery_key: str | None = None
+    origin: str = "webhook"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class EventRecord:
     checkout_id: str | None
     occurred_at: datetime | None
     note: str | None
+    origin: str = "webhook"
+    delivery_key: str | None = None
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> EventRecord:
@@ -69,8 +76,9 @@ class EventStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = db.insert_ignoring_conflicts(events, "dedupe_key").returning(events.c.id)
-        self._insert_plain = db.insert_ignoring_conflicts(events, "dedupe_key")
+        # No conflict target: a clash on either identity (dedupe_key or delivery_key) is the same event.
+        self._insert = db.insert_ignoring_conflicts(events).returning(events.c.id)
+        self._insert_plain = db.insert_ignoring_conflicts(events)
 
     def record(self, event: NewEvent) -> tuple[int, bool]:
         """Store `event` unless its dedupe key is already stored. Returns (event id, created).
@@ -85,7 +93,7 @@ class EventStore:
             if result.rowcount == 1:
                 return int(result.lastrowid), True
             with self.db.read() as conn:
-                existing = conn.execute(select(events.c.id).where(events.c.dedupe_key == event.dedupe_key)).scalar()
+                existing = conn.execute(_same_event(event)).scalar()
             if existing is None:
                 raise RuntimeError(f"event {event.dedupe_key!r} neither inserted nor found")
             return int(existing), False
@@ -93,8 +101,22 @@ class EventStore:
             new_id = conn.execute(self._insert, values).scalar()
             if new_id is not None:
                 return int(new_id), True
-            existing = conn.execute(select(events.c.id).where(events.c.dedupe_key == event.dedupe_key)).scalar_one()
-            return int(existing), False
+            return int(conn.execute(_same_event(event)).scalar_one()), False
+
+    def by_delivery_key(self, delivery_key: str) -> int | None:
+        """The event a delivery id was already stored under (a platform retry), or None. One indexed read."""
+        with self.db.read() as conn:
+            found = conn.execute(select(events.c.id).where(events.c.delivery_key == delivery_key)).scalar()
+        return None if found is None else int(found)
+
+    def existing_keys(self, dedupe_keys: list[str]) -> set[str]:
+        """Which of `dedupe_keys` are stored already (reconciliation skips what the bridge has seen)."""
+        found: set[str] = set()
+        with self.db.read() as conn:
+            for start in range(0, len(dedupe_keys), 500):
+                chunk = dedupe_keys[start : start + 500]
+                found.update(conn.execute(select(events.c.dedupe_key).where(events.c.dedupe_key.in_(chunk))).scalars())
+        return found
 
     def get(self, event_id: int) -> EventRecord | None:
         """One event, or None."""
@@ -138,14 +160,27 @@ class EventStore:
 
     # -- used by the planner, inside its transaction -------------------------------------------------------
 
-    def has_accepted(self) -> bool:
-        """A cheap read: is any event waiting to be planned?"""
+    def has_work(self) -> bool:
+        """A cheap read: is any event waiting to be interpreted or planned?"""
+        query = select(events.c.id).where(events.c.status.in_((RECEIVED, ACCEPTED))).limit(1)
         with self.db.read() as conn:
-            return conn.execute(select(events.c.id).where(events.c.status == ACCEPTED).limit(1)).first() is not None
+            return conn.execute(query).first() is not None
 
-    def accepted(self, conn: Connection, limit: int) -> list[EventRecord]:
-        """The oldest events not planned yet, in the order they were received."""
+    def received(self, limit: int) -> list[EventRecord]:
+        """The oldest raw events not interpreted yet, in the order they were received."""
+        query = select(events).where(events.c.status == RECEIVED).order_by(events.c.id).limit(limit)
+        with self.db.read() as conn:
+            return [EventRecord.from_row(r) for r in conn.execute(query)]
+
+    def first_received_id(self, conn: Connection) -> int | None:
+        """The id of the oldest event still waiting to be interpreted (planning must not overtake it)."""
+        return conn.execute(select(func.min(events.c.id)).where(events.c.status == RECEIVED)).scalar()
+
+    def accepted(self, conn: Connection, limit: int, before_id: int | None = None) -> list[EventRecord]:
+        """The oldest events not planned yet, in the order they were received (all older than `before_id`)."""
         query = select(events).where(events.c.status == ACCEPTED).order_by(events.c.id).limit(limit)
+        if before_id is not None:
+            query = query.where(events.c.id < before_id)
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         return [EventRecord.from_row(r) for r in conn.execute(query)]
@@ -175,19 +210,29 @@ class EventStore:
         return conn.execute(self._insert, _fitted(event)).scalar()
 
     def replace_interpretation(
-        self, event_id: int, *, status: str, payload: dict[str, Any] | None, errors: Any, note: str | None
-    ) -> None:
-        """After a replay re-read the raw body: store the new canonical form (or the new errors)."""
+        self,
+        event_id: int,
+        *,
+        status: str,
+        payload: dict[str, Any] | None,
+        errors: Any,
+        note: str | None,
+        conn: Connection | None = None,
+        only_if_status: str | None = None,
+    ) -> bool:
+        """Store an interpretation of the raw body (the worker's first reading, or a replay's): the canonical
+        form, or the errors. With `only_if_status`, only an event still in that status changes (two workers
+        interpreting the same event store one answer). Returns True if the row changed."""
         values: dict[str, Any] = {"status": status, "payload": payload, "errors": errors, "note": note}
         if payload is not None:
-            values.update(
-                kind=payload.get("kind"),
-                store=payload.get("store"),
-                order_id=payload.get("order_id"),
-                checkout_id=payload.get("checkout_id"),
-            )
-        with self.db.write() as conn:
-            conn.execute(update(events).where(events.c.id == event_id).values(**values))
+            values.update(_columns_of(payload))
+        statement = update(events).where(events.c.id == event_id).values(**values)
+        if only_if_status is not None:
+            statement = statement.where(events.c.status == only_if_status)
+        if conn is not None:
+            return conn.execute(statement).rowcount > 0
+        with self.db.write() as own:
+            return own.execute(statement).rowcount > 0
 
     def requeue(self, event_id: int, note: str) -> None:
         """Send an event back to the planner (replay): it gets fresh deliveries, its old ones stay as history."""
@@ -195,11 +240,34 @@ class EventStore:
             self.set_status(conn, event_id, ACCEPTED, note)
 
 
-def _fitted(event: NewEvent) -> dict[str, Any]:
-    """Column values, with sender-controlled strings cut to their column's size (PostgreSQL enforces it)."""
-    values = {k: getattr(event, k) for k in NewEvent.__dataclass_fields__}
-    for name in ("topic", "store", "order_id", "checkout_id", "kind"):
+def _same_event(event: NewEvent) -> Any:
+    """The stored event `event` collided with: same identity, or same delivery id."""
+    condition = events.c.dedupe_key == event.dedupe_key
+    if event.delivery_key:
+        condition = or_(condition, events.c.delivery_key == event.delivery_key)
+    return select(events.c.id).where(condition).order_by(events.c.id).limit(1)
+
+
+def _columns_of(payload: dict[str, Any]) -> dict[str, Any]:
+    """The indexed columns a canonical payload fills in (cut to their column's size)."""
+    values = {
+        "kind": payload.get("kind"),
+        "store": payload.get("store"),
+        "order_id": payload.get("order_id"),
+        "checkout_id": payload.get("checkout_id"),
+        "occurred_at": parse_datetime(payload["occurred_at"]) if payload.get("occurred_at") else None,
+    }
+    return _cut(values)
+
+
+def _cut(values: dict[str, Any]) -> dict[str, Any]:
+    for name in ("topic", "store", "order_id", "checkout_id", "kind", "dedupe_key", "delivery_key"):
         limit = events.c[name].type.length
-        if isinstance(values[name], str) and limit and len(values[name]) > limit:
+        if isinstance(values.get(name), str) and limit and len(values[name]) > limit:
             values[name] = values[name][:limit]
     return values
+
+
+def _fitted(event: NewEvent) -> dict[str, Any]:
+    """Column values, with sender-controlled strings cut to their column's size (PostgreSQL enforces it)."""
+    return _cut({k: getattr(event, k) for k in NewEvent.__dataclass_fields__})

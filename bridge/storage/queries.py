@@ -121,9 +121,10 @@ class OperatorQueries:
         return result
 
     def unplanned(self) -> int:
-        """Events accepted but not planned yet."""
+        """Events received or accepted but not planned yet."""
+        waiting = select(func.count()).where(events.c.status.in_(("received", "accepted")))
         with self.db.read() as conn:
-            return int(conn.execute(select(func.count()).where(events.c.status == "accepted")).scalar() or 0)
+            return int(conn.execute(waiting).scalar() or 0)
 
     def hourly_outcomes(self, now: datetime, hours: int = 24) -> list[dict[str, Any]]:
         """Events received per hour over the last `hours`, by status (for the dashboard chart)."""

@@ -56,7 +56,14 @@ events = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
     Column("topic", String(100), nullable=False),
+    # The event's identity (a platform's resource state, or the custom source's webhook-id): a second copy,
+    # from a retry or from reconciliation, is a duplicate.
     Column("dedupe_key", String(255), nullable=False, unique=True),
+    # The platform's delivery id header where it has one (Shopify's X-Shopify-Webhook-Id): a retried
+    # delivery is answered `duplicate` before its body is parsed.
+    Column("delivery_key", String(255), unique=True),
+    # How the event reached the bridge: webhook | reconcile | backfill | timer.
+    Column("origin", String(16), nullable=False, server_default="webhook"),
     Column("store", String(255)),
     Column("kind", String(32)),
     Column("order_id", String(255)),

@@ -13,10 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from bridge.settings import Settings, load_settings
+from bridge.storage import Database
 from tests.fakes.fixtures import fake_ac, fake_ecart  # noqa: F401 - the strict fakes, for tests that deliver
 from tests.helpers.delivery_fixtures import start_worker  # noqa: F401 - an in-process worker on this app's settings
 from tests.helpers.env import base_env, fixture
-from tests.helpers.webhooks import headers_for
+from tests.helpers.webhooks import headers_for, interpret_stored
 
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -45,8 +46,9 @@ def admin_headers() -> dict[str, str]:
 
 
 @pytest.fixture
-def post_webhook(client: FlaskClient) -> Callable[..., int]:
-    """`post_webhook(source, fixture_name, expect=202)`: post a fixture signed as the platform would; the event id."""
+def post_webhook(client: FlaskClient, db: Database) -> Callable[..., int]:
+    """`post_webhook(source, fixture_name, expect=202)`: post a fixture signed as the platform would, and let the
+    worker's first step interpret it (raw platform events become accepted or quarantined); the event id."""
 
     def post(source: str, name: str, *, expect: int = 202, topic: str | None = None) -> int:
         body = fixture(source, name)
@@ -54,6 +56,7 @@ def post_webhook(client: FlaskClient) -> Callable[..., int]:
             f"/webhooks/{source}", data=body, headers=headers_for(source, body, name=name, topic=topic)
         )
         assert response.status_code == expect, (response.status_code, response.get_json())
+        interpret_stored(client, db)
         return int(response.get_json()["event_id"])
 
     return post

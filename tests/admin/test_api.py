@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from bridge.admin.redact import Redactor
+from bridge.storage import EventStore
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.helpers import signing
 from tests.helpers.delivery import custom_order, event_rows, post_custom
 from tests.helpers.env import fixture
-from tests.helpers.webhooks import built_app, resign
+from tests.helpers.webhooks import built_app, interpret_stored, resign
 
 ENDPOINTS = [
     ("GET", "/admin/api/events"),
@@ -52,7 +53,7 @@ def ids(client, **query: str) -> list[int]:
 
 
 @pytest.fixture
-def seeded(client, post_webhook) -> dict[str, int]:
+def seeded(client, db, post_webhook) -> dict[str, int]:
     """One event of each source and kind, and a quarantined one; the worker is not running."""
     events = {
         "shop_checkout": post_webhook("shopify", "checkouts_create__with_email.json"),
@@ -65,8 +66,10 @@ def seeded(client, post_webhook) -> dict[str, int]:
     document = json.loads(fixture("shopify", "orders_paid__no_checkout.json"))
     body, headers = resign("shopify", {**document, "currency": "XXX"}, topic="orders/paid")
     response = client.post("/webhooks/shopify", data=body, headers=headers)
-    assert response.get_json()["status"] == "quarantined"
+    assert response.get_json()["status"] == "accepted"
+    interpret_stored(client, db)
     events["quarantined"] = int(response.get_json()["event_id"])
+    assert EventStore(db).get(events["quarantined"]).status == "quarantined"
     return events
 
 

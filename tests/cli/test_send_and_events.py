@@ -12,6 +12,7 @@ from bridge.cli import main
 from bridge.storage import EventStore
 from tests.helpers.env import FIXTURES, base_env
 from tests.helpers.live_server import serve
+from tests.helpers.webhooks import interpret_stored
 
 # source, fixture, kind, order id the canonical event carries
 SENDS = [
@@ -46,12 +47,13 @@ def bridge(env, *args: str):
 
 
 @pytest.mark.parametrize(("source", "name", "kind", "order_id"), SENDS, ids=[f"{s[0]}-{s[1]}" for s in SENDS])
-def test_send_signs_and_posts(cli_env, server, db, source, name, kind, order_id):
+def test_send_signs_and_posts(cli_env, app, server, db, source, name, kind, order_id):
     result = bridge(cli_env, "send", str(FIXTURES / source / name), "--source", source, "--url", server)
     assert result.exit_code == 0, result.output
     status, _, text = result.stdout.strip().partition(" ")
     reply = json.loads(text)
     assert (status, reply["status"]) == ("202", "accepted")
+    interpret_stored(app.test_client(), db)
     record = EventStore(db).get(int(reply["event_id"]))
     assert (record.source, record.kind, record.order_id, record.status) == (source, kind, order_id, "accepted")
     assert record.body == (FIXTURES / source / name).read_bytes()
@@ -83,11 +85,12 @@ def test_send_to_nothing_listening_fails_cleanly(cli_env):
     assert "could not reach" in result.output
 
 
-def test_events_list_and_show(cli_env, server, db):
+def test_events_list_and_show(cli_env, app, server, db):
     sent = {}
     for source, name, _kind, _order in SENDS[:1] + SENDS[3:4] + SENDS[5:]:
         result = bridge(cli_env, "send", str(FIXTURES / source / name), "--source", source, "--url", server)
         sent[source] = json.loads(result.stdout.split(" ", 1)[1])["event_id"]
+    interpret_stored(app.test_client(), db)
 
     listed = bridge(cli_env, "events", "list", "--json")
     assert listed.exit_code == 0, listed.output

@@ -171,7 +171,7 @@ def wait_final(db: Database, event_id: int, *, legs: int | None = None, timeout:
     """Wait until the event is planned and every delivery of it is final; returns `by_destination` of them."""
 
     def settled() -> bool:
-        planned = event_rows(db, id=event_id)[0]["status"] != "accepted"
+        planned = event_rows(db, id=event_id)[0]["status"] not in ("received", "accepted")
         rows = delivery_rows(db, event_id)
         if not planned or (legs is not None and len(rows) != legs):
             return False

@@ -17,6 +17,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bridge.app import create_app
+from bridge.delivery.planner import Planner
+from bridge.settings import load_settings
 from bridge.storage import Database, EventRecord, EventStore
 from tests.helpers import signing
 from tests.helpers.env import fixture, make_settings
@@ -97,14 +99,33 @@ def assert_json_reply(response: TestResponse) -> dict[str, Any]:
     return data
 
 
+def interpret_stored(client: FlaskClient, db: Database) -> int:
+    """Run the worker's first step over what the app stored: raw platform events are mapped and validated
+    (`accepted` or `quarantined`). Returns how many events were read."""
+    settings = client.application.extensions["bridge"].settings
+    return Planner(settings, db).interpret_received()
+
+
+def interpret_all(db: Database) -> int:
+    """The worker's first step over everything stored raw in `db` (no app needed); returns how many it read."""
+    settings = load_settings({"BRIDGE_DATABASE_URL": db.url.render_as_string(hide_password=False)}, env_file=None)
+    planner, total = Planner(settings, db), 0
+    while read := planner.interpret_received():
+        total += read
+    return total
+
+
 def deliver(client: FlaskClient, db: Database, source: str, name: str) -> EventRecord:
-    """Post fixture `name` of `source` signed as the platform would; expect 202 accepted; return the stored row."""
+    """Post fixture `name` of `source` signed as the platform would; expect 202 accepted; let the worker
+    interpret it; return the stored row (accepted, with its canonical payload)."""
     body = fixture(source, name)
     response = post(client, source, body, headers_for(source, body, name=name))
     assert response.status_code == 202, response.get_json()
     assert response.get_json()["status"] == "accepted"
+    interpret_stored(client, db)
     record = EventStore(db).get(int(response.get_json()["event_id"]))
     assert record is not None
+    assert record.status == "accepted", (record.status, record.errors)
     assert record.body == body  # stored byte for byte
     return record
 

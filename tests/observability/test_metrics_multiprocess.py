@@ -91,7 +91,8 @@ def test_counters_sum_across_gunicorn_workers_and_the_delivery_worker(processes,
     expected = {
         ("custom", "order.paid", "accepted"): 3,
         ("custom", "order.paid", "duplicate"): 1,
-        ("shopify", "order.paid", "quarantined"): 1,
+        # Stored raw and answered `accepted`; the worker quarantines it (spec §10), counted below.
+        ("shopify", "order.paid", "accepted"): 1,
         ("shopify", "none", "rejected_401"): rejected,
     }
     scrapes = [scrape(web.url) for _ in range(6)]  # whichever worker answers, the figures are the same
@@ -99,7 +100,7 @@ def test_counters_sum_across_gunicorn_workers_and_the_delivery_worker(processes,
         assert _events(samples) == expected
         assert value(samples, "bridge_ingest_duration_seconds_count", source="custom") == 4
         assert value(samples, "bridge_ingest_duration_seconds_count", source="shopify") == 1 + rejected
-        assert value(samples, "bridge_events_unplanned") == 3
+        assert value(samples, "bridge_events_unplanned") == 4  # the raw Shopify event waits to be interpreted
         assert value(samples, "bridge_queue_depth", destination="activecampaign") == 0
         assert value(samples, "bridge_destination_paused", destination="activecampaign") == 1
     logged = Counter((e["source"], e["kind"] or "none", e["outcome"]) for e in lines)
@@ -128,6 +129,8 @@ def test_counters_sum_across_gunicorn_workers_and_the_delivery_worker(processes,
     assert value(samples, "bridge_deliveries_by_status", destination="ecartapi", status="dry_run") == 3
     assert value(samples, "bridge_events_unplanned") == 0
     assert value(samples, "bridge_deliveries_finished_total", destination="ecartapi", state="dry_run") == 3
+    interpreted = "bridge_events_interpreted_total"
+    assert value(samples, interpreted, source="shopify", kind="order.paid", outcome="quarantined") == 1
     assert value(samples, "bridge_delivery_attempts_total", destination="ecartapi", status_class="dry_run") == 3
     assert value(samples, "bridge_deliveries_finished_total", destination="activecampaign", state="done") is None
 

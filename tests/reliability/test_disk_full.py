@@ -40,6 +40,8 @@ BIG_NOTE = "x" * 200_000  # every event needs fresh pages, whatever free space t
 def big_order(n: int) -> bytes:
     document = json.loads(fixture("shopify", "orders_paid__basic.json"))
     document["note"] = f"{n}:{BIG_NOTE}"
+    # A state of its own (the identity is order id + updated_at): not a copy of another order's webhook.
+    document["updated_at"] = f"2026-10-14T17:{n:02d}:00-04:00"
     return json.dumps(document).encode()
 
 

@@ -7,11 +7,13 @@ keeps answering after each kill (gunicorn replaces the worker).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -21,6 +23,7 @@ from tests.helpers import signing
 from tests.helpers.delivery import event_rows, wait_until
 from tests.helpers.env import base_env, fixture
 from tests.helpers.procfs import children
+from tests.helpers.webhooks import interpret_all
 
 CLIENTS = 6
 KILLS = 3
@@ -31,8 +34,9 @@ def test_acknowledged_webhooks_survive_a_killed_web_worker(db_path, migrated, st
     seed = int(os.environ.get("DRILL_SEED") or time.time())
     rng = random.Random(seed)
     web = start_web(base_env(db_path, BRIDGE_WEB_WORKERS="2", BRIDGE_WEB_THREADS="4")).wait_ready()
-    body = fixture("shopify", "orders_paid__basic.json")
+    template = json.loads(fixture("shopify", "orders_paid__basic.json"))
     results: dict[str, tuple[int | None, dict | None]] = {}  # webhook id -> (status or None, JSON answer)
+    bodies: dict[str, bytes] = {}
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -42,6 +46,10 @@ def test_acknowledged_webhooks_survive_a_killed_web_worker(db_path, migrated, st
         while not stop.is_set():
             webhook_id = f"drill-{n}-{i}"
             i += 1
+            # Each request a state of its own (the identity is order id + updated_at), not a copy of another.
+            when = datetime(2026, 10, 14, tzinfo=UTC) + timedelta(seconds=n * 100_000 + i)
+            body = json.dumps({**template, "updated_at": when.isoformat()}).encode()
+            bodies[webhook_id] = body
             headers = signing.shopify_headers(body, "orders/paid", webhook_id=webhook_id)
             try:
                 response = session.post(f"{web.url}/webhooks/shopify", data=body, headers=headers, timeout=15)
@@ -72,6 +80,7 @@ def test_acknowledged_webhooks_survive_a_killed_web_worker(db_path, migrated, st
             thread.join(30)
     assert web.proc.poll() is None, "bridge web died"
 
+    interpret_all(migrated)
     rows = event_rows(migrated)
     stored = {row["headers"]["X-Shopify-Webhook-Id"]: row for row in rows}
     acked = {wid: answer for wid, (status, answer) in results.items() if status is not None and 200 <= status < 300}
@@ -87,7 +96,8 @@ def test_acknowledged_webhooks_survive_a_killed_web_worker(db_path, migrated, st
     assert len(stored) == len(rows)
     for row in rows:
         assert row["status"] == "accepted" and row["kind"] == "order.paid", row["id"]
-        assert row["body"] == body and row["payload"] and row["payload"]["order_id"] == "5874120638518"
+        wid = row["headers"]["X-Shopify-Webhook-Id"]
+        assert row["body"] == bodies[wid] and row["payload"] and row["payload"]["order_id"] == "5874120638518"
     with migrated.read() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     # Requests that were cut off (or refused with 503) may or may not have been stored; those that were are

@@ -9,7 +9,7 @@ import pytest
 from bridge.storage import EventStore
 from tests.helpers import signing
 from tests.helpers.env import fixture
-from tests.helpers.webhooks import deliver, post, resign, stored
+from tests.helpers.webhooks import deliver, interpret_stored, post, resign, stored
 
 SHOP = signing.SHOP_DOMAIN
 CHECKOUT = "0f3c9a7be5d24c81a6f2e9b7d4c8a1e3"
@@ -214,6 +214,7 @@ def test_refund_total_from_numeric_subtotal_when_no_transactions(client, db):
     body, headers = resign("shopify", document, topic="refunds/create")
     response = post(client, "shopify", body, headers)
     assert response.get_json()["status"] == "accepted"
+    interpret_stored(client, db)
     payload = EventStore(db).get(int(response.get_json()["event_id"])).payload
     assert (payload["total"], payload["currency"], payload["kind"]) == (3413, "USD", "order.refunded")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.errors import InvalidSignature
-from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key
+from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
 from bridge.sources.ecartapi import schemas
 from bridge.sources.signatures import first_secret, token_matches
 
@@ -30,6 +30,16 @@ def unwrap(document: dict[str, Any]) -> Any:
     return document
 
 
+def order_key(order_id: object, ecart_status: object, updated_at: object) -> str | None:
+    """The identity of one state of an EcartAPI order: (order id, `status.ecartapi`, `dates.updatedAt`)."""
+    version = key_time(updated_at)
+    if not isinstance(order_id, str | int) or isinstance(order_id, bool) or order_id == "":
+        return None
+    if not isinstance(ecart_status, str) or not ecart_status or version is None:
+        return None
+    return dedupe_key("ecartapi", order_id, ecart_status, version)
+
+
 class EcartAPISource(Source):
     """Orders delivered by EcartAPI webhooks."""
 
@@ -49,10 +59,7 @@ class EcartAPISource(Source):
         kind = STATUS_KINDS.get(ecart_status, "") if isinstance(ecart_status, str) else ""
         order_id = order.get("id") if isinstance(order, dict) else None
         updated = schemas.updated_at_text(order) if isinstance(order, dict) else None
-        if order_id is not None and ecart_status and updated:
-            key = dedupe_key(self.name, order_id, ecart_status, updated)
-        else:
-            key = dedupe_key(self.name, body_digest(inbound.body))
+        key = order_key(order_id, ecart_status, updated) or dedupe_key(self.name, body_digest(inbound.body))
         return Interpreted(topic=f"orders/{ecart_status or 'unknown'}", dedupe_key=key, kind=kind, document=order)
 
     def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-from bridge.sources.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, optional
+from bridge.canonical import MAX_DISCOUNTS
+from bridge.sources.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, item_list, optional
 from bridge.sources.mapping import MoneyConverter, first
 
 
@@ -69,6 +70,8 @@ class _Loose(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         normalised = self.normalise(value)
+        if isinstance(normalised, list) and len(normalised) > MAX_DISCOUNTS:
+            raise ValidationError(f"Longer than maximum length {MAX_DISCOUNTS}.")
         try:
             return (self.many if isinstance(normalised, list) else self.one).load(normalised)
         except ValidationError as exc:
@@ -96,7 +99,7 @@ class EcartOrderSchema(PlatformSchema):
     currency = fields.String(required=True)
     status = fields.Nested(EcartStatusSchema, required=True)
     customer = optional(_Loose(EcartCustomerSchema, _customer_shape))
-    items = fields.List(fields.Nested(EcartItemSchema), load_default=list)
+    items = item_list(EcartItemSchema)
     totals = _Loose(EcartTotalsSchema, _totals_shape, load_default=dict)
     discountsCoupon = _Loose(EcartCouponSchema, _coupon_shape, load_default=list)
     shippingMethod = optional(fields.String())

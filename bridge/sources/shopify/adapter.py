@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from bridge.errors import InvalidSignature
-from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key
+from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
 from bridge.sources.shopify import schemas
 from bridge.sources.signatures import first_secret, hmac_matches, hmac_sha256_base64
 from bridge.timeutil import utcnow
@@ -18,6 +18,42 @@ TOPIC_KINDS = {
     "orders/cancelled": "order.cancelled",
     "refunds/create": "order.refunded",
 }
+
+
+def order_key(shop: str | None, kind: str, order_id: object, updated_at: object) -> str | None:
+    """The identity of one state of an order: the webhook and the reconciled copy of that state agree on it."""
+    version = key_time(updated_at)
+    if order_id in (None, "") or version is None:
+        return None
+    return dedupe_key("shopify", shop, "order", kind, order_id, version)
+
+
+def checkout_key(shop: str | None, token: object, updated_at: object) -> str | None:
+    """The identity of one state of a checkout (its token and `updated_at`)."""
+    version = key_time(updated_at)
+    if token in (None, "") or version is None:
+        return None
+    return dedupe_key("shopify", shop, "checkout", token, version)
+
+
+def refund_key(shop: str | None, refund_id: object) -> str | None:
+    """A refund happens once: its id is its identity."""
+    return None if refund_id in (None, "") else dedupe_key("shopify", shop, "refund", refund_id)
+
+
+def state_key(shop: str | None, kind: str, document: dict[str, Any]) -> str | None:
+    """The identity of what a webhook body describes, or None when the body lacks the fields (or has them in
+    shapes no identity can be made of: only strings and integers count)."""
+
+    def scalar(name: str) -> object:
+        value = document.get(name)
+        return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+    if kind == "checkout.updated":
+        return checkout_key(shop, scalar("token"), scalar("updated_at"))
+    if kind == "order.refunded":
+        return refund_key(shop, scalar("id"))
+    return order_key(shop, kind, scalar("id"), scalar("updated_at"))
 
 
 class ShopifySource(Source):
@@ -37,19 +73,23 @@ class ShopifySource(Source):
         if not hmac_matches(self.settings.shopify_secrets, inbound.body, inbound.header("X-Shopify-Hmac-Sha256")):
             raise InvalidSignature("shopify: HMAC does not match any configured secret")
 
+    def delivery_key(self, inbound: Inbound) -> str | None:
+        webhook_id = inbound.header("X-Shopify-Webhook-Id")
+        return dedupe_key(self.name, "webhook", webhook_id) if webhook_id else None
+
     def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
         topic = inbound.header("X-Shopify-Topic") or ""
         kind = TOPIC_KINDS.get(topic)
         if kind is None:
             return Ignored(f"shopify topic {topic or '(none)'} is not handled")
-        webhook_id = inbound.header("X-Shopify-Webhook-Id")
-        # Shopify always sends the webhook id; a hand-made request without it still dedupes on its bytes.
-        key = (
-            dedupe_key(self.name, webhook_id) if webhook_id else dedupe_key(self.name, topic, body_digest(inbound.body))
-        )
-        return Interpreted(
-            topic=topic, dedupe_key=key, kind=kind, document=document, store=inbound.header("X-Shopify-Shop-Domain")
-        )
+        shop = inbound.header("X-Shopify-Shop-Domain")
+        key = state_key(shop, kind, document)
+        if key is None:
+            # No readable identity in the body: the delivery id, else the bytes, still stop a retry.
+            webhook_id = inbound.header("X-Shopify-Webhook-Id")
+            parts = ("webhook", webhook_id) if webhook_id else (topic, body_digest(inbound.body))
+            key = dedupe_key(self.name, *parts)
+        return Interpreted(topic=topic, dedupe_key=key, kind=kind, document=document, store=shop)
 
     def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
         if event.kind == "checkout.updated":

@@ -6,7 +6,16 @@ from typing import Any
 
 from marshmallow import fields
 
-from bridge.sources.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, optional
+from bridge.sources.fields import (
+    Amount,
+    IdString,
+    PlatformSchema,
+    Quantity,
+    UTCDateTime,
+    discount_list,
+    item_list,
+    optional,
+)
 from bridge.sources.mapping import MoneyConverter, first
 
 
@@ -58,9 +67,9 @@ class _ShopifyPurchase(PlatformSchema):
     total_tax = optional(Amount())
     total_discounts = optional(Amount())
     customer = optional(fields.Nested(ShopifyCustomerSchema))
-    line_items = fields.List(fields.Nested(ShopifyLineItemSchema), load_default=list)
-    discount_codes = fields.List(fields.Nested(ShopifyDiscountCodeSchema), load_default=list)
-    shipping_lines = fields.List(fields.Nested(ShopifyShippingLineSchema), load_default=list)
+    line_items = item_list(ShopifyLineItemSchema)
+    discount_codes = discount_list(ShopifyDiscountCodeSchema)
+    shipping_lines = discount_list(ShopifyShippingLineSchema)
 
 
 class ShopifyCheckoutSchema(_ShopifyPurchase):
@@ -113,8 +122,8 @@ class ShopifyRefundSchema(PlatformSchema):
     currency = optional(fields.String())
     total_set = optional(fields.Dict())
     total_duties_set = optional(fields.Dict())
-    transactions = fields.List(fields.Nested(ShopifyRefundTransactionSchema), load_default=list)
-    refund_line_items = fields.List(fields.Nested(ShopifyRefundLineSchema), load_default=list)
+    transactions = discount_list(ShopifyRefundTransactionSchema)
+    refund_line_items = item_list(ShopifyRefundLineSchema)
 
 
 SHOPIFY_REFUND_SCHEMA = ShopifyRefundSchema()

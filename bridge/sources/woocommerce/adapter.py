@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from bridge.errors import InvalidSignature
-from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key
+from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time, store_url
 from bridge.sources.signatures import first_secret, hmac_matches, hmac_sha256_base64
 from bridge.sources.woocommerce import schemas
 
@@ -27,6 +27,17 @@ STATUS_KINDS = {
     "refunded": "order.refunded",
 }
 PING = re.compile(rb"^\s*webhook_id=\d+\s*$")
+
+
+def order_key(source_url: str | None, order_id: object, status: object, modified_gmt: object) -> str | None:
+    """The identity of one state of an order: (store URL without its trailing slash, order id, status,
+    `date_modified_gmt`), shared by the webhook and the reconciled copy read from the REST API."""
+    version = key_time(modified_gmt)
+    if not isinstance(order_id, str | int) or isinstance(order_id, bool) or not isinstance(status, str):
+        return None
+    if order_id == "" or not status or version is None:
+        return None
+    return dedupe_key("woocommerce", store_url(source_url), order_id, status, version)
 
 
 class WooCommerceSource(Source):
@@ -62,11 +73,9 @@ class WooCommerceSource(Source):
         if kind is None and isinstance(status, str):
             return Ignored(f"woocommerce order status {status} is not handled")
         source_url = inbound.header("X-WC-Webhook-Source")
-        order_id, modified = document.get("id"), document.get("date_modified_gmt")
-        if order_id is not None and status and modified:
-            key = dedupe_key(self.name, source_url, order_id, status, modified)
-        else:
-            key = dedupe_key(self.name, source_url, body_digest(inbound.body))
+        key = order_key(source_url, document.get("id"), status, document.get("date_modified_gmt"))
+        if key is None:
+            key = dedupe_key(self.name, store_url(source_url), body_digest(inbound.body))
         return Interpreted(topic=topic, dedupe_key=key, kind=kind or "", document=document, store=source_url)
 
     def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:

@@ -7,7 +7,16 @@ from typing import Any
 
 from marshmallow import fields
 
-from bridge.sources.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, optional
+from bridge.sources.fields import (
+    Amount,
+    IdString,
+    PlatformSchema,
+    Quantity,
+    UTCDateTime,
+    discount_list,
+    item_list,
+    optional,
+)
 from bridge.sources.mapping import MoneyConverter, first
 
 
@@ -65,10 +74,10 @@ class WooOrderSchema(PlatformSchema):
     customer_id = optional(IdString())
     billing = optional(fields.Nested(WooBillingSchema))
     payment_url = optional(fields.String())
-    line_items = fields.List(fields.Nested(WooLineItemSchema), load_default=list)
-    shipping_lines = fields.List(fields.Nested(WooShippingLineSchema), load_default=list)
-    coupon_lines = fields.List(fields.Nested(WooCouponLineSchema), load_default=list)
-    refunds = fields.List(fields.Nested(WooRefundSchema), load_default=list)
+    line_items = item_list(WooLineItemSchema)
+    shipping_lines = discount_list(WooShippingLineSchema)
+    coupon_lines = discount_list(WooCouponLineSchema)
+    refunds = discount_list(WooRefundSchema)
 
 
 # Built once: a schema instance holds no per-load state, and building one (with its nested schemas) costs

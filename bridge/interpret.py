@@ -1,0 +1,135 @@
+"""Interpreting a stored event: map its platform payload to a canonical candidate and validate it.
+
+The request path stores platform events raw (spec §10); the worker's planner interprets them here, and a
+replay of a quarantined event does the same with today's code. The `custom` source validates in the request
+(its sender must get the 422) through `canonicalise` too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from werkzeug.datastructures import Headers
+
+from bridge.canonical import validate_canonical
+from bridge.documents import parse_document
+from bridge.errors import InboundError
+from bridge.sources.base import Ignored, Inbound, Interpreted, Source
+from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, EventRecord
+
+log = logging.getLogger(__name__)
+
+#: Stored and returned validation errors are capped (spec §11): a hostile payload cannot make them huge.
+MAX_ERROR_MESSAGES = 50
+MAX_ERROR_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What a stored raw event turned out to be: `accepted` with its canonical payload, `quarantined` with
+    the (capped) field errors, or `done` when it turns out to be a topic or status the bridge ignores."""
+
+    status: str
+    payload: dict[str, Any] | None
+    errors: dict[str, Any] | None
+    note: str
+
+
+def canonicalise(source: Source, event: Interpreted, inbound: Inbound) -> tuple[dict[str, Any] | None, Any]:
+    """The validated canonical JSON of an interpreted event, or (None, capped field errors)."""
+    try:
+        candidate = source.to_canonical(event, inbound)
+        if candidate.get("occurred_at") is None:
+            # A payload without any timestamp happened, as far as anyone can tell, when it arrived.
+            candidate["occurred_at"] = inbound.received_at
+        return validate_canonical(candidate), None
+    except ValidationError as exc:
+        return None, cap_errors(exc.messages)
+    except Exception as exc:
+        # A payload shape no mapping foresaw is still authentic: keep it for replay after a fix, never a 5xx.
+        log.exception("mapping failed", extra={"source": source.name, "topic": event.topic})
+        return None, {"_schema": [f"could not be mapped ({type(exc).__name__}); stored for replay"]}
+
+
+def interpret(source: Source, record: EventRecord) -> Interpretation:
+    """Read a stored event's raw body again, as the request path would have: the same headers (those kept),
+    the same document, then the mapping and validation."""
+    inbound = Inbound(
+        body=record.body, headers=Headers(record.headers), mimetype="application/json", received_at=record.received_at
+    )
+    try:
+        interpreted = source.interpret(inbound, parse_document(record.body))
+    except InboundError as exc:
+        return Interpretation(QUARANTINED, None, {"_schema": [exc.message]}, f"unreadable: {exc.message}")
+    if isinstance(interpreted, Ignored):
+        # Only a body the request path could not read gets here (it would have been answered `ignored`).
+        return Interpretation(DONE, None, None, f"ignored: {interpreted.reason}")
+    payload, errors = canonicalise(source, interpreted, inbound)
+    if errors is not None:
+        return Interpretation(QUARANTINED, None, errors, f"invalid: {summarise(errors)}")
+    return Interpretation(ACCEPTED, payload, None, "valid")
+
+
+def cap_errors(messages: Any) -> dict[str, Any]:
+    """marshmallow's messages, cut to the first MAX_ERROR_MESSAGES messages and MAX_ERROR_BYTES of JSON.
+
+    A body of 340,000 bad line items would otherwise store (and return) tens of megabytes of errors."""
+    if not isinstance(messages, dict):
+        messages = {"_schema": messages if isinstance(messages, list) else [str(messages)]}
+    kept: dict[str, Any] = {}
+    budget = {"messages": MAX_ERROR_MESSAGES, "bytes": MAX_ERROR_BYTES}
+    truncated = not _copy_into(messages, kept, budget)
+    if truncated:
+        kept["_truncated"] = [f"only the first {MAX_ERROR_MESSAGES} messages (or {MAX_ERROR_BYTES} bytes) are kept"]
+    return kept
+
+
+def _copy_into(source: dict[Any, Any], target: dict[str, Any], budget: dict[str, int]) -> bool:
+    """Copy nested messages while the budget lasts; False once something had to be left out."""
+    for key, value in source.items():
+        name = str(key)[:200]
+        if isinstance(value, dict):
+            child: dict[str, Any] = {}
+            complete = _copy_into(value, child, budget)
+            if child:
+                target[name] = child
+            if not complete:
+                return False
+            continue
+        items = value if isinstance(value, list) else [value]
+        kept = []
+        for item in items:
+            text = str(item)[:500]
+            cost = len(json.dumps(text, ensure_ascii=False)) + len(name) + 8
+            if budget["messages"] <= 0 or budget["bytes"] < cost:
+                if kept:
+                    target[name] = kept
+                return False
+            budget["messages"] -= 1
+            budget["bytes"] -= cost
+            kept.append(text)
+        target[name] = kept
+    return True
+
+
+def summarise(errors: dict[str, Any], limit: int = 3) -> str:
+    """`field: message; …` for the first few errors (a note, a log line)."""
+    parts: list[str] = []
+
+    def walk(prefix: str, node: Any) -> None:
+        if len(parts) >= limit:
+            return
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), value)
+        elif isinstance(node, list):
+            parts.append(f"{prefix}: {node[0] if node else ''}")
+        else:
+            parts.append(f"{prefix}: {node}")
+
+    walk("", errors)
+    return "; ".join(parts)[:500]
