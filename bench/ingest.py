@@ -7,9 +7,10 @@ BRIDGE_WEB_WORKERS / BRIDGE_WEB_THREADS environment):
 - bench/reference_app.py, the floor: verify the Shopify HMAC, insert the raw body into a SQLite WAL table
   with synchronous=FULL, answer 202.
 
-Both get the same request from wrk: a signed Shopify `orders/paid` (tests/fixtures/shopify/orders_paid__basic.json)
-with a fresh `X-Shopify-Webhook-Id` each time (the HMAC covers the body only, so one signature serves every
-request; the id varies so the bridge stores every request instead of answering "duplicate"). The targets
+Both get the same requests from wrk: signed Shopify `orders/paid` bodies (tests/fixtures/shopify/
+orders_paid__basic.json), each a distinct order state — its own `updated_at`, signed by wrk itself
+(bench/wrk_hmac.lua) — with a fresh `X-Shopify-Webhook-Id`, so the bridge stores every request (a retry of
+the same state would be answered "duplicate"). The targets
 alternate (A/B, then B/A) for several rounds; the script prints requests/s and p50/p99 latency per round and
 overall, the ratio bridge/floor, and checks that each database holds one row per 2xx.
 
@@ -127,12 +128,12 @@ def main() -> None:
                 wait_until(lambda u=url: ready(u), timeout=30)
             for name, url in targets.items():
                 if args.warmup > 0:
-                    warm = load(url, script, args, args.warmup, "warmup", name)
+                    warm = load(url, script, args, args.warmup, "0", name)
                     ok_total[name] += warm.ok
             for round_no in range(args.rounds):
                 order = ["bridge", "floor"] if round_no % 2 == 0 else ["floor", "bridge"]
                 for name in order:
-                    run = load(targets[name], script, args, args.duration, f"r{round_no}", name)
+                    run = load(targets[name], script, args, args.duration, str(round_no + 1), name)
                     runs.append(run)
                     ok_total[name] += run.ok
                     print(

@@ -73,7 +73,7 @@ def main() -> None:
                         seconds=max(1, min(args.chunk, int(left / 150) + 1)),
                         connections=args.connections,
                         threads=args.threads,
-                        prefix=f"m{run}",
+                        prefix=str(run + 1),
                     )
                     run += 1
                     if last.non2xx or last.socket_errors:

@@ -1,5 +1,6 @@
 """Where the webhook request path spends its CPU: cProfile over the real app (Flask test client, SQLite file,
-log level INFO), one signed Shopify `orders/paid` with a fresh webhook id per request.
+log level INFO), signed Shopify `orders/paid` bodies, each a distinct order state (its own `updated_at`; a
+retry of the same state is a duplicate) with a fresh webhook id, signed before the clock starts.
 
     .venv/bin/python bench/profile_ingest.py                   # 2,000 requests, top 30 by own time
     .venv/bin/python bench/profile_ingest.py --sort cumulative --top 45
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import logging
 import pstats
 import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,22 +53,34 @@ def main() -> None:
     db.upgrade()
     client = create_app(settings, db=db).test_client()
     logging.getLogger().handlers[:] = [logging.NullHandler()]  # format the line, do not print it
-    body = FIXTURE.read_bytes()
-    headers = shopify_headers(body, "orders/paid")
+    order = json.loads(FIXTURE.read_bytes())
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    serial = iter(range(10**9))
 
-    def post(count: int) -> None:
+    def signed(count: int) -> list[tuple[bytes, dict[str, str]]]:
+        requests = []
         for _ in range(count):
+            order["updated_at"] = (start + timedelta(seconds=next(serial))).isoformat()
+            body = json.dumps(order).encode()
+            headers = shopify_headers(body, "orders/paid")
             headers["X-Shopify-Webhook-Id"] = str(uuid.uuid4())
+            requests.append((body, headers))
+        return requests
+
+    def post(batch: list[tuple[bytes, dict[str, str]]]) -> None:
+        for body, headers in batch:
             response = client.post("/webhooks/shopify", data=body, headers=headers)
             assert response.status_code == 202, response.data
 
-    post(200)  # warm-up
+    post(signed(200))  # warm-up
+    batch = signed(args.requests)
     started = time.process_time()
-    post(args.requests)
+    post(batch)
     print(f"CPU per request, unprofiled: {(time.process_time() - started) / args.requests * 1000:.2f} ms")
     profile = cProfile.Profile()
+    batch = signed(args.requests)
     profile.enable()
-    post(args.requests)
+    post(batch)
     profile.disable()
     pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 

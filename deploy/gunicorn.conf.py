@@ -13,6 +13,11 @@ bind = os.environ.get("BRIDGE_BIND") or "127.0.0.1:8000"
 workers = int(os.environ.get("BRIDGE_WEB_WORKERS") or multiprocessing.cpu_count() * 2)
 worker_class = "gthread"
 threads = int(os.environ.get("BRIDGE_WEB_THREADS") or 4)
+# gthread accepts up to `worker_connections` (default 1000) keep-alive connections per process, and the
+# process that wins the accept race takes them all: measured with wrk's 16 connections, one of 4 processes
+# served every request while the others idled, and throughput swung 2.5x from run to run by which process that
+# was. At most `threads` connections each spreads them evenly (the rest wait in the shared listen backlog).
+worker_connections = threads
 # Shopify waits 5 s in all; anything near 30 s is stuck, not slow.
 timeout = int(os.environ.get("BRIDGE_WEB_TIMEOUT") or 30)
 graceful_timeout = int(os.environ.get("BRIDGE_WEB_GRACEFUL_TIMEOUT") or 20)

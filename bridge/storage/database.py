@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from bridge.errors import StorageUnavailable
+from bridge.storage.prepared import Outcome, PreparedStatement
+from bridge.storage.prepared import run as run_prepared
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -40,7 +42,7 @@ class Database:
         # SQLite admits one writer at a time, and its busy handler waits by sleeping (up to 100 ms a try), not by
         # queueing. Threads of one process therefore queue here, where the hand-over is immediate; other
         # processes still meet SQLite's lock and its busy timeout.
-        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self.write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     # -- engine -------------------------------------------------------------------------------------------
 
@@ -88,22 +90,10 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction, committed on exit. SQLite takes the write lock up front (BEGIN IMMEDIATE) so a
         read-then-write transaction can never fail half-way on a lock upgrade."""
-        with self._write_lock, self._translate_errors(), self.engine.connect() as conn:
+        with self.write_lock, self._translate_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
-
-    def write_one(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
-        """Execute one statement as a transaction of its own, committed before this returns (the webhook ack).
-
-        On SQLite it runs in autocommit mode: taking the write lock, writing and committing (the fsync) happen
-        inside one call into SQLite, so the database lock is never held while this thread waits for the GIL
-        behind the request threads (BEGIN IMMEDIATE ... COMMIT held it across three such waits). Returns the
-        result with `rowcount` and `lastrowid`; use it for statements without RETURNING."""
-        with self._translate_errors(), self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="AUTOCOMMIT")
-            with conn.begin(), self._write_lock:
-                return conn.execute(statement, parameters)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -120,6 +110,14 @@ class Database:
                 raise  # integrity and programming errors are bugs or conflicts, not outages
             log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
             raise StorageUnavailable(f"database unavailable: {exc.orig or exc}") from exc
+
+    def prepare(self, statement: Any, column_keys: list[str] | None = None) -> PreparedStatement:
+        """`statement` compiled once for this database, to run with `run_prepared` (the webhook ack's path)."""
+        return PreparedStatement.compile(statement, self.engine.dialect, column_keys)
+
+    def run_prepared(self, prepared: PreparedStatement, values: dict[str, Any], *, write: bool) -> Outcome:
+        """Execute a prepared statement as its own transaction (committed before this returns when `write`)."""
+        return run_prepared(self, prepared, values, write=write)
 
     # -- dialect-specific statements -----------------------------------------------------------------------
 
@@ -193,5 +191,4 @@ def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "")
-        if mode != "AUTOCOMMIT":  # Database.write_one: the statement is its own transaction
-            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import events
@@ -78,7 +78,13 @@ class EventStore:
         self.db = db
         # No conflict target: a clash on either identity (dedupe_key or delivery_key) is the same event.
         self._insert = db.insert_ignoring_conflicts(events).returning(events.c.id)
-        self._insert_plain = db.insert_ignoring_conflicts(events)
+        # The webhook ack's two statements, compiled once (see bridge/storage/prepared.py).
+        columns = list(NewEvent.__dataclass_fields__)
+        ack = db.insert_ignoring_conflicts(events)
+        self._ack_insert = db.prepare(ack if db.is_sqlite else ack.returning(events.c.id), columns)
+        self._ack_by_delivery = db.prepare(
+            select(events.c.id).where(events.c.delivery_key == bindparam("delivery_key")).limit(1)
+        )
 
     def record(self, event: NewEvent) -> tuple[int, bool]:
         """Store `event` unless its dedupe key is already stored. Returns (event id, created).
@@ -87,27 +93,22 @@ class EventStore:
         Raises StorageUnavailable when the database cannot take the write.
         """
         values = _fitted(event)
-        if self.db.is_sqlite:
-            # One autocommit statement (see Database.write_one); a conflict leaves the committed original to read.
-            result = self.db.write_one(self._insert_plain, values)
-            if result.rowcount == 1:
-                return int(result.lastrowid), True
-            with self.db.read() as conn:
-                existing = conn.execute(_same_event(event)).scalar()
-            if existing is None:
-                raise RuntimeError(f"event {event.dedupe_key!r} neither inserted nor found")
-            return int(existing), False
-        with self.db.write() as conn:
-            new_id = conn.execute(self._insert, values).scalar()
-            if new_id is not None:
-                return int(new_id), True
-            return int(conn.execute(_same_event(event)).scalar_one()), False
+        outcome = self.db.run_prepared(self._ack_insert, values, write=True)
+        if self.db.is_sqlite and outcome.rowcount == 1 and outcome.lastrowid:
+            return int(outcome.lastrowid), True
+        if not self.db.is_sqlite and outcome.first is not None:
+            return int(outcome.first[0]), True
+        # A conflict: the committed original is there to read.
+        with self.db.read() as conn:
+            existing = conn.execute(_same_event(event)).scalar()
+        if existing is None:
+            raise RuntimeError(f"event {event.dedupe_key!r} neither inserted nor found")
+        return int(existing), False
 
     def by_delivery_key(self, delivery_key: str) -> int | None:
         """The event a delivery id was already stored under (a platform retry), or None. One indexed read."""
-        with self.db.read() as conn:
-            found = conn.execute(select(events.c.id).where(events.c.delivery_key == delivery_key)).scalar()
-        return None if found is None else int(found)
+        outcome = self.db.run_prepared(self._ack_by_delivery, {"delivery_key": delivery_key}, write=False)
+        return None if outcome.first is None else int(outcome.first[0])
 
     def existing_keys(self, dedupe_keys: list[str]) -> set[str]:
         """Which of `dedupe_keys` are stored already (reconciliation skips what the bridge has seen)."""
