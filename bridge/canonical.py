@@ -78,6 +78,23 @@ class CappedList(fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class WebLink(fields.String):
+    """A link AC puts in emails (orderUrl, productUrl, imageUrl): `http`/`https` only (spec §11). Anything else
+    (`javascript:`, `data:`, a bare path) is dropped — the event still goes through, without that link."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_none=True, load_default=None, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if len(text) > 2000:
+            raise ValidationError("Longer than maximum length 2000.")
+        scheme, _, rest = text.partition(":")
+        if scheme.lower() not in ("http", "https") or not rest.startswith("//") or len(rest) <= 2:
+            return None
+        return text
+
+
 def _amount(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_AMOUNT), **kwargs)
 
@@ -111,8 +128,8 @@ class LineItemSchema(_Base):
     category = _text(255, allow_none=True, load_default=None)
     quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=1_000_000))
     unit_price = _amount(required=True)
-    product_url = _text(2000, allow_none=True, load_default=None)
-    image_url = _text(2000, allow_none=True, load_default=None)
+    product_url = WebLink()
+    image_url = WebLink()
 
 
 class DiscountSchema(_Base):
@@ -135,7 +152,7 @@ class CanonicalEventSchema(_Base):
     order_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
     order_number = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
     checkout_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
-    order_url = _text(2000, allow_none=True, load_default=None)
+    order_url = WebLink()
     total = _amount(allow_none=True, load_default=None)
     subtotal = _amount(allow_none=True, load_default=None)
     tax = _amount(allow_none=True, load_default=None)

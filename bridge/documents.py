@@ -37,6 +37,7 @@ _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _OPEN_RUN = b"[" * (MAX_DEPTH + 1)
 _NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _SHAPE = bytes.maketrans(b"{}", b"[]")
+_NOT_SHAPE_OR_QUOTE = bytes(sorted(set(range(256)) - set(b'[]{}"')))
 
 
 class UnsafeText(MalformedPayload):
@@ -104,7 +105,12 @@ def _too_deep(body: bytes) -> bool:
     brackets kept, then one level of empty pairs removed per round (each round is one C-speed pass)."""
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         return False
-    shape = _STRING.sub(b"", body).translate(_SHAPE, _NOT_BRACKET)
+    if b"\\" in body:
+        shape = _STRING.sub(b"", body).translate(_SHAPE, _NOT_BRACKET)
+    else:
+        # No escapes, so no quote inside a string: strings are every other stretch between quotes. Without the
+        # regex this costs a third of the time on a typical order.
+        shape = b"".join(body.translate(_SHAPE, _NOT_SHAPE_OR_QUOTE).split(b'"')[::2])
     for _ in range(MAX_DEPTH):
         if not shape:
             return False

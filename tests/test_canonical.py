@@ -186,3 +186,37 @@ def test_dump_has_every_field():
         "order_url", "total", "subtotal", "tax", "shipping", "discount", "line_items", "discounts",
         "shipping_method", "created_at", "updated_at", "completed_at",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript://x%0Aalert(1)",
+        "data:text/html,<script>",
+        "/orders/1",
+        "ftp://shop.example/x",
+        "https:",
+        "http:x",
+    ],
+)
+def test_links_that_are_not_http_are_dropped_not_refused(url):
+    loaded = load_canonical(
+        event("order.paid", currency="USD", order_url=url, line_items=[line(product_url=url, image_url=url)])
+    )
+    assert loaded["order_url"] is None
+    assert loaded["line_items"][0]["product_url"] is None
+    assert loaded["line_items"][0]["image_url"] is None
+
+
+def test_http_and_https_links_are_kept():
+    loaded = load_canonical(
+        event(
+            "order.paid",
+            currency="USD",
+            order_url="https://shop.example/o/1",
+            line_items=[line(image_url="HTTP://cdn.example/a.png")],
+        )
+    )
+    assert loaded["order_url"] == "https://shop.example/o/1"
+    assert loaded["line_items"][0]["image_url"] == "HTTP://cdn.example/a.png"
