@@ -27,14 +27,6 @@ class AcceptedReplySchema(Schema):
     event_id = fields.String(required=True)
 
 
-class QuarantinedReplySchema(Schema):
-    """An authentic platform payload that failed validation: stored raw with its errors, for a replay."""
-
-    status = _enum("quarantined")
-    event_id = fields.String(required=True)
-    errors = fields.Dict(required=True)
-
-
 class DuplicateReplySchema(Schema):
     """The same event was stored before; nothing new is stored."""
 
@@ -157,7 +149,6 @@ def register_components(spec: APISpec) -> None:
     """The reply schemas and the signature security schemes."""
     for name, schema in (
         ("AcceptedReply", AcceptedReplySchema),
-        ("QuarantinedReply", QuarantinedReplySchema),
         ("DuplicateReply", DuplicateReplySchema),
         ("IgnoredReply", IgnoredReplySchema),
         ("WebhookError", WebhookErrorSchema),
@@ -172,11 +163,17 @@ def register_components(spec: APISpec) -> None:
 
 
 def _responses(source: str) -> dict[str, Any]:
-    stored: dict[str, Any] = {"oneOf": [_ref("AcceptedReply"), _ref("QuarantinedReply")]}
     if source == "custom":
-        stored = _ref("AcceptedReply")  # the custom source rejects invalid payloads (422) instead
+        stored = "stored, validated (committed before this answer); an invalid payload is a 422 instead"
+    else:
+        stored = (
+            "stored raw (committed before this answer). The worker then maps and validates it: the event becomes"
+            " `accepted`, or `quarantined` with the errors, shown by `bridge events list --status quarantined`,"
+            " `GET /admin/api/events?status=quarantined` and the dashboard's Quarantine page; an invalid"
+            " authentic payload is 202 all the same"
+        )
     responses: dict[str, Any] = {
-        "202": {"description": "stored (committed before this answer)", **_json(stored)},
+        "202": {"description": stored, **_json(_ref("AcceptedReply"))},
         "200": {
             "description": "already stored (`duplicate`), or authentic but not handled (`ignored`, not stored)",
             **_json({"oneOf": [_ref("DuplicateReply"), _ref("IgnoredReply")]}),
