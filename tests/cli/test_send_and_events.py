@@ -130,3 +130,21 @@ def test_bad_settings_exit_2_naming_the_variable(cli_env, db):
     result = bridge({**cli_env, "BRIDGE_AC_RATE": "abc"}, "events", "list")
     assert result.exit_code == 2
     assert "BRIDGE_AC_RATE" in result.output
+
+
+def test_invalid_platform_payload_is_accepted_then_listed_as_quarantined(cli_env, app, server, db, tmp_path):
+    """Spec §10: the store gets 202 accepted; the worker's reading quarantines it, and the CLI shows the errors."""
+    document = json.loads((FIXTURES / "shopify" / "orders_paid__basic.json").read_bytes())
+    document["currency"] = "XXX"
+    path = tmp_path / "orders_paid__bad_currency.json"
+    path.write_text(json.dumps(document))
+    result = bridge(cli_env, "send", str(path), "--source", "shopify", "--topic", "orders/paid", "--url", server)
+    status, _, text = result.stdout.strip().partition(" ")
+    reply = json.loads(text)
+    assert (status, reply) == ("202", {"status": "accepted", "event_id": reply["event_id"]})
+    assert interpret_stored(app.test_client(), db) == 1
+    listed = bridge(cli_env, "events", "list", "--status", "quarantined", "--json").stdout.splitlines()
+    rows = [json.loads(line) for line in listed]
+    assert [(row["id"], row["status"]) for row in rows] == [(reply["event_id"], "quarantined")]
+    shown = bridge(cli_env, "events", "show", reply["event_id"]).stdout
+    assert "currency" in shown and "quarantined" in shown
