@@ -49,7 +49,8 @@ from tests.helpers.signing import SHOPIFY_SECRET
 
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 TARGET_RPS_RATIO = 0.8
-TARGET_P99_MS = 50.0
+#: The bridge's p99 may be at most this multiple of the floor's, measured in the same run (issue 11).
+TARGET_P99_FACTOR = 2.0
 
 
 def load(url: str, script: Path, args: argparse.Namespace, seconds: int, prefix: str, target: str) -> WrkRun:
@@ -161,11 +162,14 @@ def main() -> None:
             f"{name:>8}: {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms (median of rounds; worst {worst:.2f})"
         )
     ratio = summary["bridge"][0] / summary["floor"][0]
-    p99 = summary["bridge"][2]
-    met = "MET" if ratio >= TARGET_RPS_RATIO and p99 < TARGET_P99_MS else "NOT MET"
+    bridge_rounds = [r.rps for r in runs if r.target == "bridge"]
+    spread = (max(bridge_rounds) - min(bridge_rounds)) / statistics.mean(bridge_rounds)
+    p99, floor_p99 = summary["bridge"][2], summary["floor"][2]
+    met = "MET" if ratio >= TARGET_RPS_RATIO and p99 <= TARGET_P99_FACTOR * floor_p99 else "NOT MET"
     print(
-        f"   ratio: bridge/floor = {ratio:.3f} (target >= {TARGET_RPS_RATIO}); bridge p99 {p99:.2f} ms "
-        f"(target < {TARGET_P99_MS:g} ms): {met}"
+        f"   ratio: bridge/floor = {ratio:.3f} (target >= {TARGET_RPS_RATIO}); bridge rounds "
+        f"{', '.join(f'{x:.0f}' for x in bridge_rounds)} req/s (spread {spread:.0%} of the mean); bridge p99 "
+        f"{p99:.2f} ms vs floor p99 {floor_p99:.2f} ms (target <= {TARGET_P99_FACTOR:g}x): {met}"
     )
     # wrk abandons the requests in flight when a run ends: the server may have stored them without wrk counting
     # the 2xx. So every 2xx has its row, and at most `connections` rows per wrk run are unaccounted for.
