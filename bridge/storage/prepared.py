@@ -71,7 +71,25 @@ def run(db: Database, prepared: PreparedStatement, values: dict[str, Any], *, wr
     writing and committing (the fsync) happen inside one call into SQLite, so the database lock is never held
     while this thread waits for the GIL behind the request threads."""
     parameters = prepared.parameters(values)
-    with _driver_errors(db) as raw:
+    try:
+        return _execute(db, prepared, parameters, write=write)
+    except _StaleReadOnly:
+        # SQLite opens a file it cannot write read-only, silently, and such a connection stays read-only after
+        # the file is writable again (a disk remounted, permissions fixed). It has been dropped: try once more
+        # on a fresh one, so the first webhook after the repair is not refused. Its siblings in the pool may have
+        # been opened at the same time: all are replaced.
+        db.engine.dispose()
+        return _execute(db, prepared, parameters, write=write, last_try=True)
+
+
+class _StaleReadOnly(Exception):
+    """A pooled SQLite connection refused a write as read-only (it has been invalidated)."""
+
+
+def _execute(
+    db: Database, prepared: PreparedStatement, parameters: Any, *, write: bool, last_try: bool = False
+) -> Outcome:
+    with _driver_errors(db, retry_read_only=write and db.is_sqlite and not last_try) as raw:
         cursor = raw.cursor()
         try:
             if write and db.is_sqlite:
@@ -89,7 +107,7 @@ def run(db: Database, prepared: PreparedStatement, values: dict[str, Any], *, wr
 
 
 @contextlib.contextmanager
-def _driver_errors(db: Database) -> Iterator[Any]:
+def _driver_errors(db: Database, *, retry_read_only: bool = False) -> Iterator[Any]:
     """A pooled driver connection; the driver's outage errors become StorageUnavailable (as in Database)."""
     dbapi = db.engine.dialect.loaded_dbapi
     try:
@@ -102,6 +120,8 @@ def _driver_errors(db: Database) -> Iterator[Any]:
     except (dbapi.OperationalError, dbapi.InterfaceError) as exc:
         with contextlib.suppress(Exception):
             raw.invalidate()  # the pool must not hand this connection out again
+        if retry_read_only and getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
+            raise _StaleReadOnly from exc
         log.warning("database unavailable: %s", type(exc).__name__)
         raise StorageUnavailable(f"database unavailable: {exc}") from exc
     except BaseException:

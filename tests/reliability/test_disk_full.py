@@ -124,9 +124,9 @@ def test_database_size_limit_reached_then_raised(tmp_path: Path):
     db = Database(config.database_url, timeout=config.db_timeout)
     limit = {"pages": 2**30}
 
-    @event.listens_for(db.engine, "begin")
-    def _cap(conn) -> None:  # runs after the bridge's own BEGIN listener, on every transaction
-        conn.exec_driver_sql(f"PRAGMA max_page_count = {limit['pages']}")
+    @event.listens_for(db.engine, "checkout")
+    def _cap(dbapi_conn, _record, _proxy) -> None:  # every use of a pooled connection, the webhook ack's included
+        dbapi_conn.execute(f"PRAGMA max_page_count = {limit['pages']}")
 
     try:
         db.upgrade()
