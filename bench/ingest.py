@@ -23,6 +23,9 @@ wrk is a Debian package: `apt-get update && apt-get install -y wrk`.
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
+import json
 import os
 import shutil
 import sqlite3
@@ -68,6 +71,17 @@ def load(url: str, script: Path, args: argparse.Namespace, seconds: int, prefix:
 def count_rows(path: Path, table: str) -> int:
     with sqlite3.connect(path) as conn:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed names
+
+
+def per_process(log: Path) -> dict[int, int]:
+    """Requests served by each gunicorn worker (the bridge's request log lines, by pid): an even spread is what
+    `worker_connections = threads` in the gunicorn config buys; before it, one process could take them all."""
+    counts: collections.Counter[int] = collections.Counter()
+    for line in log.read_text(errors="replace").splitlines():
+        if '"msg": "request"' in line:
+            with contextlib.suppress(ValueError, KeyError):
+                counts[json.loads(line)["pid"]] += 1
+    return dict(counts)
 
 
 def main() -> None:
@@ -144,6 +158,7 @@ def main() -> None:
                         flush=True,
                     )
         stored = {"bridge": count_rows(bridge_db, "events"), "floor": count_rows(floor_db, "webhooks")}
+        spread = per_process(tmp / "bridge.log")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -171,6 +186,8 @@ def main() -> None:
         f"{', '.join(f'{x:.0f}' for x in bridge_rounds)} req/s (spread {spread:.0%} of the mean); bridge p99 "
         f"{p99:.2f} ms vs floor p99 {floor_p99:.2f} ms (target <= {TARGET_P99_FACTOR:g}x): {met}"
     )
+    if spread:
+        print(f"  bridge requests per web process: {sorted(spread.values(), reverse=True)}")
     # wrk abandons the requests in flight when a run ends: the server may have stored them without wrk counting
     # the 2xx. So every 2xx has its row, and at most `connections` rows per wrk run are unaccounted for.
     slack = args.connections * (args.rounds + (1 if args.warmup > 0 else 0))
