@@ -24,8 +24,10 @@ ORDERS_PAID_BASIC = {
         "email": "maya.okafor@example.com",
         "first_name": "Maya",
         "last_name": "Okafor",
-        "accepts_marketing": True,
+        "phone": "+17185550142",
+        "accepts_marketing": True,  # email_marketing_consent.state "subscribed"
     },
+    "billing": {"first_name": "Maya", "last_name": "Okafor", "phone": "+17185550142"},  # billing_address
     "currency": "USD",
     "order_id": "5874120638518",
     "order_number": "1042",
@@ -66,6 +68,8 @@ ORDERS_PAID_BASIC = {
     "created_at": "2026-10-14T19:02:11+00:00",
     "updated_at": "2026-10-14T19:02:14+00:00",
     "completed_at": "2026-10-14T19:02:10+00:00",  # processed_at
+    "refund_id": None,
+    "refunded_total": None,
 }
 
 

@@ -20,8 +20,10 @@ ORDER_CREATED_PENDING = {
         "email": "nora.lindqvist@example.com",
         "first_name": "Nora",
         "last_name": "Lindqvist",
-        "accepts_marketing": None,
+        "phone": "(512) 555-0173",  # billing.phone
+        "accepts_marketing": None,  # no activecampaign_for_woocommerce_accepts_marketing meta
     },
+    "billing": None,
     "currency": "USD",
     "order_id": "4817",
     "order_number": "4817",
@@ -61,6 +63,8 @@ ORDER_CREATED_PENDING = {
     "created_at": "2026-10-14T14:12:44+00:00",
     "updated_at": "2026-10-14T14:12:44+00:00",
     "completed_at": None,
+    "refund_id": None,
+    "refunded_total": None,
 }
 
 
