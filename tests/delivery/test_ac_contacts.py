@@ -138,6 +138,11 @@ def test_returning_buyer_with_unchanged_details_costs_one_call_per_order(client,
         assert leg["status"] == "done", leg
         assert summary(ac.requests[before:]) == [("POST", "/api/3/ecomOrders", 201)]
 
+    # An order that carries less (no name at all) tells AC nothing new: still one call.
+    before = len(ac.requests)
+    _ac_only(client, db, {"order_id": "R-5", "updated_at": "2026-10-05T10:00:00+00:00"}, customer=None)
+    assert summary(ac.requests[before:]) == [("POST", "/api/3/ecomOrders", 201)]
+
     # A new phone number is a change: one sync (the list status is known), then the order.
     before = len(ac.requests)
     _ac_only(

@@ -35,9 +35,9 @@ def contact_fields(event: dict[str, Any]) -> dict[str, str]:
     return {k: v.strip() for k, v in found.items() if isinstance(v, str) and v.strip()}
 
 
-def fingerprint(fields: dict[str, str]) -> str:
-    """A short digest of the synced details: equal digests mean nothing to send."""
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+def fingerprints(fields: dict[str, str]) -> dict[str, str]:
+    """A short digest per synced field (the details themselves stay in the events, not here)."""
+    return {k: hashlib.sha256(json.dumps([k, v]).encode()).hexdigest()[:16] for k, v in fields.items()}
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,13 @@ class ContactSync:
         fields = contact_fields(event) if self.sync else {}
         known = self.state.get(KEY_TYPE, email) or {}
         contact_id = known.get("contact_id")
+        synced = known.get("fields") or {}
+        # Only a value AC has not had from the bridge is news: an event that lacks a field changes nothing.
+        changed = {k: v for k, v in fingerprints(fields).items() if synced.get(k) != v}
         wants_list = bool(self.list_id) and consent is True
         list_status = known.get("list_status") if known.get("list_id") == self.list_id else None
         need_list = wants_list and list_status not in (SUBSCRIBED, UNSUBSCRIBED)
-        need_sync = (self.sync and known.get("details") != fingerprint(fields)) or (need_list and not contact_id)
+        need_sync = bool(changed) or (need_list and not contact_id)
         if not need_sync and not need_list:
             return ContactOutcome(contact_id)
 
@@ -80,7 +83,7 @@ class ContactSync:
                 # A contact AC refuses (a phone it dislikes, say) must not cost the order: say so and go on.
                 return ContactOutcome(contact_id, (f"contact not synced: HTTP {result.status} {result.text[:200]}",))
             contact_id = new_id(result, "contact")
-            record.update(contact_id=contact_id, details=fingerprint(fields) if self.sync else known.get("details"))
+            record.update(contact_id=contact_id, fields={**synced, **changed})
             notes.append(f"contact {contact_id} synced")
             # Saved at once: if a later call of this delivery must be retried, the sync is not sent again.
             self.state.put(KEY_TYPE, email, record, utcnow())
