@@ -115,7 +115,7 @@ class ContactSync:
         result = self.client.caller.call(
             "POST",
             f"{self.client.api}/contactLists",
-            json_body={"contactList": {"list": int(self.list_id), "contact": int(contact_id), "status": 1}},
+            json_body={"contactList": {"list": _ref(self.list_id), "contact": _ref(contact_id), "status": 1}},
             dry_run_answer={"contactList": {"list": self.list_id, "contact": contact_id, "status": "1"}},
         )
         if result.status not in (200, 201):
@@ -135,3 +135,8 @@ class ContactSync:
             if isinstance(row, dict) and str(row.get("list")) == self.list_id:
                 return str(row.get("status"))
         return None
+
+
+def _ref(value: str) -> int | str:
+    """AC ids as the integers its examples send (a dry-run's made-up id stays a string)."""
+    return int(value) if value.isdigit() else value
