@@ -146,7 +146,7 @@ remote_state = Table(
     metadata,
     Column("scope", String(255), primary_key=True),  # as remote_records.scope
     Column("key_type", String(16), primary_key=True),  # contact | revenue
-    Column("external_key", String(255), primary_key=True),  # lower(email) | connection|order_id
+    Column("external_key", String(255), primary_key=True),  # lower(email) | store|order_id
     Column("data", JSON, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -119,7 +119,12 @@ def test_cancelled_order_goes_to_zero_and_a_late_paid_does_not_undo_it(client, d
     assert _total(fake_ac) == 0
 
 
-def test_refund_of_an_order_never_sent_is_left_alone_and_a_later_order_goes_net(client, db, fake_ac, worker):
+@pytest.mark.parametrize(
+    "env_overrides", [NET, {**NET, "BRIDGE_AC_CONNECTION_ID": None}], ids=["fixed-connection", "no-connection-yet"]
+)
+def test_refund_of_an_order_never_sent_is_left_alone_and_a_later_order_goes_net(
+    client, db, fake_ac, worker, env_overrides
+):
     _, legs = _refund(client, db, "re-1", 4000)
     leg = legs["activecampaign"]
     assert leg["status"] == "skipped" and "never sent to ActiveCampaign" in leg["note"], leg

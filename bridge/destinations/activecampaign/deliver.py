@@ -19,6 +19,11 @@ NAME = "activecampaign"
 REVENUE_KINDS = ("order.refunded", "order.cancelled")
 
 
+def revenue_key(event: dict[str, Any]) -> str:
+    """An order's revenue record: by store and order id, known before (or without) any AC connection."""
+    return f"{event.get('store') or 'storebridge'}|{event['order_id']}"
+
+
 class Records(Protocol):
     """The slice of `RemoteRecords` this program uses (an in-memory one serves dry-runs)."""
 
@@ -80,12 +85,17 @@ class ActiveCampaignLeg:
         """Bring the AC order's totalPrice to the net total after a refund or cancellation (revenue.py)."""
         if self.revenue is None:
             return Result("skipped", "BRIDGE_AC_REVENUE=gross: AC keeps the paid total")
-        connection = self.connection(event.get("store") or "storebridge")
+        store = event.get("store") or "storebridge"
+        known_connection = self.records.get("connection", store)
+        if not self.fixed_connection and not (known_connection and known_connection.remote_id):
+            # No connection yet: nothing of this store reached AC, so neither did the order. No call for it.
+            return self.revenue.apply(event, revenue_key(event), None)
+        connection = self.connection(store)
         order_key = f"{connection}|{event['order_id']}"
         known = self.records.get("order", order_key)
         if known and known.remote_id is None:
             known = self._recover("order", order_key, {"externalid": event["order_id"]}, connection)
-        return self.revenue.apply(event, order_key, known.remote_id if known else None)
+        return self.revenue.apply(event, revenue_key(event), known.remote_id if known else None)
 
     # -- connection and customer ---------------------------------------------------------------------------
 
@@ -177,7 +187,7 @@ class ActiveCampaignLeg:
         checkout_key = f"{connection}|{event['checkout_id']}" if event.get("checkout_id") else None
         body = payloads.order_body(event, connection_id=connection, customer_id=customer, source=self.source)
         if self.revenue:
-            body = self.revenue.order_body(order_key, body)
+            body = self.revenue.order_body(revenue_key(event), body)
 
         known = self.records.get("order", order_key)
         if known and known.remote_id is None:
@@ -219,7 +229,7 @@ class ActiveCampaignLeg:
         if checkout_key:
             self.records.put("checkout", checkout_key, remote_id, "order", now)
         if self.revenue:
-            self.revenue.confirm(order_key)
+            self.revenue.confirm()
 
     # -- recovery ------------------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 the order's `totalPrice` by the refunded amount and a cancellation sets it to 0, as AC's WooCommerce plugin
 does for partial refunds.
 
-The bridge keeps, per AC order (connection | store order id), a small document in `RemoteState`:
+The bridge keeps, per order (store | store order id), a small document in `RemoteState`:
 `gross` (the paid total), `refunds` {refund id: amount}, `refunded_total` (a store that reports the running
 sum, as WooCommerce does), `full` (refunded in full, amount not given), `cancelled`, and `sent` (the
 `totalPrice` AC was last given). The net total is a function of that document, whatever order the events
@@ -83,14 +83,13 @@ class Revenue:
         self._pending[order_key] = total
         return {"ecomOrder": {**order, "totalPrice": total}}
 
-    def confirm(self, order_key: str) -> None:
+    def confirm(self) -> None:
         """The order body was accepted by AC: remember the total it now holds."""
-        total = self._pending.pop(order_key, None)
-        if total is None:
-            return
-        doc = self.state.get(KEY_TYPE, order_key) or {}
-        doc["sent"] = total
-        self.state.put(KEY_TYPE, order_key, doc, utcnow())
+        for order_key, total in list(self._pending.items()):
+            doc = self.state.get(KEY_TYPE, order_key) or {}
+            doc["sent"] = total
+            self.state.put(KEY_TYPE, order_key, doc, utcnow())
+            del self._pending[order_key]
 
     # -- refunds and cancellations -------------------------------------------------------------------------
 
