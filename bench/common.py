@@ -73,8 +73,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0
     raise TimeoutError("condition not met in time")
 
 
-def order_paid(order_id: str, email: str, *, minute: int = 0) -> dict[str, Any]:
-    return {
+def order_paid(order_id: str, email: str, *, minute: int = 0, person: bool = False) -> dict[str, Any]:
+    """A custom-source order.paid; with `person`, the buyer has a name, a phone and marketing consent."""
+    event: dict[str, Any] = {
         "type": "order.paid",
         "timestamp": "2026-11-20T10:00:00Z",
         "data": {
@@ -88,6 +89,16 @@ def order_paid(order_id: str, email: str, *, minute: int = 0) -> dict[str, Any]:
             "line_items": [{"external_id": "p1", "name": "Thing", "quantity": 1, "unit_price": 4200}],
         },
     }
+    if person:
+        name = email.split("@")[0]
+        event["data"]["customer"] = {
+            "email": email,
+            "first_name": "Bench",
+            "last_name": name,
+            "phone": f"+1555{sum(map(ord, name)) % 10_000:04d}",
+            "accepts_marketing": True,
+        }
+    return event
 
 
 def post_custom(url: str, event: dict[str, Any], session: requests.Session) -> requests.Response:

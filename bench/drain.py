@@ -1,9 +1,12 @@
 """Delivery benchmark: drain a backlog against the strict fake ActiveCampaign at its rate limit.
 
 Prints, for new and for returning customers: AC calls/s as a fraction of BRIDGE_AC_RATE, 429s received, AC
-calls per event; then the p50/p90 latency from a webhook's 2xx to its first AC call when the worker is idle.
+calls per event (and how many of them were contact or list calls: contact sync is on by default, buyers have
+a name, a phone and marketing consent, and `--list-id` subscribes them); then the p50/p90 latency from a
+webhook's 2xx to its first AC call when the worker is idle.
 
     .venv/bin/python bench/drain.py --events 150 --workers 1
+    .venv/bin/python bench/drain.py --events 150 --contact-sync off --list-id 0   # Deep Data only
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def drain(
     """Post a backlog with no worker running, then time the worker(s) draining it."""
     session = requests.Session()
     for i in range(args.events):
-        post_custom(url, order_paid(f"{first_order + i}", emails[i % len(emails)]), session).raise_for_status()
+        event = order_paid(f"{first_order + i}", emails[i % len(emails)], person=True)
+        post_custom(url, event, session).raise_for_status()
     fake_before = len(fake.requests)
     deliveries = DeliveryStore(db)
 
@@ -54,10 +58,12 @@ def drain(
     calls = fake.requests[fake_before:]
     span = calls[-1].at - calls[0].at if len(calls) > 1 else elapsed
     rate = (len(calls) - 1) / span if span > 0 else 0.0
+    contact = sum(1 for c in calls if c.path.startswith(("/api/3/contact", "/api/3/contactLists")))
     print(
         f"{label:>10}: {args.events} events, {len(calls)} AC calls in {span:.1f} s -> {rate:.2f} calls/s = "
         f"{rate / args.rate:.3f} of the limit; 429s: {sum(1 for c in calls if c.status == 429)}; "
-        f"calls/event {len(calls) / args.events:.2f}; peak in any 1 s window: {fake.peak_in_window}"
+        f"calls/event {len(calls) / args.events:.2f} (contact/list {contact / args.events:.2f}); "
+        f"peak in any 1 s window: {fake.peak_in_window}"
     )
 
 
@@ -91,11 +97,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--latency-samples", type=int, default=20)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--contact-sync", choices=("on", "off"), default="on", help="BRIDGE_AC_CONTACT_SYNC")
+    parser.add_argument("--list-id", type=int, default=1, help="BRIDGE_AC_LIST_ID (0: none)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bridge-drain-"))
     db_url = args.database_url or f"sqlite:///{tmp / 'bridge.db'}"
     fake = FakeActiveCampaign(rate=args.rate).start()
+    if args.list_id:
+        fake.contact_book.preload_list(args.list_id, "Bench buyers")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = bridge_env(
@@ -104,11 +114,14 @@ def main() -> None:
         BRIDGE_AC_TOKEN="test-ac-token",
         BRIDGE_AC_RATE=str(args.rate),
         BRIDGE_WEB_WORKERS="2",
+        BRIDGE_AC_CONTACT_SYNC=args.contact_sync,
+        **({"BRIDGE_AC_LIST_ID": str(args.list_id)} if args.list_id else {}),
     )
     db = Database(db_url)
     db.upgrade()
     print(
-        f"drain benchmark: limit {args.rate}/s, {args.workers} worker process(es), database {db.url.get_backend_name()}"
+        f"drain benchmark: limit {args.rate}/s, {args.workers} worker process(es), database "
+        f"{db.url.get_backend_name()}, contact sync {args.contact_sync}, list {args.list_id or 'none'}"
     )
     try:
         with process([BRIDGE, "web", "--bind", f"127.0.0.1:{port}"], env):

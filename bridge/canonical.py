@@ -115,7 +115,16 @@ class CustomerSchema(_Base):
     email = fields.Email(allow_none=True, load_default=None)
     first_name = _text(255, allow_none=True, load_default=None)
     last_name = _text(255, allow_none=True, load_default=None)
+    phone = _text(64, allow_none=True, load_default=None)
     accepts_marketing = fields.Boolean(allow_none=True, load_default=None)
+
+
+class BillingSchema(_Base):
+    """The name and phone on the order's billing address: the fallback for a customer without them."""
+
+    first_name = _text(255, allow_none=True, load_default=None)
+    last_name = _text(255, allow_none=True, load_default=None)
+    phone = _text(64, allow_none=True, load_default=None)
 
 
 class LineItemSchema(_Base):
@@ -148,6 +157,7 @@ class CanonicalEventSchema(_Base):
     occurred_at = UTCDateTime(required=True)
     email = fields.Email(allow_none=True, load_default=None)
     customer = fields.Nested(CustomerSchema, allow_none=True, load_default=None)
+    billing = fields.Nested(BillingSchema, allow_none=True, load_default=None)
     currency = fields.String(allow_none=True, load_default=None)
     order_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
     order_number = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
@@ -164,6 +174,11 @@ class CanonicalEventSchema(_Base):
     created_at = UTCDateTime(allow_none=True, load_default=None)
     updated_at = UTCDateTime(allow_none=True, load_default=None)
     completed_at = UTCDateTime(allow_none=True, load_default=None)
+    # order.refunded only. With `refund_id` the event is one refund and `total` its amount (Shopify); without
+    # it, `refunded_total` is everything refunded on the order so far (WooCommerce), and neither means the
+    # order was refunded in full (EcartAPI's `refunded`).
+    refund_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    refunded_total = _amount(allow_none=True, load_default=None)
 
     @pre_load
     def _upper_currency(self, data: Any, **kwargs: Any) -> Any:
@@ -195,6 +210,16 @@ class CanonicalEventSchema(_Base):
         customer = data.get("customer") or {}
         if not data.get("email") and customer.get("email"):
             data["email"] = customer["email"]
+        billing = data.get("billing") or {}
+        if any(billing.values()):
+            # A guest, or a customer record without a name or phone: the billing address still has them.
+            filled = dict(customer) if customer else dict.fromkeys(CustomerSchema().fields)
+            for name in ("first_name", "last_name", "phone"):
+                if not filled.get(name) and billing.get(name):
+                    filled[name] = billing[name]
+            if not filled.get("email"):
+                filled["email"] = data.get("email")
+            data["customer"] = filled
         return data
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
@@ -51,6 +52,64 @@ def check_activecampaign(settings: Settings) -> Check:
     if result.status in (401, 403):
         return Check("activecampaign", False, f"BRIDGE_AC_TOKEN rejected (HTTP {result.status})")
     return Check("activecampaign", False, f"unexpected HTTP {result.status} from {settings.ac_url}")
+
+
+def check_ac_list(settings: Settings) -> Check:
+    """`BRIDGE_AC_LIST_ID` names a list that exists (`GET /api/3/lists/{id}`), with the parity settings."""
+    mode = (
+        f"contact sync {'on' if settings.ac_contact_sync else 'off'}, revenue {settings.ac_revenue}, "
+        f"list {settings.ac_list_id or 'none'}"
+    )
+    if not settings.ac_list_id:
+        return Check("activecampaign list", True, f"{mode}: BRIDGE_AC_LIST_ID not set, nobody is subscribed")
+    if not settings.ac_enabled:
+        return Check("activecampaign list", True, f"{mode}: dry-run, the list is not checked")
+    try:
+        result = ac_client(settings).caller.call("GET", f"{settings.ac_url}/api/3/lists/{settings.ac_list_id}")
+    except DeliveryError as exc:
+        return Check("activecampaign list", False, f"unreachable: {exc.message}")
+    if result.status == 200:
+        found = (result.body or {}).get("list") if isinstance(result.body, dict) else None
+        name = found.get("name") if isinstance(found, dict) else None
+        return Check("activecampaign list", True, f"{mode}: list {settings.ac_list_id} ({name or 'unnamed'}) exists")
+    if result.status == 404:
+        return Check("activecampaign list", False, f"BRIDGE_AC_LIST_ID={settings.ac_list_id}: no such list in AC")
+    return Check("activecampaign list", False, f"unexpected HTTP {result.status} reading list {settings.ac_list_id}")
+
+
+def check_ac_entitlements(settings: Settings) -> Check:
+    """The account's e-commerce entitlements, where AC exposes them (`GET /api/3/account/entitlements`, not in
+    AC's public reference): informative only, never a failure."""
+    if not settings.ac_enabled:
+        return Check("activecampaign plan", True, "dry-run: not checked")
+    try:
+        result = ac_client(settings).caller.call("GET", f"{settings.ac_url}/api/3/account/entitlements")
+    except DeliveryError as exc:
+        return Check("activecampaign plan", True, f"entitlements not checked ({exc.message})")
+    if result.status != 200:
+        return Check("activecampaign plan", True, f"entitlements not exposed (HTTP {result.status}); optional")
+    codes = sorted(code for code in _entitlement_codes(result.body) if code.startswith("ecom"))
+    if not codes:
+        return Check("activecampaign plan", True, "no e-commerce entitlement listed (Deep Data may be unavailable)")
+    return Check("activecampaign plan", True, f"e-commerce entitlements: {', '.join(codes)}")
+
+
+def _entitlement_codes(body: Any) -> list[str]:
+    """Enabled entitlement codes from the shapes seen in integrations: a list of codes, a list of objects
+    (`code`/`name` with `enabled`/`active`), or an object of code -> flag; wrapped in `entitlements` or not."""
+    items = body.get("entitlements", body) if isinstance(body, dict) else body
+    if isinstance(items, dict):
+        return [str(k) for k, v in items.items() if v not in (False, 0, "0", None)]
+    codes: list[str] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, str):
+            codes.append(item)
+        elif isinstance(item, dict):
+            code = item.get("code") or item.get("name") or item.get("feature")
+            flag = item.get("enabled", item.get("active", True))
+            if isinstance(code, str) and flag not in (False, 0, "0", None):
+                codes.append(code)
+    return codes
 
 
 def check_ecartapi(settings: Settings) -> Check:
@@ -103,7 +162,14 @@ def check_sources(settings: Settings) -> Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     """Everything `bridge check` reports."""
-    return [check_sources(settings), check_database(settings), check_activecampaign(settings), check_ecartapi(settings)]
+    return [
+        check_sources(settings),
+        check_database(settings),
+        check_activecampaign(settings),
+        check_ac_list(settings),
+        check_ac_entitlements(settings),
+        check_ecartapi(settings),
+    ]
 
 
 def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, str]:

@@ -36,6 +36,9 @@ class Settings:
     ac_connection_id: str | None = None
     ac_rate: float = 5.0
     ac_source: int = 1
+    ac_contact_sync: bool = True
+    ac_list_id: str | None = None
+    ac_revenue: str = "net"
     ecart_url: str = "https://api.ecartapi.com"
     ecart_token: str | None = field(default=None, repr=False)
     ecart_statuses: Mapping[str, str] = field(
@@ -117,6 +120,9 @@ class _StatusMap(mfields.Field):
         return mapping
 
 
+_ON = {v for w in ("on", "1", "true", "yes") for v in (w, w.upper(), w.title())}
+_OFF = {v for w in ("off", "0", "false", "no") for v in (w, w.upper(), w.title())}
+
 #: Variables for which an empty value is meaningful (no EcartAPI legs), not "unset".
 _EMPTY_MEANS_NONE = {"BRIDGE_ECART_STATUSES"}
 
@@ -145,6 +151,9 @@ class SettingsSchema(Schema):
     ac_connection_id = mfields.String(data_key="BRIDGE_AC_CONNECTION_ID", validate=validate.Regexp(r"^\d+$"))
     ac_rate = mfields.Float(data_key="BRIDGE_AC_RATE", validate=validate.Range(min=0.1, max=1000))
     ac_source = mfields.Integer(data_key="BRIDGE_AC_SOURCE", validate=validate.OneOf([0, 1]))
+    ac_contact_sync = mfields.Boolean(data_key="BRIDGE_AC_CONTACT_SYNC", truthy=_ON, falsy=_OFF)
+    ac_list_id = mfields.String(data_key="BRIDGE_AC_LIST_ID", validate=validate.Regexp(r"^[1-9]\d*$"))
+    ac_revenue = mfields.String(data_key="BRIDGE_AC_REVENUE", validate=validate.OneOf(["net", "gross"]))
     ecart_url = mfields.Url(data_key="BRIDGE_ECART_URL", require_tld=False, schemes={"http", "https"})
     ecart_token = mfields.String(data_key="BRIDGE_ECART_TOKEN")
     ecart_statuses = _StatusMap(data_key="BRIDGE_ECART_STATUSES")

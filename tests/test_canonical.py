@@ -184,7 +184,7 @@ def test_dump_has_every_field():
     assert set(dumped) == {
         "kind", "store", "occurred_at", "email", "customer", "currency", "order_id", "order_number", "checkout_id",
         "order_url", "total", "subtotal", "tax", "shipping", "discount", "line_items", "discounts",
-        "shipping_method", "created_at", "updated_at", "completed_at",
+        "shipping_method", "created_at", "updated_at", "completed_at", "billing", "refund_id", "refunded_total",
     }  # fmt: skip
 
 

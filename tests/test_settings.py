@@ -230,3 +230,23 @@ def test_comma_alone_turns_ecart_legs_off():
 
 def test_empty_ecart_statuses_turns_ecart_legs_off():
     assert load(BRIDGE_ECART_STATUSES="").ecart_statuses == {}
+
+
+def test_ac_parity_settings_defaults_and_values():
+    default = load()
+    assert (default.ac_contact_sync, default.ac_list_id, default.ac_revenue) == (True, None, "net")
+    for value, expected in (("off", False), ("OFF", False), ("0", False), ("on", True), ("True", True)):
+        assert load(BRIDGE_AC_CONTACT_SYNC=value).ac_contact_sync is expected
+    assert load(BRIDGE_AC_LIST_ID="12").ac_list_id == "12"
+    assert load(BRIDGE_AC_REVENUE="gross").ac_revenue == "gross"
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [("BRIDGE_AC_CONTACT_SYNC", "maybe"), ("BRIDGE_AC_LIST_ID", "0"), ("BRIDGE_AC_LIST_ID", "abc"),
+     ("BRIDGE_AC_REVENUE", "Net")],
+)  # fmt: skip
+def test_bad_ac_parity_values_are_named(variable, value):
+    with pytest.raises(SettingsError) as caught:
+        load(**{variable: value})
+    assert variable in str(caught.value)

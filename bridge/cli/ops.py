@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from bridge.checks import check_activecampaign, check_ecartapi, run_checks, setup_connections
+from bridge.checks import (
+    check_ac_entitlements,
+    check_ac_list,
+    check_activecampaign,
+    check_ecartapi,
+    run_checks,
+    setup_connections,
+)
 from bridge.errors import BridgeError, DeliveryError
 
 
@@ -39,7 +46,8 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
                 click.echo(f"activecampaign: store {store} -> connection {connection}")
             if not connections:
                 click.echo("activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com")
-    for check_result in (check_activecampaign(settings), check_ecartapi(settings)):
+    checks = (check_activecampaign, check_ac_list, check_ac_entitlements, check_ecartapi)
+    for check_result in (run(settings) for run in checks):
         click.echo(f"{check_result.name}: {'ok' if check_result.ok else 'FAILED'} - {check_result.detail}")
         problems += not check_result.ok
     sys.exit(1 if problems else 0)

@@ -17,6 +17,9 @@ from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.delivery.retry import GiveUp, RetryPolicy
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
+from bridge.destinations.activecampaign.contacts import ContactSync
+from bridge.destinations.activecampaign.revenue import NET, Revenue
+from bridge.destinations.activecampaign.state import MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
 from bridge.destinations.http import DEFAULT_PAUSE, CallLog, HttpCaller, make_session
 from bridge.errors import PermanentError, RetryableError
@@ -25,7 +28,7 @@ from bridge.metrics import attempt_recorded, delivery_finished
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, PENDING, SKIPPED, AttemptRecord, Claimed, DeliveryStore
-from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords
+from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
 
@@ -49,11 +52,14 @@ class MemoryRecords:
         self.local[(key_type, key)] = RemoteRecord(remote_id, record_kind)
 
 
-def version_subject(destination: str, lane: str, kind: str) -> str:
+def version_subject(destination: str, lane: str, kind: str, refund_id: str | None = None) -> str:
     """What "older than already applied" compares within. EcartAPI: the order, whatever the event (a late
     `paid` after `cancelled` is stale). ActiveCampaign: the lane *and* kind, because a cart and the order that
-    converts it share a lane but are different states (a cart after its order is skipped by the mapping)."""
-    return lane if destination == ecart.NAME else f"{lane}|{kind}"
+    converts it share a lane but are different states (a cart after its order is skipped by the mapping);
+    each refund on its own, since an older refund arriving late still counts (revenue.py adds them up)."""
+    if destination == ecart.NAME:
+        return lane
+    return f"{lane}|{kind}|{refund_id}" if refund_id else f"{lane}|{kind}"
 
 
 @dataclass
@@ -72,6 +78,7 @@ class Executor:
         self.throttles = Throttles(self.db)
         self.policy = RetryPolicy(self.settings.retry_schedule, self.settings.retry_max_age)
         self.ac_records = RemoteRecords(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
+        self.ac_state = RemoteState(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
         self._local = threading.local()
         self.renewed_at = time.monotonic()  # the heartbeat's last successful renewal (worker.py)
 
@@ -98,7 +105,7 @@ class Executor:
             return self._finish(claimed, DEAD, error="event missing or without canonical payload")
         event = load_canonical(record.payload)
         version: datetime = event.get("updated_at") or event["occurred_at"]
-        subject = version_subject(claimed.destination, claimed.lane, event["kind"])
+        subject = version_subject(claimed.destination, claimed.lane, event["kind"], event.get("refund_id"))
         applied = self.applied.get(claimed.destination, subject)
         if applied is not None and version < applied:
             note = f"stale: event version {version.isoformat()} older than applied {applied.isoformat()}"
@@ -170,9 +177,16 @@ class Executor:
                 dry_run=dry_run,
             )
             records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
+            state = MemoryState(self.ac_state) if dry_run else self.ac_state
             client = ActiveCampaignClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
+            contacts = ContactSync(client, state, sync=self.settings.ac_contact_sync, list_id=self.settings.ac_list_id)
             return ac.ActiveCampaignLeg(
-                client, records, connection_id=self.settings.ac_connection_id, source=self.settings.ac_source
+                client,
+                records,
+                connection_id=self.settings.ac_connection_id,
+                source=self.settings.ac_source,
+                contacts=contacts,
+                revenue=Revenue(client, state, mode=NET) if self.settings.ac_revenue == NET else None,
             )
         caller = HttpCaller(
             session=self._session(),

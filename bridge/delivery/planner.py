@@ -100,6 +100,8 @@ class Planner:
             notes.append(self._checkout_timer(conn, event, payload))
         if kind in ("cart.abandoned", "order.paid"):
             legs.append(Leg(ac.NAME, ac.lane(payload)))
+        if kind in ac.REVENUE_KINDS and self.settings.ac_revenue == "net":
+            legs.append(Leg(ac.NAME, ac.lane(self._with_checkout(conn, event, payload))))
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
             if self.timers.cancel(conn, key, now, f"order.paid event {event.id}"):
@@ -110,6 +112,14 @@ class Planner:
         if not legs and not notes:
             notes.append("nothing to deliver for this event")
         self.events.set_status(conn, event.id, PLANNED if legs else DONE, "; ".join(notes) or None)
+
+    def _with_checkout(self, conn: Connection, event: EventRecord, payload: dict[str, Any]) -> dict[str, Any]:
+        """A refund names no checkout (Shopify's), but must share the lane of the order it refunds, which is
+        its checkout's lane when the order came from one: take the checkout from the order's earlier events."""
+        if payload.get("checkout_id"):
+            return payload
+        found = self.events.checkout_of_order(conn, event.source, payload.get("store"), payload["order_id"])
+        return {**payload, "checkout_id": found} if found else payload
 
     def _checkout_timer(self, conn: Connection, event: EventRecord, payload: dict[str, Any]) -> str:
         now = utcnow()

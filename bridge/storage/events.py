@@ -206,6 +206,17 @@ class EventStore:
         query = query.where(events.c.store.is_(None) if store is None else events.c.store == store)
         return conn.execute(query.limit(1)).first() is not None
 
+    def checkout_of_order(self, conn: Connection, source: str, store: str | None, order_id: str) -> str | None:
+        """The checkout id an earlier event of this order carried, if any."""
+        query = select(events.c.checkout_id).where(
+            events.c.order_id == order_id,
+            events.c.source == source,
+            events.c.checkout_id.is_not(None),
+            events.c.status != QUARANTINED,
+        )
+        query = query.where(events.c.store.is_(None) if store is None else events.c.store == store)
+        return conn.execute(query.order_by(events.c.id).limit(1)).scalar()
+
     def insert_in(self, conn: Connection, event: NewEvent) -> int | None:
         """Insert an event the bridge itself produced (cart.abandoned); None if its key exists already."""
         return conn.execute(self._insert, _fitted(event)).scalar()

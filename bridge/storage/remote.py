@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from bridge.storage.database import Database
-from bridge.storage.tables import applied_versions, remote_records
+from bridge.storage.tables import applied_versions, remote_records, remote_state
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,34 @@ class RemoteRecords:
             ["scope", "key_type", "external_key"],
             values,
             {"remote_id": remote_id, "record_kind": record_kind, "updated_at": now},
+        )
+        with self.db.write() as conn:
+            conn.execute(statement)
+
+
+class RemoteState:
+    """A small JSON document per (key_type, key) in a scope: what the bridge last sent for that record."""
+
+    def __init__(self, db: Database, scope: str) -> None:
+        self.db = db
+        self.scope = scope[:255]
+
+    def get(self, key_type: str, key: str) -> dict[str, Any] | None:
+        """The stored document, or None."""
+        with self.db.read() as conn:
+            return conn.execute(
+                select(remote_state.c.data).where(
+                    remote_state.c.scope == self.scope,
+                    remote_state.c.key_type == key_type,
+                    remote_state.c.external_key == key[:255],
+                )
+            ).scalar()
+
+    def put(self, key_type: str, key: str, data: dict[str, Any], now: datetime) -> None:
+        """Replace the document (deliveries touching one key run one at a time in their lane)."""
+        values = {"scope": self.scope, "key_type": key_type, "external_key": key[:255], "data": data, "updated_at": now}
+        statement = self.db.upsert(
+            remote_state, ["scope", "key_type", "external_key"], values, {"data": data, "updated_at": now}
         )
         with self.db.write() as conn:
             conn.execute(statement)

@@ -139,6 +139,18 @@ remote_records = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# What the bridge last told a destination about a record, beyond its id: the contact details synced to AC
+# (so unchanged details cost no call) and an order's revenue (paid total, refunds applied, total sent).
+remote_state = Table(
+    "remote_state",
+    metadata,
+    Column("scope", String(255), primary_key=True),  # as remote_records.scope
+    Column("key_type", String(16), primary_key=True),  # contact | revenue
+    Column("external_key", String(255), primary_key=True),  # lower(email) | store|order_id
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 # Newest event `updated_at` applied per (destination, subject): older events are stale.
 applied_versions = Table(
     "applied_versions",

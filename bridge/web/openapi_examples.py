@@ -31,8 +31,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "email": "maya.okafor@example.com",
                 "first_name": "Maya",
                 "last_name": "Okafor",
+                "phone": "+17185550142",
                 "email_marketing_consent": {"state": "subscribed"},
             },
+            "billing_address": {"first_name": "Maya", "last_name": "Okafor", "phone": "+17185550142"},
             "line_items": [
                 {
                     "price": "249.00",
@@ -69,7 +71,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "total": "104.92",
             "total_tax": "7.42",
             "customer_id": 27,
-            "billing": {"first_name": "Nora", "last_name": "Lindqvist", "email": "nora.lindqvist@example.com"},
+            "billing": {
+                "first_name": "Nora",
+                "last_name": "Lindqvist",
+                "email": "nora.lindqvist@example.com",
+                "phone": "(512) 555-0173",
+            },
             "line_items": [
                 {
                     "name": "Waxed Canvas Tote",
@@ -123,7 +130,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "email": "valeria.montes@example.com.mx",
                 "firstName": "Valeria",
                 "lastName": "Montes",
+                "phone": "+525555012345",
             },
+            "billingAddress": {"firstName": "Valeria", "lastName": "Montes", "phone": "+525555012345"},
             "shippingMethod": "Envío estándar (3 a 5 días hábiles)",
             "items": [
                 {

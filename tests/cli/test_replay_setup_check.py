@@ -44,6 +44,9 @@ def test_setup_creates_the_connection_once_then_finds_it(db, fake_ac, fake_ecart
     assert lines(first) == [
         f"activecampaign: store {SHOP} -> connection 2",
         f"activecampaign: ok - token accepted by {fake_ac.base_url}",
+        "activecampaign list: ok - contact sync off, revenue gross, list none: BRIDGE_AC_LIST_ID not set, "
+        "nobody is subscribed",
+        "activecampaign plan: ok - entitlements not exposed (HTTP 404); optional",
         "ecartapi: ok - token accepted for store Example Store",
     ]
     assert [(c["id"], c["service"]) for c in fake_ac.connections(externalid=SHOP)] == [("2", "storebridge")]
@@ -89,8 +92,26 @@ def test_check_passes_when_everything_is_reachable(db, fake_ac, fake_ecart, deli
     done = run_cli(["check"], delivery_env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [line.split(" - ")[0] for line in lines(done)] == [
-        "sources: ok", "database: ok", "activecampaign: ok", "ecartapi: ok",
+        "sources: ok", "database: ok", "activecampaign: ok", "activecampaign list: ok", "activecampaign plan: ok",
+        "ecartapi: ok",
     ]  # fmt: skip
+
+
+def test_check_verifies_the_list_and_reports_entitlements(db, fake_ac, fake_ecart, delivery_env, tmp_path):
+    fake_ac.contact_book.preload_list(7, "Buyers")
+    fake_ac.entitlements = [{"code": "ecom-core", "enabled": True}, {"code": "ecom-browse-abandonment",
+                            "enabled": False}, {"code": "crm", "enabled": True}]  # fmt: skip
+    env = {**delivery_env, "BRIDGE_AC_LIST_ID": "7", "BRIDGE_AC_CONTACT_SYNC": "on", "BRIDGE_AC_REVENUE": "net"}
+    done = run_cli(["check"], env, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "activecampaign list: ok - contact sync on, revenue net, list 7: list 7 (Buyers) exists" in lines(done)
+    assert "activecampaign plan: ok - e-commerce entitlements: ecom-core" in lines(done)
+    assert ("GET", "/api/3/lists/7", 200) in summary(fake_ac.requests)
+
+    for command in (["check"], ["setup"]):
+        missing = run_cli(command, {**env, "BRIDGE_AC_LIST_ID": "8"}, tmp_path)
+        assert missing.returncode == 1, missing.stdout
+        assert "activecampaign list: FAILED - BRIDGE_AC_LIST_ID=8: no such list in AC" in lines(missing)
 
 
 def test_check_fails_when_activecampaign_is_unreachable(db, delivery_env, tmp_path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import func, select
 
+from bridge.storage.tables import remote_state
 from tests.helpers.delivery import (
     CHECKOUT_TOKEN,
     PAID_ORDER_ID,
@@ -73,3 +75,37 @@ def test_dry_run_is_per_destination(client, db, fake_ac, fake_ecart, worker):
     assert [r.method for r in fake_ac.requests] == ["POST", "POST"]
     assert fake_ecart.requests == []
     assert calls(db, paid, "ecartapi") == [("PUT", f"{fake_ecart.url}/api/v2/orders/5874133024822", "dry_run")]
+
+
+PARITY_DRY = {
+    **NO_CREDENTIALS,
+    "BRIDGE_AC_CONTACT_SYNC": "on",
+    "BRIDGE_AC_LIST_ID": "5",
+    "BRIDGE_AC_REVENUE": "net",
+    "BRIDGE_ECART_STATUSES": "none",
+}
+
+
+@pytest.mark.parametrize("env_overrides", [PARITY_DRY], ids=["parity"])
+def test_dry_run_records_contact_list_and_refund_calls_and_remembers_nothing(client, db, fake_ac, worker):
+    paid = post_shopify(client, "orders_paid__basic.json")
+    assert wait_final(db, paid, legs=1)["activecampaign"]["status"] == "dry_run"
+    assert calls(db, paid, "activecampaign") == [
+        ("POST", f"{AC_DRY}/contact/sync", "dry_run"),
+        ("GET", f"{AC_DRY}/contacts/dry-run/contactLists", "dry_run"),
+        ("POST", f"{AC_DRY}/contactLists", "dry_run"),
+        ("GET", f"{AC_DRY}/connections", "dry_run"),
+        ("POST", f"{AC_DRY}/connections", "dry_run"),
+        ("POST", f"{AC_DRY}/ecomCustomers", "dry_run"),
+        ("POST", f"{AC_DRY}/ecomOrders", "dry_run"),
+    ]
+    sync = request_of(db, paid, "POST", f"{AC_DRY}/contact/sync")["contact"]
+    assert (sync["firstName"], sync["phone"]) == ("Maya", "+17185550142")
+    refund = post_shopify(client, "refunds_create__basic.json")
+    leg = wait_final(db, refund, legs=1)["activecampaign"]
+    assert leg["status"] == "dry_run" and "never sent to ActiveCampaign" in leg["note"]  # no AC id was kept
+
+    # Nothing of the dry-run was remembered: no synced contact, no list status, no revenue.
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(remote_state)).scalar() == 0
+    assert fake_ac.requests == []

@@ -27,6 +27,7 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Request, Response
 
+from . import activecampaign_contacts
 from .base import FakeService, json_response, parse_json_body
 
 #: AC renders dates in its own zone (reference §9.10): same instant, different offset than sent.
@@ -386,6 +387,7 @@ class FakeActiveCampaign(FakeService):
         f.add_url_rule(
             "/api/3/ecomOrders/<ident>/orderProducts", "order_products", self._order_products, methods=["GET"]
         )
+        self.contact_book = activecampaign_contacts.install(self)  # contacts, contactLists, lists
 
     # ------------------------------------------------------------------ public helpers
     @property
@@ -492,6 +494,8 @@ class FakeActiveCampaign(FakeService):
 
     # ------------------------------------------------------------------ hooks
     def _reset_state(self) -> None:
+        if hasattr(self, "contact_book"):
+            self.contact_book.reset()
         self._connections: dict[str, dict[str, Any]] = {}
         self._customers: dict[str, dict[str, Any]] = {}
         self._orders: dict[str, dict[str, Any]] = {}

@@ -19,6 +19,10 @@ def base_env(db_path: Path, **overrides: str) -> dict[str, str]:
         "BRIDGE_ECARTAPI_WEBHOOK_TOKEN": f"{signing.ECART_TOKEN},{signing.ECART_TOKEN_ROTATED}",
         "BRIDGE_WEBHOOK_SECRET": f"{signing.CUSTOM_SECRET},{signing.CUSTOM_SECRET_ROTATED}",
         "BRIDGE_LOG_LEVEL": "WARNING",
+        # Deep Data calls only, so tests about orders and carts see exactly those: the contact and net-revenue
+        # tests (tests/delivery/test_ac_parity*.py) turn these back to their defaults (on, net).
+        "BRIDGE_AC_CONTACT_SYNC": "off",
+        "BRIDGE_AC_REVENUE": "gross",
     }
     env.update(overrides)
     return env

@@ -25,8 +25,10 @@ ORDER_PAID = {
         "email": "aiden.brooks@example.com",
         "first_name": "Aiden",
         "last_name": "Brooks",
+        "phone": None,
         "accepts_marketing": True,
     },
+    "billing": None,
     "currency": "USD",
     "order_id": "LC-100482",
     "order_number": "100482",
@@ -77,6 +79,8 @@ ORDER_PAID = {
     "created_at": "2026-10-22T16:48:19+00:00",
     "updated_at": "2026-10-22T18:41:05+00:00",
     "completed_at": "2026-10-22T18:41:05+00:00",
+    "refund_id": None,
+    "refunded_total": None,
 }
 
 

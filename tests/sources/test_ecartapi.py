@@ -18,8 +18,10 @@ ORDER_PAID = {
         "email": "valeria.montes@example.com.mx",
         "first_name": "Valeria",
         "last_name": "Montes",
-        "accepts_marketing": None,
+        "phone": "+525555012345",  # customer.phone
+        "accepts_marketing": None,  # the unified order carries no marketing consent
     },
+    "billing": {"first_name": "Valeria", "last_name": "Montes", "phone": "+525555012345"},  # billingAddress
     "currency": "MXN",
     "order_id": "5912345678902",
     "order_number": "1187",
@@ -59,6 +61,8 @@ ORDER_PAID = {
     "created_at": "2026-10-20T17:24:05+00:00",
     "updated_at": "2026-10-20T17:24:09+00:00",
     "completed_at": "2026-10-20T17:24:05+00:00",  # dates.paidAt
+    "refund_id": None,
+    "refunded_total": None,
 }
 
 

@@ -24,8 +24,10 @@ ORDERS_PAID_BASIC = {
         "email": "maya.okafor@example.com",
         "first_name": "Maya",
         "last_name": "Okafor",
-        "accepts_marketing": True,
+        "phone": "+17185550142",
+        "accepts_marketing": True,  # email_marketing_consent.state "subscribed"
     },
+    "billing": {"first_name": "Maya", "last_name": "Okafor", "phone": "+17185550142"},  # billing_address
     "currency": "USD",
     "order_id": "5874120638518",
     "order_number": "1042",
@@ -66,6 +68,8 @@ ORDERS_PAID_BASIC = {
     "created_at": "2026-10-14T19:02:11+00:00",
     "updated_at": "2026-10-14T19:02:14+00:00",
     "completed_at": "2026-10-14T19:02:10+00:00",  # processed_at
+    "refund_id": None,
+    "refunded_total": None,
 }
 
 
@@ -232,3 +236,49 @@ def test_lowercase_header_names_accepted(client, db):
     headers = {k.lower(): v for k, v in signing.shopify_headers(body, "orders/paid").items()}
     assert post(client, "shopify", body, headers).status_code == 202
     assert len(stored(db)) == 1
+
+
+def _shopify_payload(client, db, document, topic):
+    body, headers = resign("shopify", document, topic=topic)
+    response = post(client, "shopify", body, headers)
+    assert response.get_json()["status"] == "accepted", response.get_json()
+    interpret_stored(client, db)
+    return EventStore(db).get(int(response.get_json()["event_id"])).payload
+
+
+def test_refund_carries_its_refund_id(client, db):
+    payload = deliver(client, db, "shopify", "refunds_create__basic.json").payload
+    assert (payload["refund_id"], payload["order_id"], payload["total"]) == ("948311277622", "5874120638518", 3413)
+
+
+@pytest.mark.parametrize(
+    "state, legacy, checkbox, expected",
+    [
+        ("subscribed", False, False, True),  # the current consent state wins over both older signals
+        ("unsubscribed", True, True, False),  # an unsubscribe since the checkbox was ticked
+        ("pending", True, True, False),  # double opt-in not confirmed yet
+        (None, True, False, True),  # no consent object: the legacy accepts_marketing
+        (None, None, True, True),  # neither: this checkout's checkbox
+    ],
+)
+def test_consent_prefers_the_customers_current_state(client, db, state, legacy, checkbox, expected):
+    document = json.loads(fixture("shopify", "orders_paid__basic.json"))
+    customer = document["customer"]
+    customer["email_marketing_consent"] = {"state": state} if state else None
+    customer["accepts_marketing"] = legacy
+    document["buyer_accepts_marketing"] = checkbox
+    payload = _shopify_payload(client, db, document, "orders/paid")
+    assert payload["customer"]["accepts_marketing"] is expected
+
+
+def test_guest_without_customer_gets_names_phone_and_consent_from_the_order(client, db):
+    document = json.loads(fixture("shopify", "orders_paid__basic.json"))
+    document["customer"] = None
+    document["buyer_accepts_marketing"] = True
+    document["billing_address"]["phone"] = None  # the shipping address's phone is the next fallback
+    document["shipping_address"] = {**(document.get("shipping_address") or {}), "phone": "+17185550999"}
+    payload = _shopify_payload(client, db, document, "orders/paid")
+    customer = payload["customer"]
+    assert (customer["first_name"], customer["last_name"], customer["phone"]) == ("Maya", "Okafor", "+17185550999")
+    assert customer["accepts_marketing"] is True and customer["email"] == "maya.okafor@example.com"
+    assert customer["external_id"] is None

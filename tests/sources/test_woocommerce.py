@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from bridge.storage import EventStore
 from tests.helpers import signing
 from tests.helpers.env import fixture
-from tests.helpers.webhooks import deliver, headers_for, post, stored
+from tests.helpers.webhooks import deliver, headers_for, interpret_stored, post, resign, stored
 
 STORE = signing.WOO_SOURCE
 
@@ -20,8 +23,10 @@ ORDER_CREATED_PENDING = {
         "email": "nora.lindqvist@example.com",
         "first_name": "Nora",
         "last_name": "Lindqvist",
-        "accepts_marketing": None,
+        "phone": "(512) 555-0173",  # billing.phone
+        "accepts_marketing": None,  # no activecampaign_for_woocommerce_accepts_marketing meta
     },
+    "billing": None,
     "currency": "USD",
     "order_id": "4817",
     "order_number": "4817",
@@ -61,6 +66,8 @@ ORDER_CREATED_PENDING = {
     "created_at": "2026-10-14T14:12:44+00:00",
     "updated_at": "2026-10-14T14:12:44+00:00",
     "completed_at": None,
+    "refund_id": None,
+    "refunded_total": None,
 }
 
 
@@ -175,3 +182,29 @@ def test_signature_not_stored(client, db):
     names = {name.lower() for name in record.headers}
     assert "x-wc-webhook-signature" not in names
     assert "x-wc-webhook-source" in names
+
+
+def _woo_payload(client, db, document, name):
+    body, headers = resign("woocommerce", document, name=name)
+    response = post(client, "woocommerce", body, headers)
+    assert response.get_json()["status"] == "accepted", response.get_json()
+    interpret_stored(client, db)
+    return EventStore(db).get(int(response.get_json()["event_id"])).payload
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("0", False), (1, True), (None, None)])
+def test_consent_from_activecampaigns_checkout_checkbox_meta(client, db, value, expected):
+    document = json.loads(fixture("woocommerce", "order_updated__completed.json"))
+    if value is not None:
+        document["meta_data"].append(
+            {"id": 1, "key": "activecampaign_for_woocommerce_accepts_marketing", "value": value}
+        )
+    payload = _woo_payload(client, db, document, "order_updated__completed.json")
+    assert payload["customer"]["accepts_marketing"] is expected
+    assert payload["customer"]["phone"] == "(512) 555-0173"
+
+
+def test_refunded_order_carries_the_running_refund_total(client, db):
+    payload = deliver(client, db, "woocommerce", "order_updated__refunded.json").payload
+    assert payload["kind"] == "order.refunded"
+    assert payload["refunded_total"] == payload["total"] == 2500 and payload["refund_id"] is None

@@ -9,11 +9,19 @@ from typing import Any, Protocol
 
 from bridge.destinations.activecampaign import payloads
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, is_duplicate, new_id
+from bridge.destinations.activecampaign.contacts import ContactSync
+from bridge.destinations.activecampaign.revenue import Revenue
 from bridge.destinations.result import LegResult as Result
 from bridge.errors import PermanentError
 from bridge.timeutil import utcnow
 
 NAME = "activecampaign"
+REVENUE_KINDS = ("order.refunded", "order.cancelled")
+
+
+def revenue_key(event: dict[str, Any]) -> str:
+    """An order's revenue record: by store and order id, known before (or without) any AC connection."""
+    return f"{event.get('store') or 'storebridge'}|{event['order_id']}"
 
 
 class Records(Protocol):
@@ -38,23 +46,56 @@ class ActiveCampaignLeg:
     """Runs one AC delivery for a canonical event."""
 
     def __init__(
-        self, client: ActiveCampaignClient, records: Records, *, connection_id: str | None, source: int
+        self,
+        client: ActiveCampaignClient,
+        records: Records,
+        *,
+        connection_id: str | None,
+        source: int,
+        contacts: ContactSync | None = None,
+        revenue: Revenue | None = None,
     ) -> None:
         self.client = client
         self.records = records
         self.fixed_connection = connection_id
         self.source = source
+        self.contacts = contacts
+        self.revenue = revenue
 
     def run(self, event: dict[str, Any]) -> Result:
-        """Deliver `event` (a loaded canonical event of kind cart.abandoned or order.paid)."""
+        """Deliver `event` (a loaded canonical event: cart.abandoned, order.paid, or with net revenue
+        order.refunded / order.cancelled)."""
+        if event["kind"] in REVENUE_KINDS:
+            return self.refund(event)
         email = (event.get("email") or "").strip().lower()
         if not email:
             return Result("skipped", "no email: ActiveCampaign records need a person")
+        contact = self.contacts.run(event, email) if self.contacts else None
         connection = self.connection(event.get("store") or "storebridge")
         customer = self.customer(event, connection, email)
         if event["kind"] == "cart.abandoned":
-            return self.cart(event, connection, customer)
-        return self.order(event, connection, customer)
+            result = self.cart(event, connection, customer)
+        else:
+            result = self.order(event, connection, customer)
+        if contact and contact.notes:
+            return Result(result.status, "; ".join((*contact.notes, result.note)))
+        return result
+
+    def refund(self, event: dict[str, Any]) -> Result:
+        """Bring the AC order's totalPrice to the net total after a refund or cancellation (revenue.py)."""
+        if self.revenue is None:
+            return Result("skipped", "BRIDGE_AC_REVENUE=gross: AC keeps the paid total")
+        store = event.get("store") or "storebridge"
+        known_connection = self.records.get("connection", store)
+        if not self.fixed_connection and not (known_connection and known_connection.remote_id):
+            # No connection yet: nothing of this store reached AC, so neither did the order. No call for it.
+            return self.revenue.apply(event, revenue_key(event), None)
+        connection = self.connection(store)
+        order_key = f"{connection}|{event['order_id']}"
+        known = self.records.get("order", order_key)
+        if known and known.remote_id is None:
+            known = self._recover("order", order_key, {"externalid": event["order_id"]}, connection)
+        return self.revenue.apply(event, revenue_key(event), known.remote_id if known else None)
 
     # -- connection and customer ---------------------------------------------------------------------------
 
@@ -145,6 +186,8 @@ class ActiveCampaignLeg:
         order_key = f"{connection}|{event['order_id']}"
         checkout_key = f"{connection}|{event['checkout_id']}" if event.get("checkout_id") else None
         body = payloads.order_body(event, connection_id=connection, customer_id=customer, source=self.source)
+        if self.revenue:
+            body = self.revenue.order_body(revenue_key(event), body)
 
         known = self.records.get("order", order_key)
         if known and known.remote_id is None:
@@ -185,6 +228,8 @@ class ActiveCampaignLeg:
         self.records.put("order", order_key, remote_id, "order", now)
         if checkout_key:
             self.records.put("checkout", checkout_key, remote_id, "order", now)
+        if self.revenue:
+            self.revenue.confirm()
 
     # -- recovery ------------------------------------------------------------------------------------------
 

@@ -26,6 +26,13 @@ class EcartCustomerSchema(PlatformSchema):
     email = optional(fields.String())
     firstName = optional(fields.String())
     lastName = optional(fields.String())
+    phone = optional(fields.String())
+
+
+class EcartAddressSchema(PlatformSchema):
+    firstName = optional(fields.String())
+    lastName = optional(fields.String())
+    phone = optional(fields.String())
 
 
 class EcartItemSchema(PlatformSchema):
@@ -105,6 +112,8 @@ class EcartOrderSchema(PlatformSchema):
     shippingMethod = optional(fields.String())
     dates = fields.Nested(EcartDatesSchema, load_default=dict)
     checkoutId = optional(IdString())
+    billingAddress = optional(fields.Nested(EcartAddressSchema))
+    shippingAddress = optional(fields.Nested(EcartAddressSchema))
 
 
 # Built once: a schema instance holds no per-load state, and building one (with its nested schemas) costs
@@ -125,6 +134,7 @@ def order_candidate(document: Any, kind: str) -> dict[str, Any]:
     convert = MoneyConverter(data["currency"])
     customer = data.get("customer") or {}
     totals, dates = data["totals"], data["dates"]
+    billing, shipping = data.get("billingAddress") or {}, data.get("shippingAddress") or {}
     email = first(data.get("email"), customer.get("email"))
     return {
         "kind": kind,
@@ -136,6 +146,12 @@ def order_candidate(document: Any, kind: str) -> dict[str, Any]:
             "email": first(customer.get("email"), email),
             "first_name": first(customer.get("firstName")),
             "last_name": first(customer.get("lastName")),
+            "phone": first(customer.get("phone")),
+        },
+        "billing": {
+            "first_name": first(billing.get("firstName")),
+            "last_name": first(billing.get("lastName")),
+            "phone": first(billing.get("phone"), shipping.get("phone")),
         },
         "currency": convert.currency,
         "order_id": data["id"],

@@ -24,8 +24,15 @@ class ShopifyCustomerSchema(PlatformSchema):
     email = optional(fields.String())
     first_name = optional(fields.String())
     last_name = optional(fields.String())
+    phone = optional(fields.String())
     accepts_marketing = optional(fields.Boolean())
     email_marketing_consent = optional(fields.Dict())
+
+
+class ShopifyAddressSchema(PlatformSchema):
+    first_name = optional(fields.String())
+    last_name = optional(fields.String())
+    phone = optional(fields.String())
 
 
 class ShopifyLineItemSchema(PlatformSchema):
@@ -59,9 +66,12 @@ class _ShopifyPurchase(PlatformSchema):
 
     currency = fields.String(required=True)
     email = optional(fields.String())
+    phone = optional(fields.String())
     created_at = optional(UTCDateTime())
     updated_at = optional(UTCDateTime())
     buyer_accepts_marketing = optional(fields.Boolean())
+    billing_address = optional(fields.Nested(ShopifyAddressSchema))
+    shipping_address = optional(fields.Nested(ShopifyAddressSchema))
     subtotal_price = optional(Amount())
     total_price = optional(Amount())
     total_tax = optional(Amount())
@@ -132,21 +142,47 @@ SHOPIFY_REFUND_SCHEMA = ShopifyRefundSchema()
 # -- canonical mapping -------------------------------------------------------------------------------------------
 
 
+#: `email_marketing_consent.state` values: only `subscribed` is consent; `pending` (double opt-in not yet
+#: confirmed), `not_subscribed`, `unsubscribed`, `redacted` and `invalid` are not.
+CONSENT_STATES = ("subscribed", "pending", "not_subscribed", "unsubscribed", "redacted", "invalid")
+
+
+def _consent(data: dict[str, Any], customer: dict[str, Any]) -> bool | None:
+    """Marketing consent: the customer's current `email_marketing_consent.state` first (it is what the shop
+    holds now, after any unsubscribe), else the legacy `accepts_marketing`, else the checkbox of this checkout
+    (`buyer_accepts_marketing`)."""
+    state = (customer.get("email_marketing_consent") or {}).get("state")
+    if isinstance(state, str) and state in CONSENT_STATES:
+        return state == "subscribed"
+    return first(customer.get("accepts_marketing"), data.get("buyer_accepts_marketing"))
+
+
 def _customer(data: dict[str, Any]) -> dict[str, Any] | None:
     customer = data.get("customer")
     if not customer:
-        return None
-    consent = (customer.get("email_marketing_consent") or {}).get("state")
-    accepts = first(data.get("buyer_accepts_marketing"), customer.get("accepts_marketing"))
-    if accepts is None and consent is not None:
-        accepts = consent == "subscribed"
+        # A guest checkout without a customer object still ticked (or not) the marketing box.
+        email, accepts = first(data.get("email")), data.get("buyer_accepts_marketing")
+        return None if accepts is None or email is None else {"email": email, "accepts_marketing": accepts}
     return {
         "external_id": customer.get("id"),
         "email": first(customer.get("email")),
         "first_name": customer.get("first_name"),
         "last_name": customer.get("last_name"),
-        "accepts_marketing": accepts,
+        "phone": first(customer.get("phone"), data.get("phone")),
+        "accepts_marketing": _consent(data, customer),
     }
+
+
+def _billing(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Name and phone of the billing address (the shipping address's phone when billing has none)."""
+    billing = data.get("billing_address") or {}
+    shipping = data.get("shipping_address") or {}
+    found = {
+        "first_name": first(billing.get("first_name")),
+        "last_name": first(billing.get("last_name")),
+        "phone": first(billing.get("phone"), shipping.get("phone"), data.get("phone")),
+    }
+    return found if any(found.values()) else None
 
 
 def _line_item(item: dict[str, Any], convert: MoneyConverter, index: int) -> dict[str, Any]:
@@ -176,6 +212,7 @@ def _purchase(data: dict[str, Any], shop: str | None) -> tuple[dict[str, Any], M
         "store": shop,
         "currency": convert.currency,
         "customer": customer,
+        "billing": _billing(data),
         "email": first(data.get("email"), data.get("contact_email"), (customer or {}).get("email")),
         "total": convert(data.get("total_price"), "total_price"),
         "subtotal": convert(data.get("subtotal_price"), "subtotal_price"),
@@ -268,6 +305,7 @@ def refund_candidate(document: Any, shop: str | None) -> dict[str, Any]:
         "kind": "order.refunded",
         "store": shop,
         "order_id": data["order_id"],
+        "refund_id": data["id"],
         "currency": convert.currency,
         "total": total,
         "line_items": [

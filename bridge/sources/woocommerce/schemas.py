@@ -24,6 +24,7 @@ class WooBillingSchema(PlatformSchema):
     first_name = optional(fields.String())
     last_name = optional(fields.String())
     email = optional(fields.String())
+    phone = optional(fields.String())
 
 
 class WooImageSchema(PlatformSchema):
@@ -78,6 +79,8 @@ class WooOrderSchema(PlatformSchema):
     shipping_lines = discount_list(WooShippingLineSchema)
     coupon_lines = discount_list(WooCouponLineSchema)
     refunds = discount_list(WooRefundSchema)
+    # Plugins add dozens of entries: kept raw (no per-entry schema, no cap) and only scanned for one key.
+    meta_data = optional(fields.Raw())
 
 
 # Built once: a schema instance holds no per-load state, and building one (with its nested schemas) costs
@@ -93,6 +96,22 @@ def _unit_price(item: dict[str, Any]) -> Decimal | None:
     return None
 
 
+#: Where ActiveCampaign's own WooCommerce plugin stores its checkout checkbox ("1" ticked, "0" not). WooCommerce
+#: itself has no marketing consent: without the plugin (or a field of that name) consent stays unknown.
+CONSENT_META_KEY = "activecampaign_for_woocommerce_accepts_marketing"
+
+
+def _consent(meta: Any) -> bool | None:
+    for entry in meta if isinstance(meta, list) else ():
+        if isinstance(entry, dict) and entry.get("key") == CONSENT_META_KEY:
+            value = entry.get("value")
+            if value in (1, "1", True, "yes"):
+                return True
+            if value in (0, "0", False, "no", ""):
+                return False
+    return None
+
+
 def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[str, Any]:
     """A WooCommerce order as a canonical candidate of `kind`.
 
@@ -105,8 +124,9 @@ def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[st
     customer_id = data.get("customer_id")
     lines = data["line_items"]
     total = convert(data.get("total"), "total")
+    refunded_total = None
     if kind == "order.refunded" and data["refunds"]:
-        total = convert.total((abs(r["total"]) for r in data["refunds"]), "refunds")
+        total = refunded_total = convert.total((abs(r["total"]) for r in data["refunds"]), "refunds")
     return {
         "kind": kind,
         "store": source_url,
@@ -117,6 +137,8 @@ def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[st
             "email": first(billing.get("email")),
             "first_name": first(billing.get("first_name")),
             "last_name": first(billing.get("last_name")),
+            "phone": first(billing.get("phone")),
+            "accepts_marketing": _consent(data.get("meta_data")),
         },
         "currency": convert.currency,
         "order_id": data["id"],
@@ -152,4 +174,5 @@ def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[st
         "created_at": data.get("date_created_gmt"),
         "updated_at": data.get("date_modified_gmt"),
         "completed_at": first(data.get("date_paid_gmt"), data.get("date_completed_gmt")),
+        "refunded_total": refunded_total,
     }

@@ -1,0 +1,30 @@
+"""What the AC leg remembers beyond record ids (`RemoteState`), and its in-memory stand-in for dry-runs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Protocol
+
+
+class StateStore(Protocol):
+    """The slice of `bridge.storage.remote.RemoteState` the AC leg uses."""
+
+    def get(self, key_type: str, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key_type: str, key: str, data: dict[str, Any], now: Any) -> None: ...
+
+
+class MemoryState:
+    """Reads through to the real store, writes only to memory: a dry-run must not record a sync it never made."""
+
+    def __init__(self, backing: StateStore | None = None) -> None:
+        self.backing = backing
+        self.local: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def get(self, key_type: str, key: str) -> dict[str, Any] | None:
+        if (key_type, key) in self.local:
+            return copy.deepcopy(self.local[(key_type, key)])
+        return self.backing.get(key_type, key) if self.backing is not None else None
+
+    def put(self, key_type: str, key: str, data: dict[str, Any], now: Any) -> None:
+        self.local[(key_type, key)] = copy.deepcopy(data)
