@@ -1,4 +1,4 @@
-"""The `bridge` command line."""
+"""The `storebridge` command line (`bridge` is an alias)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from bridge import __version__
 from bridge.cli import db as db_commands
 from bridge.cli import events as events_commands
 from bridge.cli import ops as ops_commands
@@ -48,6 +49,7 @@ class BridgeGroup(click.Group):
 
 
 @click.group(cls=BridgeGroup)
+@click.version_option(__version__, prog_name="storebridge", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """storebridge: store webhooks in, ActiveCampaign and EcartAPI calls out."""

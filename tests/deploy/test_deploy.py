@@ -28,7 +28,7 @@ def test_compose_file_is_valid_and_has_postgres_two_webs_two_workers() -> None:
 
 def test_gunicorn_accepts_the_config() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py"),
+        [sys.executable, "-m", "gunicorn", "--check-config", "-c", "python:bridge.gunicorn_conf",
          "bridge.app:create_app()"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
