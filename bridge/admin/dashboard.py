@@ -2,14 +2,14 @@
 
 Pages: overview, events (filtered, paginated), one event with its delivery timeline, dead letters with bulk
 retry, a bulk job's progress, login. Every change is a POST form carrying the session's CSRF token. With no
-BRIDGE_ADMIN_TOKEN the whole prefix answers 404, like the admin API.
+BRIDGE_ADMIN_TOKEN the whole prefix answers 404, like the admin API, with a page that says how to enable it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from markupsafe import escape
 from werkzeug.wrappers import Response
@@ -79,7 +79,8 @@ def _guard() -> Any:
     """404 while admin is off; login required except for the login page and the CSS; CSRF on every POST."""
     token = _token()
     if not token:
-        abort(404)
+        # A newcomer's first click: say how to turn it on (still a 404: no dashboard exists, nothing is set).
+        return render_template("dashboard/off.html"), 404
     public = request.endpoint in PUBLIC_ENDPOINTS
     if not public and not is_logged_in(token):
         target = request.full_path.rstrip("?") if request.method == "GET" else None
