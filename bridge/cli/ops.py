@@ -1,13 +1,17 @@
-"""`bridge setup` and `bridge check`."""
+"""`storebridge setup`, `check` and `health`."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+import requests
 
 from bridge.checks import check_activecampaign, check_ecartapi, run_checks, setup_connections
+from bridge.cli.send import default_url
 from bridge.errors import BridgeError, DeliveryError
+from bridge.heartbeat import newest_age
+from bridge.metrics import metrics_dir
 
 
 @click.command()
@@ -53,3 +57,37 @@ def check(state: object) -> None:
     for result in results:
         click.echo(f"{result.name}: {'ok' if result.ok else 'FAILED'} - {result.detail}")
     sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+@click.command()
+@click.option("--worker", is_flag=True, help="Check the delivery worker's heartbeat instead of the web's /readyz.")
+@click.option("--url", help="Web: the readiness URL to probe (default: /readyz at BRIDGE_BIND).")
+@click.pass_obj
+def health(state: object, worker: bool, url: str | None) -> None:
+    """Exit 0 when this host's web (default) or delivery worker (--worker) is healthy: for container and
+    service-manager health checks. The worker has no HTTP port: it is healthy while its heartbeat file (touched
+    after every lease renewal, which needs the database) is fresh."""
+    settings = state.settings  # type: ignore[attr-defined]
+    if worker:
+        directory = metrics_dir(settings.database_url)
+        age = newest_age(directory) if directory.is_dir() else None
+        # The heartbeat beats every lease_seconds / 3: a whole lease without one means it is stuck or cut off.
+        limit = settings.lease_seconds + 5
+        if age is None:
+            click.echo(f"unhealthy: no worker heartbeat in {directory}", err=True)
+            sys.exit(1)
+        if age > limit:
+            click.echo(f"unhealthy: last worker heartbeat {age:.0f} s ago (limit {limit:.0f} s)", err=True)
+            sys.exit(1)
+        click.echo(f"ok: worker heartbeat {age:.0f} s ago")
+        return
+    target = url or f"{default_url(settings.bind)}/readyz"
+    try:
+        response = requests.get(target, timeout=3)
+    except requests.RequestException as exc:
+        click.echo(f"unhealthy: {target}: {type(exc).__name__}", err=True)
+        sys.exit(1)
+    if response.status_code != 200:
+        click.echo(f"unhealthy: {target} answered {response.status_code} {response.text.strip()[:200]}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {target}")
