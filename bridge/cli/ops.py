@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import requests
@@ -59,16 +60,40 @@ def check(state: object) -> None:
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
+def detect_role(cmdline: list[str]) -> str:
+    """What a container's main process (`/proc/1/cmdline`) runs: "worker" for `storebridge worker`, else "web"
+    (`storebridge web` execs gunicorn; `storebridge run` serves HTTP too)."""
+    if any("gunicorn" in arg for arg in cmdline):
+        return "web"
+    return "worker" if "worker" in cmdline[1:] else "web"
+
+
+def _main_process_cmdline() -> list[str]:
+    try:
+        raw = Path("/proc/1/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
+
+
 @click.command()
-@click.option("--worker", is_flag=True, help="Check the delivery worker's heartbeat instead of the web's /readyz.")
+@click.option(
+    "--role",
+    type=click.Choice(["auto", "web", "worker"]),
+    default="auto",
+    show_default=True,
+    help="What to check; auto: what the container's main process runs (the image's HEALTHCHECK uses this).",
+)
 @click.option("--url", help="Web: the readiness URL to probe (default: /readyz at BRIDGE_BIND).")
 @click.pass_obj
-def health(state: object, worker: bool, url: str | None) -> None:
-    """Exit 0 when this host's web (default) or delivery worker (--worker) is healthy: for container and
-    service-manager health checks. The worker has no HTTP port: it is healthy while its heartbeat file (touched
-    after every lease renewal, which needs the database) is fresh."""
+def health(state: object, role: str, url: str | None) -> None:
+    """Exit 0 when this host's web or delivery worker is healthy: for container and service-manager health
+    checks. The worker has no HTTP port: it is healthy while its heartbeat file (touched after every lease
+    renewal, which needs the database) is fresh."""
     settings = state.settings  # type: ignore[attr-defined]
-    if worker:
+    if role == "auto":
+        role = detect_role(_main_process_cmdline())
+    if role == "worker":
         directory = metrics_dir(settings.database_url)
         age = newest_age(directory) if directory.is_dir() else None
         # The heartbeat beats every lease_seconds / 3: a whole lease without one means it is stuck or cut off.

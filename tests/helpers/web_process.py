@@ -56,12 +56,18 @@ def running(
     log: Path,
     env: Mapping[str, str],
     cwd: Path,
-    user: str | None = None,
+    as_user: Mapping[str, object] | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """Run `argv` (as `user` when given and we are root) until the block ends; yields the process."""
+    """Run `argv` until the block ends (with `as_user`: Popen's user/group/extra_groups); yields the process."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            list(argv), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, user=user, start_new_session=True
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **(as_user or {}),  # type: ignore[arg-type]
         )
     try:
         wait_ready(ready_url, process, log)
