@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import requests
 
+from bridge.cli.addresses import default_url
 from bridge.sources import SOURCES
 from bridge.sources.shopify.adapter import TOPIC_KINDS as SHOPIFY_TOPICS
 from bridge.sources.woocommerce.adapter import TOPICS as WOOCOMMERCE_TOPICS
@@ -31,14 +32,6 @@ def topic_from_filename(path: Path, source: str) -> str | None:
     head, _, tail = stem.partition("_")
     topic = f"{head}{separator}{tail}"
     return topic if topic in HANDLED_TOPICS.get(source, ()) else None
-
-
-def default_url(bind: str) -> str:
-    """The bridge's own address (BRIDGE_BIND), as a URL a client can reach: a wildcard host means this one."""
-    host, _, port = bind.rpartition(":")
-    if host in ("0.0.0.0", "", "[::]", "::"):
-        host = "127.0.0.1"
-    return f"http://{host}:{port}"
 
 
 def webhook_url(url: str, source: str) -> str:

@@ -83,8 +83,3 @@ def worker(state: object) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_worker(settings, stop=stop)
 
-
-def register(group: click.Group) -> None:
-    """Add the serving commands to the `bridge` group."""
-    for command in (run, web, worker):
-        group.add_command(command)

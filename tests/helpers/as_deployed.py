@@ -22,9 +22,12 @@ def service_user() -> dict[str, object]:
     if os.geteuid() != 0:
         return {}
     as_user: dict[str, object] = {"user": SERVICE_UID, "group": SERVICE_UID, "extra_groups": []}
-    probe = subprocess.run(
-        [sys.executable, "-c", "import bridge, flask"], capture_output=True, timeout=60, check=False, **as_user
-    )  # type: ignore[call-overload]
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", "import bridge, flask"], capture_output=True, timeout=60, check=False, **as_user
+        )  # type: ignore[call-overload]
+    except OSError:  # e.g. the interpreter lives under a 0700 /root
+        return {}
     return as_user if probe.returncode == 0 else {}
 
 
