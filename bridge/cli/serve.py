@@ -82,4 +82,3 @@ def worker(state: object) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_worker(settings, stop=stop)
-
