@@ -110,7 +110,13 @@ def _finish(response: Response) -> Response:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     token = _token()
+    settings = BridgeContext.current().settings
     return {
+        "dry_run_destinations": [
+            name
+            for name, live in (("activecampaign", settings.ac_enabled), ("ecartapi", settings.ecart_enabled))
+            if not live
+        ],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,
         "logged_in": bool(token) and is_logged_in(token),
@@ -164,7 +170,6 @@ def overview() -> str:
         "dashboard/overview.html",
         chart=view.chart(admin.queries.hourly_outcomes(utcnow())),
         destinations=destinations,
-        dry_run=[d["name"] for d in destinations if d["mode"] == "dry_run"],
         queue_depth=sum(d["queue_depth"] for d in destinations),
         unplanned=admin.queries.unplanned(),
         dead=sum(d["deliveries"].get("dead", 0) for d in destinations),

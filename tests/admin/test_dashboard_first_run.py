@@ -54,6 +54,7 @@ def test_dry_run_is_unmistakable(client: FlaskClient, db: Database, settings, lo
     overview = client.get("/admin/").text
     assert "Dry-run: nothing is sent to activecampaign or ecartapi." in overview
     assert "dry-run: would send" in overview and ">dry run<" not in overview
+    assert "Dry-run: nothing is sent to activecampaign or ecartapi." in client.get("/admin/events").text
 
 
 def test_retry_of_a_dry_run_delivery_that_would_now_send_live_asks_first(
