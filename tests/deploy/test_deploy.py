@@ -77,3 +77,16 @@ def test_env_example_lists_every_setting() -> None:
     listed = set(re.findall(r"^(?:# )?(BRIDGE_[A-Z_]+)=", (DEPLOY / "env.example").read_text(), re.MULTILINE))
     variables = {field.data_key for field in SettingsSchema().fields.values()}
     assert variables <= listed, variables - listed
+
+
+def test_make_run_installs_only_what_running_needs() -> None:
+    """`make run` depends on the runtime stamp, whose recipe installs the package without extras; the test
+    tools and the PostgreSQL driver come with `make test`'s stamp."""
+    makefile = (DEPLOY.parent / "Makefile").read_text()
+    rules = {m["target"]: m["body"] for m in re.finditer(r"^(?P<target>[^\s:#]+):[^\n]*\n(?P<body>(?:\t[^\n]*\n)*)",
+                                                         makefile, re.MULTILINE)}  # fmt: skip
+    run_line = next(line for line in makefile.splitlines() if line.startswith("run:"))
+    assert run_line.split(":", 1)[1].split() == ["$(RUN_STAMP)"]
+    assert "pip install --quiet -e .\n" in rules["$(RUN_STAMP)"] and "[" not in rules["$(RUN_STAMP)"]
+    assert "-e '.[test,postgres]'" in rules["$(STAMP)"]
+    assert "$(BIN)/storebridge run" in rules["run"]
