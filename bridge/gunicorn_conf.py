@@ -14,10 +14,15 @@ Slow or idle clients are the reverse proxy's problem (deploy/nginx.conf buffers 
 
 import multiprocessing
 import os
+import sys
 
+from bridge.errors import SettingsError
 from bridge.settings import load_settings
 
-_settings = load_settings()
+try:
+    _settings = load_settings()
+except SettingsError as exc:  # plain `gunicorn -c python:bridge.gunicorn_conf`: the same one message, no traceback
+    sys.exit(str(exc))
 
 bind = _settings.bind  # `storebridge web --bind` overrides it on the command line
 workers = _settings.web_workers or multiprocessing.cpu_count() * 2
@@ -28,10 +33,14 @@ threads = _settings.web_threads
 # others idled: a 2.5x run-to-run swing in ingest throughput. One connection per thread spreads them evenly;
 # extra connections wait in the listen backlog, where another process can take them.
 worker_connections = threads
+# gthread keeps a connection alive only in the slots above `threads` (worker_connections - threads = 0 here),
+# so every answer closes its connection. Say so (keepalive 0) rather than let gunicorn warn at every boot:
+# keep-alive towards clients is nginx's job (deploy/nginx/), and a fresh loopback connection per request
+# between nginx and gunicorn costs little and lets any idle process take the next request.
+keepalive = 0
 # Shopify waits 5 s in all; anything near 30 s is stuck, not slow.
 timeout = _settings.web_timeout
 graceful_timeout = _settings.web_graceful_timeout
-keepalive = 5
 # The app logs one line per request itself; gunicorn's access log would only repeat it.
 accesslog = None
 errorlog = "-"

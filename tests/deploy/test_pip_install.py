@@ -96,4 +96,5 @@ def test_storebridge_web_from_a_pip_install_uses_the_packaged_config(tmp_path: P
     assert "Using worker: gthread" in text, text[-2000:]
     assert f"storebridge {__version__} listening on http://127.0.0.1:{port}" in text
     assert "Control server" not in text and "Traceback" not in text, text[-2000:]
+    assert "warning" not in text.lower(), "a clean boot warns about nothing (e.g. keep-alive, control socket)"
     assert sorted(p.name for p in elsewhere.iterdir() if not p.name.startswith("bridge.db")) == []
