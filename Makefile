@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The test stamp: runtime + PostgreSQL driver + test tools. The run stamp: what running needs, nothing else.
 STAMP := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.runtime-stamp
 
 .PHONY: run test lint bench-drain clean
 
@@ -10,11 +12,17 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,postgres]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
+
+$(RUN_STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
 
 ## Set up and run the service on the embedded default (SQLite; dry-run until credentials are set).
-run: $(STAMP)
-	$(BIN)/bridge run
+run: $(RUN_STAMP)
+	$(BIN)/storebridge run
 
 ## Set up and run the whole test suite (what CI runs).
 test: $(STAMP)

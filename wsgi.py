@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`."""
+"""WSGI entry point for gunicorn: `gunicorn -c python:bridge.gunicorn_conf wsgi:app`."""
 
 from bridge.app import create_app
 

@@ -1,6 +1,6 @@
 """Ingest benchmark: the bridge against the durable floor, side by side, in one run, with wrk.
 
-Starts two servers under gunicorn with the same settings (`-c deploy/gunicorn.conf.py`, the same
+Starts two servers under gunicorn with the same settings (`-c bridge/gunicorn_conf.py`, the same
 BRIDGE_WEB_WORKERS / BRIDGE_WEB_THREADS environment):
 
 - the bridge, through `bridge web --bind` (SQLite file, WAL, synchronous=FULL);
@@ -50,7 +50,7 @@ from common import (
 
 from tests.helpers.signing import SHOPIFY_SECRET
 
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+GUNICORN_CONF = "python:bridge.gunicorn_conf"
 TARGET_RPS_RATIO = 0.8
 #: The bridge's p99 may be at most this multiple of the floor's, measured in the same run (issue 11).
 TARGET_P99_FACTOR = 2.0
@@ -91,8 +91,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per target first")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--web-workers", help="BRIDGE_WEB_WORKERS for both (default: deploy/gunicorn.conf.py's)")
-    parser.add_argument("--web-threads", help="BRIDGE_WEB_THREADS for both (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--web-workers", help="BRIDGE_WEB_WORKERS for both (default: bridge/gunicorn_conf.py's)")
+    parser.add_argument("--web-threads", help="BRIDGE_WEB_THREADS for both (default: bridge/gunicorn_conf.py's)")
     parser.add_argument("--log-level", default="INFO", help="BRIDGE_LOG_LEVEL for both (default: INFO, production)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
     args = parser.parse_args()
@@ -118,7 +118,7 @@ def main() -> None:
         "-m",
         "gunicorn",
         "-c",
-        str(GUNICORN_CONF),
+        GUNICORN_CONF,
         "--bind",
         f"127.0.0.1:{floor_port}",
         "--pythonpath",
@@ -128,7 +128,7 @@ def main() -> None:
     workers = env.get("BRIDGE_WEB_WORKERS") or f"2x{os.cpu_count()} cores"
     print(
         f"ingest benchmark: {args.rounds} rounds x {args.duration:g} s per target, {args.connections} connections, "
-        f"wrk -t{args.threads}; gunicorn {GUNICORN_CONF.relative_to(ROOT)} (workers {workers}, threads "
+        f"wrk -t{args.threads}; gunicorn {GUNICORN_CONF} (workers {workers}, threads "
         f"{env.get('BRIDGE_WEB_THREADS') or 'default 4'}), log level {args.log_level}; databases in {tmp}",
         flush=True,
     )

@@ -1,6 +1,6 @@
 """Memory benchmark: the resident memory of each gunicorn worker stays flat over 100,000 webhooks.
 
-Starts `bridge web` (gunicorn with deploy/gunicorn.conf.py, SQLite on disk) and drives it with wrk (signed
+Starts `bridge web` (gunicorn with bridge/gunicorn_conf.py, SQLite on disk) and drives it with wrk (signed
 Shopify `orders/paid`, a fresh webhook id per request, so every request is stored). Samples VmRSS of every
 gunicorn worker (/proc/<pid>/status) after the first, the middle and the last batch of requests; prints
 them and the growth between the middle (50,000) and the end (100,000). Requests are counted as stored events.

@@ -3,9 +3,9 @@
 It verifies a Shopify HMAC (constant time, over the raw body) and inserts the raw body into a SQLite table
 in WAL mode with `synchronous=FULL`, so the row is on disk before the 202 — the same promise the bridge
 makes, with none of its parsing, validation, dedupe or logging. Served by gunicorn with the bridge's own
-settings (`-c deploy/gunicorn.conf.py`):
+settings (`-c python:bridge.gunicorn_conf`):
 
-    REFERENCE_DB=/tmp/floor.db REFERENCE_SECRET=s .venv/bin/python -m gunicorn -c deploy/gunicorn.conf.py \
+    REFERENCE_DB=/tmp/floor.db REFERENCE_SECRET=s .venv/bin/python -m gunicorn -c python:bridge.gunicorn_conf \
         --bind 127.0.0.1:8001 'bench.reference_app:create_app()'
 """
 

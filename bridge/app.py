@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from bridge.admin import dashboard
     from bridge.admin.service import AdminService
     from bridge.sources import build_sources
-    from bridge.web import health, metrics, openapi, webhooks
+    from bridge.web import health, home, metrics, openapi, webhooks
     from bridge.web.errors import register_error_handlers
 
     settings = settings or load_settings()
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         sources=build_sources(settings),
         admin=AdminService(settings, db),
     )
-    for blueprint in (webhooks.bp, health.bp, metrics.bp, openapi.bp, admin_api.bp, dashboard.bp):
+    for blueprint in (home.bp, webhooks.bp, health.bp, metrics.bp, openapi.bp, admin_api.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

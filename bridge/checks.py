@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
@@ -130,8 +134,28 @@ def check_ecartapi(settings: Settings) -> Check:
     return Check("ecartapi", False, f"unexpected HTTP {result.status} from {settings.ecart_url}")
 
 
+def _missing_sqlite_file(settings: Settings) -> Check | None:
+    """For SQLite, a database file that does not exist yet is reported without creating it (or its folder):
+    `check` only looks. None when there is a file to open (or the database is not SQLite)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database).expanduser().resolve()
+    if path.exists():
+        return None
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return Check("database", False, f"{path} does not exist and cannot be created ({parent} is not writable)")
+    return Check("database", True, f"{path} does not exist yet: `storebridge run` (or `db upgrade`) creates it")
+
+
 def check_database(settings: Settings) -> Check:
-    """The database answers and its schema is current."""
+    """The database answers and its schema is current. Creates nothing."""
+    missing = _missing_sqlite_file(settings)
+    if missing is not None:
+        return missing
     db = Database(settings.database_url, timeout=settings.db_timeout)
     try:
         current = db.current_revision()
@@ -148,13 +172,7 @@ def check_database(settings: Settings) -> Check:
 
 def check_sources(settings: Settings) -> Check:
     """Which sources can authenticate requests."""
-    configured = {
-        "shopify": settings.shopify_secrets,
-        "woocommerce": settings.woocommerce_secrets,
-        "ecartapi": settings.ecartapi_webhook_tokens,
-        "custom": settings.webhook_secrets,
-    }
-    names = [name for name, secrets in configured.items() if secrets]
+    names = settings.sources_with_secrets
     if not names:
         return Check("sources", True, "no webhook secrets set: every webhook will be answered 401")
     return Check("sources", True, f"accepting {', '.join(names)}")

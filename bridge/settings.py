@@ -58,6 +58,13 @@ class Settings:
     circuit_threshold: int = 5
     circuit_cooldown: float = 60.0
     timer_interval: float = 1.0
+    # Log lines: "auto" is readable text on a terminal and JSON otherwise; "json" / "text" force one.
+    log_format: str = "auto"
+    # The web server (bridge/gunicorn_conf.py). web_workers None: two per CPU core.
+    web_workers: int | None = None
+    web_threads: int = 4
+    web_timeout: int = 30
+    web_graceful_timeout: int = 20
 
     def __repr__(self) -> str:
         # Secrets are left out (repr=False); the database URL is shown with its password masked.
@@ -67,6 +74,17 @@ class Settings:
         masked = make_url(self.database_url).render_as_string(hide_password=True)
         shown.insert(1, f"database_url={masked!r}")
         return f"Settings({', '.join(shown)})"
+
+    @property
+    def sources_with_secrets(self) -> tuple[str, ...]:
+        """The sources that can authenticate webhooks (the others answer every webhook 401)."""
+        configured = {
+            "shopify": self.shopify_secrets,
+            "woocommerce": self.woocommerce_secrets,
+            "ecartapi": self.ecartapi_webhook_tokens,
+            "custom": self.webhook_secrets,
+        }
+        return tuple(name for name, secrets in configured.items() if secrets)
 
     @property
     def ac_enabled(self) -> bool:
@@ -123,6 +141,35 @@ class _StatusMap(mfields.Field):
 _ON = {v for w in ("on", "1", "true", "yes") for v in (w, w.upper(), w.title())}
 _OFF = {v for w in ("off", "0", "false", "no") for v in (w, w.upper(), w.title())}
 
+
+class _UpperString(mfields.String):
+    """A string compared case-insensitively (`debug` and `DEBUG` are the same log level)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip().upper()
+
+
+_DATABASE_URL_HINT = "use sqlite:///path/to/bridge.db or postgresql+psycopg://user:password@host:5432/dbname"
+
+
+def _check_database_url(url: str) -> None:
+    """A URL SQLAlchemy can parse, for one of the two supported backends (reported by name, never a traceback)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValidationError(f"not a database URL: {_DATABASE_URL_HINT}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in ("sqlite", "postgresql"):
+        raise ValidationError(f"unsupported database {backend!r}: {_DATABASE_URL_HINT}")
+    if backend == "postgresql" and driver not in ("", "psycopg"):
+        raise ValidationError(f"unsupported driver {driver!r}: {_DATABASE_URL_HINT}")
+    if backend == "sqlite" and driver:
+        raise ValidationError(f"unsupported driver {driver!r}: {_DATABASE_URL_HINT}")
+
+
 #: Variables for which an empty value is meaningful (no EcartAPI legs), not "unset".
 _EMPTY_MEANS_NONE = {"BRIDGE_ECART_STATUSES"}
 
@@ -141,7 +188,7 @@ class SettingsSchema(Schema):
     bind = mfields.String(
         data_key="BRIDGE_BIND", validate=validate.Regexp(r"^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$|^unix:")
     )
-    database_url = mfields.String(data_key="BRIDGE_DATABASE_URL", validate=validate.Regexp(r"^(sqlite|postgresql)"))
+    database_url = mfields.String(data_key="BRIDGE_DATABASE_URL", validate=lambda url: _check_database_url(url))
     shopify_secrets = _CommaList(data_key="BRIDGE_SHOPIFY_SECRET")
     woocommerce_secrets = _CommaList(data_key="BRIDGE_WOOCOMMERCE_SECRET")
     ecartapi_webhook_tokens = _CommaList(data_key="BRIDGE_ECARTAPI_WEBHOOK_TOKEN")
@@ -161,9 +208,10 @@ class SettingsSchema(Schema):
     admin_token = mfields.String(data_key="BRIDGE_ADMIN_TOKEN", validate=validate.Length(min=16))
     max_body = mfields.Integer(data_key="BRIDGE_MAX_BODY", validate=validate.Range(min=1024, max=64 * 1024 * 1024))
     db_timeout = mfields.Float(data_key="BRIDGE_DB_TIMEOUT", validate=validate.Range(min=0.01, max=60))
-    log_level = mfields.String(
+    log_level = _UpperString(
         data_key="BRIDGE_LOG_LEVEL", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
+    log_format = mfields.String(data_key="BRIDGE_LOG_FORMAT", validate=validate.OneOf(["auto", "json", "text"]))
     http_timeout = mfields.Float(data_key="BRIDGE_HTTP_TIMEOUT", validate=validate.Range(min=0.1, max=300))
     retry_schedule = _FloatList(data_key="BRIDGE_RETRY_SCHEDULE")
     retry_max_age = mfields.Float(data_key="BRIDGE_RETRY_MAX_AGE", validate=validate.Range(min=1))
@@ -172,6 +220,12 @@ class SettingsSchema(Schema):
     circuit_threshold = mfields.Integer(data_key="BRIDGE_CIRCUIT_THRESHOLD", validate=validate.Range(min=1))
     circuit_cooldown = mfields.Float(data_key="BRIDGE_CIRCUIT_COOLDOWN", validate=validate.Range(min=0.1))
     timer_interval = mfields.Float(data_key="BRIDGE_TIMER_INTERVAL", validate=validate.Range(min=0.05, max=60))
+    web_workers = mfields.Integer(data_key="BRIDGE_WEB_WORKERS", validate=validate.Range(min=1, max=256))
+    web_threads = mfields.Integer(data_key="BRIDGE_WEB_THREADS", validate=validate.Range(min=1, max=256))
+    web_timeout = mfields.Integer(data_key="BRIDGE_WEB_TIMEOUT", validate=validate.Range(min=1, max=3600))
+    web_graceful_timeout = mfields.Integer(
+        data_key="BRIDGE_WEB_GRACEFUL_TIMEOUT", validate=validate.Range(min=1, max=3600)
+    )
 
     @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -69,7 +69,7 @@ def test_gunicorn_roundtrip(tmp_path):
     with log.open("wb") as out:
         process = subprocess.Popen(
             [_bridge_script(), "web", "--bind", f"127.0.0.1:{port}"],
-            cwd=tmp_path,  # no .env here; deploy/gunicorn.conf.py is found from the checkout
+            cwd=tmp_path,  # no .env here; the packaged gunicorn config is used
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -2,18 +2,19 @@
 
 Pages: overview, events (filtered, paginated), one event with its delivery timeline, dead letters with bulk
 retry, a bulk job's progress, login. Every change is a POST form carrying the session's CSRF token. With no
-BRIDGE_ADMIN_TOKEN the whole prefix answers 404, like the admin API.
+BRIDGE_ADMIN_TOKEN the whole prefix answers 404, like the admin API, with a page that says how to enable it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
+from bridge.admin import dashboard_event_view as event_view
 from bridge.admin import dashboard_view as view
 from bridge.admin.auth import token_matches
 from bridge.admin.dashboard_session import (
@@ -29,6 +30,7 @@ from bridge.admin.dashboard_session import (
 from bridge.admin.redact import Redactor, secret_values
 from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import AdminService
+from bridge.admin.webhook_counts import rejected_by_source
 from bridge.context import BridgeContext
 from bridge.timeutil import utcnow
 
@@ -79,7 +81,8 @@ def _guard() -> Any:
     """404 while admin is off; login required except for the login page and the CSS; CSRF on every POST."""
     token = _token()
     if not token:
-        abort(404)
+        # A newcomer's first click: say how to turn it on (still a 404: no dashboard exists, nothing is set).
+        return render_template("dashboard/off.html"), 404
     public = request.endpoint in PUBLIC_ENDPOINTS
     if not public and not is_logged_in(token):
         target = request.full_path.rstrip("?") if request.method == "GET" else None
@@ -107,7 +110,13 @@ def _finish(response: Response) -> Response:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     token = _token()
+    settings = BridgeContext.current().settings
     return {
+        "dry_run_destinations": [
+            name
+            for name, live in (("activecampaign", settings.ac_enabled), ("ecartapi", settings.ecart_enabled))
+            if not live
+        ],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,
         "logged_in": bool(token) and is_logged_in(token),
@@ -156,6 +165,7 @@ def overview() -> str:
     """Events per hour by outcome, queue depth, dead count, destinations with pause/resume, recent jobs."""
     admin = _admin()
     destinations = admin.destinations()
+    rejected = rejected_by_source()
     return render_template(
         "dashboard/overview.html",
         chart=view.chart(admin.queries.hourly_outcomes(utcnow())),
@@ -163,6 +173,9 @@ def overview() -> str:
         queue_depth=sum(d["queue_depth"] for d in destinations),
         unplanned=admin.queries.unplanned(),
         dead=sum(d["deliveries"].get("dead", 0) for d in destinations),
+        quarantined=admin.events.count_by_status().get("quarantined", 0),
+        rejected=rejected,
+        rejected_total=sum(rejected.values()),
         jobs=admin.jobs.recent(5),
     )
 
@@ -198,14 +211,19 @@ def event(event_id: int) -> Any:
     if detail is None:
         return _error(404, "No such event", f"There is no event {event_id}.")
     record = detail.event
+    admin = _admin()
     return render_template(
         "dashboard/event.html",
         event=record,
         headers=view.pretty(record.headers),
         payload=view.pretty(record.payload) if record.payload is not None else None,
-        errors=view.pretty(record.errors) if record.errors else None,
+        error_rows=event_view.error_rows(record.errors, record.body) if record.errors else [],
+        raw_order_id=None if record.order_id else event_view.raw_order_id(record.source, record.body),
         body=view.excerpt(record.body),
         timeline=view.timeline(detail.deliveries, detail.attempts),
+        dry_run_only=event_view.dry_run_only(detail.deliveries),
+        live=event_view.live_now(admin.destinations()),
+        related=admin.queries.related(record),
         busy=record.status in ("received", "accepted", "planned"),
     )
 
@@ -216,54 +234,9 @@ def job(job_id: int) -> Any:
     found = _admin().job(job_id) if job_id <= MAX_ID else None
     if found is None:
         return _error(404, "No such job", f"There is no job {job_id}.")
-    return render_template("dashboard/job.html", job=found)
+    outcome = _admin().job_outcome(job_id) if found["status"] != "running" else {}
+    return render_template("dashboard/job.html", job=found, outcome=outcome, verdict=view.job_verdict(found, outcome))
 
 
-# -- actions (POST, CSRF-checked by the guard) -----------------------------------------------------------
-
-
-@bp.post("/events/<int:event_id>/replay")
-def replay(event_id: int) -> Response:
-    """Replay one event: quarantined ones are read again, others planned again (idempotently)."""
-    outcome = _admin().replay_event(event_id) if event_id <= MAX_ID else None
-    if outcome is None or outcome.status == "missing":
-        return _error(404, "No such event", f"There is no event {event_id}.")
-    flash(f"Event {event_id}: {outcome.message}.", "ok")
-    return redirect(url_for("dashboard.event", event_id=event_id), code=303)
-
-
-@bp.post("/deliveries/<int:delivery_id>/retry")
-def retry(delivery_id: int) -> Any:
-    """Send one finished (typically dead) delivery again now."""
-    admin = _admin()
-    delivery = admin.deliveries.get(delivery_id) if delivery_id <= MAX_ID else None
-    if delivery is None:
-        return _error(404, "No such delivery", f"There is no delivery {delivery_id}.")
-    if admin.retry_delivery(delivery_id):
-        flash(f"Delivery {delivery_id} to {delivery['destination']} is queued to be sent again.", "ok")
-    else:
-        flash(f"Delivery {delivery_id} is still pending or in flight; nothing to retry.", "error")
-    return redirect(url_for("dashboard.event", event_id=delivery["event_id"]), code=303)
-
-
-@bp.post("/destinations/<name>/pause")
-def pause(name: str) -> Any:
-    """Pause (`action=pause`) or resume (`action=resume`) a destination."""
-    paused = request.form.get("action") == "pause"
-    try:
-        _admin().set_paused(name, paused)
-    except KeyError:
-        return _error(404, "No such destination", f"There is no destination {name!r}.")
-    flash(f"{name} {'paused' if paused else 'resumed'}.", "ok")
-    return redirect(url_for("dashboard.overview"), code=303)
-
-
-@bp.post("/dead/retry")
-def retry_dead() -> Any:
-    """Start a bulk retry of the dead deliveries of every event the dead-letter filter matches."""
-    parsed = view.parse_filter(request.form, destination_status="dead")
-    if parsed.errors:
-        return _error(400, "Bad filter", "; ".join(parsed.errors))
-    job_id = _admin().start_bulk("retry_dead", parsed.filter, {"filter": parsed.query(), "via": "dashboard"})
-    flash(f"Bulk retry started (job {job_id}).", "ok")
-    return redirect(url_for("dashboard.job", job_id=job_id), code=303)
+# The POST actions live in dashboard_actions.py, on this blueprint (imported here so they are registered).
+from bridge.admin import dashboard_actions  # noqa: E402, F401

@@ -190,3 +190,20 @@ def when(value: datetime | str | None) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def job_verdict(job: dict[str, Any], outcome: dict[str, int]) -> tuple[str, str]:
+    """(badge status, sentence) for a bulk job: a retry job that finished has only queued deliveries again,
+    so it is judged by where its events stand now, not by the queueing having worked."""
+    if job["status"] != "done" or job["kind"] != "retry_dead" or not outcome:
+        return job["status"], ""
+    covered = sum(outcome.values())
+    dead, done = outcome.get("dead", 0), outcome.get("done", 0)
+    waiting = covered - dead - done
+    if waiting:
+        return "running", f"{waiting} of {covered} events are still being delivered; this page refreshes."
+    if dead == covered:
+        return "dead", f"Every retried event died again ({dead} of {covered}): nothing was fixed."
+    if dead:
+        return "failed", f"{done} of {covered} events delivered; {dead} died again."
+    return "done", f"All {covered} retried events were delivered."

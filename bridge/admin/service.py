@@ -22,6 +22,8 @@ from bridge.timeutil import utcnow
 log = logging.getLogger("bridge.admin")
 DESTINATIONS = (ac.NAME, ecart.NAME)
 BULK_KINDS = ("replay", "retry_dead")
+#: A bulk job keeps the ids of the events it covered (up to this many) so its page can say how they ended.
+JOB_EVENT_IDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -126,14 +128,25 @@ class AdminService:
         if kind not in BULK_KINDS:
             raise KeyError(kind)
         ids = self.queries.event_ids(flt)
-        job_id = self.jobs.create(kind, params, len(ids), utcnow())
+        job_id = self.jobs.create(kind, {**params, "event_ids": ids[:JOB_EVENT_IDS]}, len(ids), utcnow())
         thread = threading.Thread(target=self._run_bulk, args=(job_id, kind, ids), name=f"bulk-{job_id}", daemon=True)
         thread.start()
         return job_id
 
     def job(self, job_id: int) -> dict[str, Any] | None:
-        """A bulk job's progress."""
-        return self.jobs.get(job_id)
+        """A bulk job's progress; `params` is the request that started it (the covered ids kept apart)."""
+        found = self.jobs.get(job_id)
+        if found is None:
+            return None
+        params = {k: v for k, v in (found.get("params") or {}).items() if k != "event_ids"}
+        return {**found, "params": params}
+
+    def job_outcome(self, job_id: int) -> dict[str, int]:
+        """Where the job's events stand now, by status: a finished retry job only requeued its deliveries,
+        so whether they worked is read from the events (dead again, done, still being delivered)."""
+        found = self.jobs.get(job_id) or {}
+        ids = [int(i) for i in (found.get("params") or {}).get("event_ids", [])]
+        return self.queries.status_counts(ids) if ids else {}
 
     def _run_bulk(self, job_id: int, kind: str, ids: list[int]) -> None:
         done = failed = 0

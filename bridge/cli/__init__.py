@@ -1,18 +1,29 @@
-"""The `bridge` command line."""
+"""The `storebridge` command line (`bridge` is an alias)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from bridge.cli import db as db_commands
-from bridge.cli import events as events_commands
-from bridge.cli import ops as ops_commands
-from bridge.cli import send as send_command
-from bridge.cli import serve as serve_commands
+from bridge import __version__
 from bridge.errors import BridgeError, SettingsError, StorageUnavailable
 from bridge.settings import Settings, load_settings
+
+#: Subcommand -> "module:attribute", imported only when that subcommand runs: `storebridge health` (a container
+#: health check, every few seconds) and `--version` do not pay for SQLAlchemy, alembic and the destinations.
+SUBCOMMANDS = {
+    "run": "bridge.cli.serve:run",
+    "web": "bridge.cli.serve:web",
+    "worker": "bridge.cli.serve:worker",
+    "db": "bridge.cli.db:db",
+    "events": "bridge.cli.events:events",
+    "send": "bridge.cli.send:send",
+    "setup": "bridge.cli.ops:setup",
+    "check": "bridge.cli.ops:check",
+    "health": "bridge.cli.health:health",
+}
 
 
 class CliState:
@@ -32,7 +43,18 @@ class CliState:
 
 
 class BridgeGroup(click.Group):
-    """Turns the bridge's named errors into one clear line and exit status 1, not a traceback."""
+    """Turns the bridge's named errors into one clear line and exit status 1, not a traceback; loads each
+    subcommand's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -48,15 +70,8 @@ class BridgeGroup(click.Group):
 
 
 @click.group(cls=BridgeGroup)
+@click.version_option(__version__, prog_name="storebridge", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """storebridge: store webhooks in, ActiveCampaign and EcartAPI calls out."""
     ctx.obj = CliState()
-
-
-serve_commands.register(main)
-main.add_command(db_commands.db)
-main.add_command(events_commands.events)
-main.add_command(send_command.send)
-main.add_command(ops_commands.setup)
-main.add_command(ops_commands.check)

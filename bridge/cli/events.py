@@ -8,7 +8,11 @@ from typing import Any
 import click
 
 from bridge.admin.redact import Redactor
+from bridge.admin.schemas import EVENT_STATUSES
+from bridge.canonical import KINDS
+from bridge.cli.event_text import describe
 from bridge.replay import Replayer
+from bridge.sources import SOURCES
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
 from bridge.timeutil import parse_datetime
@@ -29,9 +33,10 @@ def events() -> None:
 
 
 @events.command("list")
-@click.option("--status", help="accepted, quarantined, planned, done, dead, …")
-@click.option("--source", help="shopify, woocommerce, ecartapi, custom")
-@click.option("--kind", help="checkout.updated, cart.abandoned, order.paid, …")
+# Choices, not free text: a typo (`--status deadd`) is a usage error, not an empty list that looks like "none".
+@click.option("--status", type=click.Choice(EVENT_STATUSES))
+@click.option("--source", type=click.Choice(sorted(SOURCES)))
+@click.option("--kind", type=click.Choice(KINDS))
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
@@ -53,9 +58,11 @@ def list_events(state: object, status: str | None, source: str | None, kind: str
 
 @events.command("show")
 @click.argument("event_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Everything stored, as one JSON document.")
 @click.pass_obj
-def show(state: object, event_id: int) -> None:
-    """Show one event: headers, raw body, canonical form, errors, deliveries and attempts."""
+def show(state: object, event_id: int, as_json: bool) -> None:
+    """Show one event: what it is, its deliveries and attempts (readable); --json adds headers, the raw body
+    and the canonical form."""
     db = _db(state)
     record = EventStore(db).get(event_id)
     if record is None:
@@ -68,7 +75,10 @@ def show(state: object, event_id: int) -> None:
     }
     # A destination may echo a credential back in an error body: never print a configured secret.
     redactor = Redactor.for_settings(state.settings)  # type: ignore[attr-defined]
-    click.echo(json.dumps(redactor.scrub(shown), indent=2, ensure_ascii=False))
+    if as_json:
+        click.echo(json.dumps(redactor.scrub(shown), indent=2, ensure_ascii=False))
+    else:
+        click.echo(redactor.text(describe(redactor.scrub(shown))))
 
 
 @events.command()

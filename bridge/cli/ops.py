@@ -1,4 +1,4 @@
-"""`bridge setup` and `bridge check`."""
+"""`storebridge setup` and `check`."""
 
 from __future__ import annotations
 

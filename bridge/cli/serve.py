@@ -7,32 +7,19 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import click
 
 from bridge.metrics import enable_multiprocess
 from bridge.storage import Database
 
-GUNICORN_CONF = Path("deploy") / "gunicorn.conf.py"
-
-
-def gunicorn_conf() -> Path | None:
-    """deploy/gunicorn.conf.py from the working directory or from the checkout this package runs from."""
-    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = root / GUNICORN_CONF
-        if candidate.is_file():
-            return candidate
-    return None
+#: The packaged gunicorn configuration (bridge/gunicorn_conf.py): found wherever the package is installed.
+GUNICORN_CONF = "python:bridge.gunicorn_conf"
 
 
 def gunicorn_argv(bind: str) -> list[str]:
     """The command line that serves the app under gunicorn with the project's settings."""
-    argv = [sys.executable, "-m", "gunicorn"]
-    conf = gunicorn_conf()
-    if conf is not None:
-        argv += ["-c", str(conf)]
-    return [*argv, "--bind", bind, "bridge.app:create_app()"]
+    return [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONF, "--bind", bind, "bridge.app:create_app()"]
 
 
 def _migrate(state: object) -> None:
@@ -95,9 +82,3 @@ def worker(state: object) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_worker(settings, stop=stop)
-
-
-def register(group: click.Group) -> None:
-    """Add the serving commands to the `bridge` group."""
-    for command in (run, web, worker):
-        group.add_command(command)

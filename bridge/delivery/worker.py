@@ -16,6 +16,7 @@ from bridge.delivery.executor import Executor
 from bridge.delivery.planner import Planner
 from bridge.delivery.wakeup import Waker
 from bridge.errors import StorageUnavailable
+from bridge.heartbeat import beat
 from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.deliveries import DeliveryStore
@@ -120,11 +121,13 @@ class Worker:
 
     def _heartbeat(self) -> None:
         interval = max(0.2, self.settings.lease_seconds / 3)
+        beat()  # alive from the start: `storebridge health --worker` need not wait a whole interval
         while not self.stop.wait(interval):
             try:
                 started = time.monotonic()
                 self.deliveries.renew(self.owner, utcnow(), self.settings.lease_seconds)
                 self.executor.renewed_at = started
+                beat()  # the database answered: tell the health check
             except Exception:
                 log.exception("lease renewal failed")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, func, or_, select
+from sqlalchemy import Row, Select, String, and_, cast, func, or_, select
 
 from bridge.storage.database import Database
 from bridge.storage.events import EventRecord
@@ -139,3 +139,40 @@ class OperatorQueries:
             if hour in buckets:
                 buckets[hour][status] = buckets[hour].get(status, 0) + 1
         return [{"hour": hour.isoformat(), "counts": counts} for hour, counts in sorted(buckets.items())]
+
+    def status_counts(self, event_ids: list[int]) -> dict[str, int]:
+        """How many of `event_ids` are in each status now (a bulk job's outcome), in chunks of 500 ids."""
+        counts: dict[str, int] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(event_ids), 500):
+                chunk = event_ids[start : start + 500]
+                query = select(events.c.status, func.count()).where(events.c.id.in_(chunk)).group_by(events.c.status)
+                for status, n in conn.execute(query):
+                    counts[status] = counts.get(status, 0) + int(n)
+        return counts
+
+    def related(self, record: EventRecord, limit: int = 20) -> list[Row[Any]]:
+        """Other events of the same store about the same checkout or order (checkout → abandoned cart →
+        order → refund), oldest first."""
+        pairs = ((events.c.checkout_id, record.checkout_id), (events.c.order_id, record.order_id))
+        keys = [column == value for column, value in pairs if value]
+        if not keys:
+            return []
+        query = (
+            select(
+                events.c.id,
+                events.c.kind,
+                events.c.topic,
+                events.c.status,
+                events.c.received_at,
+                events.c.order_id,
+                events.c.checkout_id,
+            )
+            .where(or_(*keys), events.c.id != record.id)
+            .order_by(events.c.received_at, events.c.id)
+            .limit(limit)
+        )
+        if record.store:
+            query = query.where(events.c.store == record.store)
+        with self.db.read() as conn:
+            return list(conn.execute(query).all())

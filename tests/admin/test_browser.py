@@ -18,15 +18,20 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, sync_playwright
 
+from bridge.app import create_app
+from bridge.settings import Settings, load_settings
+from bridge.storage import Database
 from tests.admin.conftest import ADMIN_TOKEN
 from tests.admin.dashboard_fixtures import (  # noqa: F401 - fixtures
     DeadEvent,
     admin_overrides_fixture,
     dead_event_fixture,
+    delivery_status,
     worker_fixture,
 )
 from tests.fakes.fixtures import fake_ac  # noqa: F401
-from tests.helpers.delivery import PAID_ORDER_ID, wait_until
+from tests.helpers.delivery import PAID_ORDER_ID, InProcessWorker, delivery_rows, post_shopify, wait_until
+from tests.helpers.env import base_env
 from tests.helpers.live_server import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -147,3 +152,49 @@ def test_operator_retries_a_dead_delivery_in_the_browser(browser: Browser, live:
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
     shot("phone-event")
     context.close()
+
+
+def test_dry_run_labels_and_the_live_retry_warning_in_the_browser(
+    browser: Browser, live: str, settings: Settings, db: Database
+) -> None:
+    """An event processed while both destinations were dry-run, looked at after ActiveCampaign was configured
+    (this module's app is live against the fake): the page says nothing was sent, and retrying the AC delivery
+    asks before it sends for real."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    dry_settings = load_settings(
+        base_env(Path(settings.database_url.removeprefix("sqlite:///")), BRIDGE_DATABASE_URL=settings.database_url),
+        env_file=None,
+    )
+    dry_client = create_app(dry_settings, db=db).test_client()
+    worker = InProcessWorker(dry_settings, db).start()
+    try:
+        event_id = post_shopify(dry_client, "orders_paid__basic.json")
+        wait_until(
+            lambda: delivery_rows(db, event_id) and all(r["status"] == "dry_run" for r in delivery_rows(db, event_id)),
+            timeout=20,
+        )
+    finally:
+        worker.stop()
+    ac_delivery = next(r["id"] for r in delivery_rows(db, event_id) if r["destination"] == "activecampaign")
+
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live}/admin/login")
+    page.fill("input[name=token]", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live}/admin/")
+    page.goto(f"{live}/admin/events/{event_id}")
+    assert page.locator("h1 .badge").inner_text() == "dry-run: nothing sent"
+    assert page.get_by_text("Dry-run: nothing was sent to activecampaign or ecartapi.").is_visible()
+    delivery = page.locator(f"#delivery-{ac_delivery}")
+    assert delivery.locator("h3 .badge").inner_text() == "dry-run: would send"
+    assert delivery.locator(".attempt-head .badge").first.inner_text() == "dry-run: would send"
+    assert delivery.get_by_text("activecampaign is live now: a retry sends this for real.").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "dry-run-event.png"), full_page=True)
+
+    delivery.get_by_role("button", name="Retry — send live").click()
+    assert page.get_by_role("heading", name="Send this delivery live?").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "dry-run-confirm-live.png"), full_page=True)
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(f"{live}/admin/events/{event_id}")
+    assert delivery_status(db, ac_delivery) == "dry_run", "cancelled: nothing was queued"

@@ -153,7 +153,30 @@ def test_dead_letter_view_lists_why_and_bulk_retry_shows_progress(
     response = client.post("/admin/dead/retry", data={"csrf_token": csrf})
     assert response.status_code == 303 and response.headers["Location"].startswith("/admin/jobs/")
     job_page = response.headers["Location"]
-    wait_until(lambda: "done</span> 1 of 1 event handled" in client.get(job_page).text, timeout=10)
+    wait_until(lambda: "1 of 1 event queued again" in client.get(job_page).text, timeout=10)
     wait_until(lambda: delivery_status(db, dead_event.delivery_id) == "done", timeout=15)
+    wait_until(lambda: "All 1 retried events were delivered." in client.get(job_page).text, timeout=10)
     assert dead_event.fake.orders(), "the retried order reached the fake"
     assert f'href="/admin/events/{dead_event.event_id}"' not in client.get("/admin/dead").text
+
+
+def test_bulk_retry_whose_deliveries_die_again_says_so(
+    client: FlaskClient,
+    db: Database,
+    login: Callable[[], str],
+    dead_event: DeadEvent,
+) -> None:
+    csrf = login()
+    # The cause is not fixed: the destination refuses the order again.
+    dead_event.fake.fail_next(422, body=REJECTION, method="POST", path_prefix="/api/3/ecomOrders")
+    response = client.post("/admin/dead/retry", data={"csrf_token": csrf})
+    job_page = response.headers["Location"]
+    page = wait_until(
+        lambda: (text := client.get(job_page).text) and "Every retried event died again" in text and text,
+        timeout=20,
+        describe=lambda: client.get(job_page).text[-1500:],
+    )
+    assert 'class="badge s-dead">dead</span>' in page
+    assert 'class="badge s-done">done</span>' not in page, "a retry that fixed nothing must not read as done"
+    assert "Those events now: 1 dead." in page
+    assert delivery_status(db, dead_event.delivery_id) == "dead"

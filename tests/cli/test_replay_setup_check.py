@@ -157,7 +157,7 @@ def test_replay_dead_requeues_and_they_succeed(db, fake_ac, fake_ecart, dead_ord
 
 @pytest.mark.parametrize("env_overrides", [{"BRIDGE_AC_CONNECTION_ID": "1"}])
 def test_events_show_prints_deliveries_and_attempts(db, dead_order, delivery_env, tmp_path):
-    done = run_cli(["events", "show", str(dead_order)], delivery_env, tmp_path)
+    done = run_cli(["events", "show", "--json", str(dead_order)], delivery_env, tmp_path)
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)
     assert (shown["id"], shown["kind"], shown["order_id"]) == (str(dead_order), "order.paid", POS_ORDER)
@@ -173,6 +173,16 @@ def test_events_show_prints_deliveries_and_attempts(db, dead_order, delivery_env
     assert order_post["url"].endswith(ORDERS)
     assert json.loads(order_post["request"])["ecomOrder"]["externalid"] == POS_ORDER
     assert "test-ac-token" not in done.stdout and "test-ecart-token" not in done.stdout, "a secret was printed"
+
+    readable = run_cli(["events", "show", str(dead_order)], delivery_env, tmp_path)
+    assert readable.returncode == 0, readable.stderr
+    lines = readable.stdout.splitlines()
+    assert lines[0] == f"event {dead_order}: order.paid from shopify - {shown['status']}"
+    assert f"  order      {POS_ORDER}" in lines
+    assert any(line.startswith("  #") and "activecampaign" in line and ": dead after" in line for line in lines)
+    assert any("field_invalid" in line for line in lines)
+    assert any(" -> 422 " in line for line in lines)
+    assert len(lines) < 30 and "test-ac-token" not in readable.stdout
 
     missing = run_cli(["events", "show", "999999"], delivery_env, tmp_path)
     assert missing.returncode != 0 and "no event 999999" in missing.stderr

@@ -108,7 +108,7 @@ def test_events_list_and_show(cli_env, app, server, db):
     table = bridge(cli_env, "events", "list")
     assert table.exit_code == 0 and "woocommerce" in table.stdout and "4817" in table.stdout
 
-    shown = bridge(cli_env, "events", "show", sent["shopify"])
+    shown = bridge(cli_env, "events", "show", "--json", sent["shopify"])
     assert shown.exit_code == 0, shown.output
     detail = json.loads(shown.stdout)
     stored = EventStore(db).get(int(sent["shopify"]))

@@ -1,0 +1,66 @@
+"""`storebridge events show ID` as a person reads it: a few lines, not the whole stored document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: Errors and bodies are cut to this many characters a line; `--json` shows them whole.
+MAX_TEXT = 200
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_TEXT else f"{text[: MAX_TEXT - 1]}…"
+
+
+def _money(payload: dict[str, Any]) -> str | None:
+    total, currency = payload.get("total"), payload.get("currency")
+    return f"{total} (minor units) {currency}" if total is not None and currency else None
+
+
+def describe(shown: dict[str, Any]) -> str:
+    """The event (`detail()` plus its `deliveries` and `attempts`) as readable lines."""
+    payload = shown.get("payload") if isinstance(shown.get("payload"), dict) else {}
+    lines = [
+        f"event {shown['id']}: {shown.get('kind') or shown.get('topic') or '?'} from {shown['source']}"
+        f" - {shown['status']}",
+        f"  received   {shown['received_at']}",
+    ]
+    if shown.get("occurred_at"):
+        lines[-1] += f", happened {shown['occurred_at']}"
+    for label, key in (("store", "store"), ("order", "order_id"), ("checkout", "checkout_id"), ("topic", "topic")):
+        if shown.get(key):
+            lines.append(f"  {label:10} {shown[key]}")
+    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    if customer.get("email"):
+        lines.append(f"  {'customer':10} {customer['email']}")
+    if (money := _money(payload)) is not None:
+        lines.append(f"  {'total':10} {money}")
+    if shown.get("note"):
+        lines.append(f"  {'note':10} {_short(shown['note'])}")
+    if shown.get("errors"):
+        lines.append("  errors (why it is quarantined):")
+        errors = shown["errors"]
+        listed = errors if isinstance(errors, list) else [errors]
+        items = errors.items() if isinstance(errors, dict) else enumerate(listed)
+        lines += [f"    {field}: {_short(message)}" for field, message in items]
+    lines.append("deliveries:" if shown["deliveries"] else "deliveries: none (yet)")
+    for d in shown["deliveries"]:
+        tail = f", last error: {_short(d['last_error'])}" if d.get("last_error") else ""
+        lines.append(
+            f"  #{d['id']} {d['destination']} {d.get('lane') or ''}: {d['status']} after {d.get('attempts', 0)} "
+            f"attempt(s){tail}"
+        )
+    if shown["attempts"]:
+        lines.append("attempts:")
+    for a in shown["attempts"]:
+        status = a.get("status_code") if a.get("status_code") is not None else "-"
+        error = f" {_short(a['error'])}" if a.get("error") else ""
+        lines.append(
+            f"  {a.get('started_at')} {a['destination']} {a.get('method')} {a.get('url')} -> {status} "
+            f"{a.get('outcome')} ({a.get('duration_ms')} ms){error}"
+        )
+    lines.append("(storebridge events show --json for headers, the raw body and the canonical form)")
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""`storebridge health`: the container / service-manager health check. Kept light (no database driver, no
+destinations imported): it runs every few seconds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bridge.cli.addresses import default_url
+from bridge.heartbeat import newest_age
+from bridge.metrics import metrics_dir
+
+
+def detect_role(cmdline: list[str]) -> str:
+    """What a container's main process (`/proc/1/cmdline`) runs: "worker" for `storebridge worker`, else "web"
+    (`storebridge web` execs gunicorn; `storebridge run` serves HTTP too)."""
+    if any("gunicorn" in arg for arg in cmdline):
+        return "web"
+    return "worker" if "worker" in cmdline[1:] else "web"
+
+
+def _main_process_cmdline() -> list[str]:
+    try:
+        raw = Path("/proc/1/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
+
+
+@click.command()
+@click.option(
+    "--role",
+    type=click.Choice(["auto", "web", "worker"]),
+    default="auto",
+    show_default=True,
+    help="What to check; auto: what the container's main process runs (the image's HEALTHCHECK uses this).",
+)
+@click.option("--url", help="Web: the readiness URL to probe (default: /readyz at BRIDGE_BIND).")
+@click.pass_obj
+def health(state: object, role: str, url: str | None) -> None:
+    """Exit 0 when this host's web or delivery worker is healthy: for container and service-manager health
+    checks. The worker has no HTTP port: it is healthy while its heartbeat file (touched after every lease
+    renewal, which needs the database) is fresh."""
+    settings = state.settings  # type: ignore[attr-defined]
+    if role == "auto":
+        role = detect_role(_main_process_cmdline())
+    if role == "worker":
+        directory = metrics_dir(settings.database_url)
+        age = newest_age(directory) if directory.is_dir() else None
+        # The heartbeat beats every lease_seconds / 3: a whole lease without one means it is stuck or cut off.
+        limit = settings.lease_seconds + 5
+        if age is None:
+            click.echo(f"unhealthy: no worker heartbeat in {directory}", err=True)
+            sys.exit(1)
+        if age > limit:
+            click.echo(f"unhealthy: last worker heartbeat {age:.0f} s ago (limit {limit:.0f} s)", err=True)
+            sys.exit(1)
+        click.echo(f"ok: worker heartbeat {age:.0f} s ago")
+        return
+    import requests
+
+    target = url or f"{default_url(settings.bind)}/readyz"
+    try:
+        response = requests.get(target, timeout=3)
+    except requests.RequestException as exc:
+        click.echo(f"unhealthy: {target}: {type(exc).__name__}", err=True)
+        sys.exit(1)
+    if response.status_code != 200:
+        click.echo(f"unhealthy: {target} answered {response.status_code} {response.text.strip()[:200]}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {target}")

@@ -1,0 +1,55 @@
+"""The one start-up line: what a first run needs to know, said once when the server is listening."""
+
+from __future__ import annotations
+
+import logging
+
+from bridge import __version__
+from bridge.settings import Settings
+
+log = logging.getLogger("bridge.startup")
+
+
+def _display_database(url: str) -> str:
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        return f"sqlite {Path(parsed.database).expanduser().resolve()}"
+    return parsed.render_as_string(hide_password=True)
+
+
+def startup_facts(settings: Settings, address: str) -> dict[str, object]:
+    """Address, database, sources with secrets, each destination live or dry-run, dashboard on or off."""
+    base = address if address.startswith(("unix:", "http")) else f"http://{address}"
+    return {
+        "version": __version__,
+        "address": base,
+        "database": _display_database(settings.database_url),
+        "sources_with_secrets": list(settings.sources_with_secrets),
+        "activecampaign": "live" if settings.ac_enabled else "dry-run",
+        "ecartapi": "live" if settings.ecart_enabled else "dry-run",
+        "dashboard": "on" if settings.admin_token else "off",
+    }
+
+
+def startup_message(facts: dict[str, object]) -> str:
+    """The facts as one sentence-like line."""
+    sources = ", ".join(facts["sources_with_secrets"]) or "none (every webhook is answered 401)"  # type: ignore[arg-type]
+    dry_run = "dry-run" in (facts["activecampaign"], facts["ecartapi"])
+    dry = " (dry-run: calls are recorded, not sent)" if dry_run else ""
+    dashboard = (
+        f"on at {facts['address']}/admin/" if facts["dashboard"] == "on" else "off (set BRIDGE_ADMIN_TOKEN to enable)"
+    )
+    return (
+        f"storebridge {facts['version']} listening on {facts['address']} | database {facts['database']} | "
+        f"sources with secrets: {sources} | activecampaign {facts['activecampaign']}, "
+        f"ecartapi {facts['ecartapi']}{dry} | dashboard {dashboard}"
+    )
+
+
+def log_startup(settings: Settings, address: str) -> None:
+    """Log the start-up line (the same words on a terminal and in JSON's `msg`)."""
+    log.info(startup_message(startup_facts(settings, address)))
