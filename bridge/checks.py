@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy.engine import make_url
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.http import CallLog, HttpCaller, make_session
-from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
+from bridge.errors import BridgeError, DeliveryError, RetryableError, StorageUnavailable
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.remote import RemoteRecords
@@ -28,8 +29,27 @@ class Check:
     detail: str
 
 
+class _PatientCaller(HttpCaller):
+    """For operator commands (a handful of calls): AC allows 5 calls a second per account, so `setup` run twice
+    in a row, or beside a busy worker, meets a 429. Wait as told, a few times, rather than report a failure."""
+
+    def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        for attempt in range(_PATIENCE):
+            try:
+                return super().call(method, url, **kwargs)
+            except RetryableError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 1.0
+                if exc.status != 429 or attempt == _PATIENCE - 1 or wait > 10:
+                    raise
+                time.sleep(max(wait, 0.2))
+        raise AssertionError("unreachable")
+
+
+_PATIENCE = 4
+
+
 def _caller(settings: Settings, headers: dict[str, str], log: Callable[[CallLog], None] | None = None) -> HttpCaller:
-    return HttpCaller(
+    return _PatientCaller(
         session=make_session("storebridge-check/0.1"),
         headers=headers,
         timeout=min(settings.http_timeout, 10.0),
