@@ -7,11 +7,11 @@ BRIDGE_ADMIN_TOKEN the whole prefix answers 404, like the admin API.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
-from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from bridge.admin import dashboard_view as view
@@ -26,7 +26,7 @@ from bridge.admin.dashboard_session import (
     log_in,
     log_out,
 )
-from bridge.admin.redact import Redactor, secret_values
+from bridge.admin.redact import Redactor
 from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import AdminService
 from bridge.context import BridgeContext
@@ -50,16 +50,19 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 REDACTOR_KEY = "bridge.admin.dashboard.redactor"
+MAX_NEXT = 2000  # characters of a login's `next`: a dashboard URL, never more
 
 
 @bp.record_once
 def _configure(state: BlueprintSetupState) -> None:
     settings = state.app.extensions["bridge"].settings
     configure_session(state.app, settings)
-    # Pages are HTML: a secret may appear escaped (`&amp;`) as well as verbatim.
-    found = secret_values(settings)
-    variants = {*found, *(str(escape(secret)) for secret in found)}
-    state.app.extensions[REDACTOR_KEY] = Redactor(tuple(sorted(variants, key=len, reverse=True)))
+    state.app.extensions[REDACTOR_KEY] = Redactor.for_settings(settings)
+
+
+def _redactor() -> Redactor:
+    """Scrubs stored data before it is rendered (never the rendered page: it reflects the request too)."""
+    return current_app.extensions[REDACTOR_KEY]  # type: ignore[no-any-return]
 
 
 def _admin() -> AdminService:
@@ -94,13 +97,9 @@ def _guard() -> Any:
 
 @bp.after_request
 def _finish(response: Response) -> Response:
-    """Security headers on everything; every page scrubbed of setting values (secrets), whatever got stored."""
+    """Security headers on everything. (Secrets are scrubbed from stored data before rendering, not here.)"""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if response.mimetype == "text/html" and not response.direct_passthrough:
-        redactor: Redactor = current_app.extensions[REDACTOR_KEY]
-        if redactor.secrets:
-            response.set_data(redactor.text(response.get_data(as_text=True)))
     return response
 
 
@@ -117,8 +116,15 @@ def _helpers() -> dict[str, Any]:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path inside the dashboard, never another site (no open redirect)."""
-    if target and target.startswith("/admin") and "\\" not in target:
+    """Only a path inside the dashboard, never another site (no open redirect), and nothing that cannot go in
+    a Location header (CR, LF and other control characters were a 500)."""
+    if (
+        target
+        and target.startswith("/admin")
+        and "\\" not in target
+        and target.isprintable()
+        and len(target) <= MAX_NEXT
+    ):
         return target
     return url_for("dashboard.overview")
 
@@ -170,6 +176,8 @@ def overview() -> str:
 def _event_page(template: str, parsed: view.ParsedFilter, **context: Any) -> Any:
     """Render a filtered, paginated event list (the events page and the dead-letter view)."""
     page = None if parsed.errors else _admin().list_events(parsed.filter, cursor=parsed.cursor, limit=parsed.limit)
+    if page is not None:
+        page = dataclasses.replace(page, items=[_redactor().record(item) for item in page.items])
     status = 400 if parsed.errors else 200
     return render_template(template, parsed=parsed, page=page, choices=view.choices(), **context), status
 
@@ -188,7 +196,7 @@ def dead() -> Any:
 
 
 def _dead_deliveries(event_id: int) -> list[dict[str, Any]]:
-    return [d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"]
+    return _redactor().scrub([d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"])  # type: ignore[no-any-return]
 
 
 @bp.get("/events/<int:event_id>")
@@ -197,7 +205,8 @@ def event(event_id: int) -> Any:
     detail = _admin().event_detail(event_id) if event_id <= MAX_ID else None
     if detail is None:
         return _error(404, "No such event", f"There is no event {event_id}.")
-    record = detail.event
+    redactor = _redactor()
+    record = redactor.record(detail.event)
     return render_template(
         "dashboard/event.html",
         event=record,
@@ -205,7 +214,7 @@ def event(event_id: int) -> Any:
         payload=view.pretty(record.payload) if record.payload is not None else None,
         errors=view.pretty(record.errors) if record.errors else None,
         body=view.excerpt(record.body),
-        timeline=view.timeline(detail.deliveries, detail.attempts),
+        timeline=view.timeline(redactor.scrub(detail.deliveries), redactor.scrub(detail.attempts)),
         busy=record.status in ("received", "accepted", "planned"),
     )
 
