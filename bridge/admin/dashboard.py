@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from bridge.admin import dashboard_view as view
+from bridge.admin import throttle
 from bridge.admin.auth import token_matches
 from bridge.admin.dashboard_session import (
     COOKIE_NAME,
@@ -138,9 +139,16 @@ def login() -> Any:
     token = _token()
     target = request.values.get("next")
     if request.method == "POST":
+        verdict = throttle.admission()
+        if not verdict.allowed:
+            error = f"Too many wrong tokens from your address. Try again in {verdict.retry_after} s."
+            page = render_template("dashboard/login.html", next=target, error=error)
+            return page, 429, {"Retry-After": str(verdict.retry_after)}
         if token_matches(token, request.form.get("token", "").strip()):
+            throttle.record_success(verdict)
             log_in(token)  # type: ignore[arg-type]
             return redirect(_safe_next(target), code=303)
+        throttle.record_failure()
         return render_template("dashboard/login.html", next=target, error="That is not the admin token."), 401
     if token and is_logged_in(token):
         return redirect(_safe_next(target))
