@@ -21,6 +21,7 @@ from bridge.admin.redact import Redactor
 from bridge.admin.service import AdminService
 from bridge.context import BridgeContext
 from bridge.storage.events import EventRecord
+from bridge.storage.queries import EventSummary
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 EXCERPT_CHARS = 4000  # of an attempt's request and response bodies, and a delivery's last error
@@ -204,10 +205,14 @@ def _set_paused(name: str, paused: bool) -> tuple[Response, int]:
 # -- shaping --------------------------------------------------------------------------------------------------
 
 
-def summary(record: EventRecord) -> dict[str, Any]:
-    """The list form of an event."""
-    payload = record.payload if isinstance(record.payload, dict) else {}
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+def summary(record: EventRecord | EventSummary) -> dict[str, Any]:
+    """The list form of an event (a list's EventSummary carries the email; a full record has it in its payload)."""
+    if isinstance(record, EventSummary):
+        email = record.email
+    else:
+        payload = record.payload if isinstance(record.payload, dict) else {}
+        customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+        email = payload.get("email") or customer.get("email")
     return {
         "id": record.id,
         "source": record.source,
@@ -217,7 +222,7 @@ def summary(record: EventRecord) -> dict[str, Any]:
         "store": record.store,
         "order_id": record.order_id,
         "checkout_id": record.checkout_id,
-        "email": payload.get("email") or customer.get("email"),
+        "email": email,
         "occurred_at": record.occurred_at,
         "received_at": record.received_at,
         "note": record.note,
