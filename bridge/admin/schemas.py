@@ -42,7 +42,7 @@ class FullMatch(validate.Regexp):
 
 # No NUL characters (PostgreSQL cannot compare text with them) and no lone surrogates (no database driver can
 # encode them; JSON bodies can carry `\ud800`): no email or id contains either.
-_NO_NUL = FullMatch("^[^\x00\ud800-\udfff]*$", error="Must not contain NUL characters or lone surrogates.")
+_NO_NUL = FullMatch(r"^[^\x00\ud800-\udfff]*$", error="Must not contain NUL characters or lone surrogates.")
 
 
 class RFC3339DateTime(fields.DateTime):
