@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,20 +49,33 @@ def readyz() -> tuple[Response, int]:
         return jsonify(status="unavailable", error="database unreachable"), 503
     if current != db.head_revision:
         return jsonify(status="unavailable", error="migrations pending", current=current, head=db.head_revision), 503
-    error = _write_error(db)
+    error = _write_error(db, BridgeContext.current().settings.max_body)
     if error:
         return jsonify(status="unavailable", error="database not writable", detail=error), 503
     return jsonify(status="ok", revision=current), 200
 
 
-def _write_error(db: Database) -> str | None:
+def _write_error(db: Database, room: int) -> str | None:
     """Why the database cannot take a write (None if it can), re-checked at most every WRITE_PROBE_INTERVAL."""
     probe: _Probe = current_app.extensions.setdefault(_PROBE_KEY, _Probe(threading.Lock()))
     with probe.lock:  # one probe at a time per process; the other requests wait and reuse its verdict
         if time.monotonic() - probe.checked >= WRITE_PROBE_INTERVAL:
-            probe.error = _probe_write(db)
+            probe.error = _disk_full(db, room) or _probe_write(db)
             probe.checked = time.monotonic()
         return probe.error
+
+
+def _disk_full(db: Database, room: int) -> str | None:
+    """On SQLite, "disk full" when the database's filesystem has less free space than one webhook of
+    BRIDGE_MAX_BODY: the probe's one-row upsert can still fit in pages (or a WAL) the file already has while
+    every new event fails."""
+    if not db.is_sqlite or not db.url.database or db.url.database == ":memory:":
+        return None
+    try:
+        stats = os.statvfs(Path(db.url.database).expanduser().resolve().parent)
+    except OSError:
+        return None  # the write probe tells
+    return "disk full" if stats.f_bavail * stats.f_frsize < room else None
 
 
 def _probe_write(db: Database) -> str | None:

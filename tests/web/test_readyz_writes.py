@@ -11,6 +11,7 @@ tests/reliability/test_disk_full.py.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -77,6 +78,31 @@ def test_readyz_is_503_while_the_database_cannot_take_writes(
         with db.read() as conn:
             conn.execute(select(1))
     assert client.get("/readyz").status_code == 200  # writable again: ready again, no restart
+
+
+def test_readyz_is_503_when_the_sqlite_disk_has_no_room_for_a_webhook(
+    client: FlaskClient, db: Database, every_probe: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("the free-space check is SQLite's (PostgreSQL's disk is the server's)")
+    real = os.statvfs
+    free = {"blocks": None}
+
+    def statvfs(path: object) -> os.statvfs_result:
+        found = real(path)  # type: ignore[arg-type]
+        if free["blocks"] is None:
+            return found
+        fields = list(found)
+        fields[4] = free["blocks"]  # f_bavail
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(health.os, "statvfs", statvfs)
+    assert client.get("/readyz").status_code == 200
+    free["blocks"] = 1
+    response = client.get("/readyz")
+    assert (response.status_code, response.get_json()["detail"]) == (503, "disk full")
+    free["blocks"] = None
+    assert client.get("/readyz").status_code == 200
 
 
 def test_the_write_probe_is_rate_limited(client: FlaskClient, db: Database) -> None:
