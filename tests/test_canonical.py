@@ -220,3 +220,18 @@ def test_http_and_https_links_are_kept():
     )
     assert loaded["order_url"] == "https://shop.example/o/1"
     assert loaded["line_items"][0]["image_url"] == "HTTP://cdn.example/a.png"
+
+
+def test_item_validation_stops_once_the_error_budget_is_spent():
+    bad = {"external_id": [1], "name": {"x": 1}, "quantity": "many", "unit_price": -1}
+    found = errors(event(currency="USD", line_items=[bad] * 1000))["line_items"]
+    checked = [k for k in found if isinstance(k, int)]
+    assert checked == list(range(len(checked))) and 12 <= len(checked) < 1000
+    assert found["_unchecked"] == [f"Items from #{max(checked) + 1} on were not checked."]
+
+
+def test_items_past_the_first_chunk_are_still_checked():
+    items = [line(external_id=f"p{i}") for i in range(120)]
+    items[110] = line(quantity="many")
+    assert set(errors(event(currency="USD", line_items=items))["line_items"]) == {110}
+    assert len(validate_canonical(event(currency="USD", line_items=items[:110]))["line_items"]) == 110

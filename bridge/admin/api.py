@@ -1,8 +1,10 @@
 """`/admin/api/…`: the admin JSON API (bearer BRIDGE_ADMIN_TOKEN).
 
 Thin HTTP over `AdminService`: each view validates its input with a schema from `bridge.admin.schemas`
-(422 `invalid_request` otherwise), calls the service, and dumps the answer with a schema. Every JSON answer
-passes through the redactor, so no setting value (secret, token, database password) can leave this way.
+(422 `invalid_request` otherwise), calls the service, and dumps the answer with a schema. Every successful
+answer built from stored data passes through the redactor, so no setting value (secret, token, database
+password) can leave this way. Error answers and jobs are not redacted: they hold only what the request sent
+(unknown keys, a path segment, a job's filter), and redacting that would be a secret oracle (spec §11).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from bridge.admin.redact import Redactor
 from bridge.admin.service import AdminService
 from bridge.context import BridgeContext
 from bridge.storage.events import EventRecord
+from bridge.storage.queries import EventSummary
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 EXCERPT_CHARS = 4000  # of an attempt's request and response bodies, and a delivery's last error
 REDACTOR_KEY = "bridge.admin.redactor"
+UNREDACTED = ("admin_api.show_job", "admin_api.start_bulk", "admin_api.list_destinations")
 
 
 def _admin() -> AdminService:
@@ -61,8 +65,11 @@ def _invalid(exc: ValidationError) -> tuple[Response, int]:
 
 @bp.after_request
 def _redact(response: Response) -> Response:
-    """Scrub every JSON answer of the configured secrets (they should never be stored; this makes sure)."""
+    """Scrub answers built from stored data of the configured secrets (they should never be stored; this makes
+    sure). Never an answer that reflects the request: errors (4xx) and jobs (their filter is the request's)."""
     if response.mimetype != "application/json" or response.direct_passthrough:
+        return response
+    if response.status_code >= 400 or request.endpoint in UNREDACTED:
         return response
     redactor = current_app.extensions.get(REDACTOR_KEY)
     if redactor is None:
@@ -198,10 +205,14 @@ def _set_paused(name: str, paused: bool) -> tuple[Response, int]:
 # -- shaping --------------------------------------------------------------------------------------------------
 
 
-def summary(record: EventRecord) -> dict[str, Any]:
-    """The list form of an event."""
-    payload = record.payload if isinstance(record.payload, dict) else {}
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+def summary(record: EventRecord | EventSummary) -> dict[str, Any]:
+    """The list form of an event (a list's EventSummary carries the email; a full record has it in its payload)."""
+    if isinstance(record, EventSummary):
+        email = record.email
+    else:
+        payload = record.payload if isinstance(record.payload, dict) else {}
+        customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+        email = payload.get("email") or customer.get("email")
     return {
         "id": record.id,
         "source": record.source,
@@ -211,7 +222,7 @@ def summary(record: EventRecord) -> dict[str, Any]:
         "store": record.store,
         "order_id": record.order_id,
         "checkout_id": record.checkout_id,
-        "email": payload.get("email") or customer.get("email"),
+        "email": email,
         "occurred_at": record.occurred_at,
         "received_at": record.received_at,
         "note": record.note,

@@ -1,5 +1,6 @@
 """Admin authentication: `Authorization: Bearer $BRIDGE_ADMIN_TOKEN`, compared in constant time. With no token
-configured the admin surface does not exist (404), so it cannot be left open by accident."""
+configured the admin surface does not exist (404), so it cannot be left open by accident. Wrong tokens are
+throttled per client address (bridge.admin.throttle): 429 with Retry-After after 10 a minute."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
 
+from bridge.admin import throttle
 from bridge.context import BridgeContext
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +43,13 @@ def unauthorized() -> tuple[Response, int]:
     return response, 401
 
 
+def too_many_attempts(retry_after: int) -> tuple[Response, int]:
+    """The answer while the client's address is throttled."""
+    response = jsonify(error="too_many_requests", message="too many failed admin credentials; retry later")
+    response.headers["Retry-After"] = str(retry_after)
+    return response, 429
+
+
 def require_admin_token(view: F) -> F:
     """Guard a JSON admin endpoint with the bearer token."""
 
@@ -49,8 +58,16 @@ def require_admin_token(view: F) -> F:
         expected = BridgeContext.current().settings.admin_token
         if not expected:
             return admin_disabled()
-        if not token_matches(expected, bearer(request.headers.get("Authorization"))):
+        presented = bearer(request.headers.get("Authorization"))
+        if not presented:
+            return unauthorized()  # no credential, no attempt: nothing to count
+        verdict = throttle.admission()
+        if not verdict.allowed:
+            return too_many_attempts(verdict.retry_after)
+        if not token_matches(expected, presented):
+            throttle.record_failure()
             return unauthorized()
+        throttle.record_success(verdict)
         return view(*args, **kwargs)
 
     return guarded  # type: ignore[return-value]

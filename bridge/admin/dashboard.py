@@ -7,15 +7,16 @@ BRIDGE_ADMIN_TOKEN the whole prefix answers 404, like the admin API, with a page
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
-from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from bridge.admin import dashboard_event_view as event_view
 from bridge.admin import dashboard_view as view
+from bridge.admin import throttle
 from bridge.admin.auth import token_matches
 from bridge.admin.dashboard_session import (
     COOKIE_NAME,
@@ -27,7 +28,7 @@ from bridge.admin.dashboard_session import (
     log_in,
     log_out,
 )
-from bridge.admin.redact import Redactor, secret_values
+from bridge.admin.redact import Redactor
 from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import AdminService
 from bridge.admin.webhook_counts import rejected_by_source
@@ -52,16 +53,19 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 REDACTOR_KEY = "bridge.admin.dashboard.redactor"
+MAX_NEXT = 2000  # characters of a login's `next`: a dashboard URL, never more
 
 
 @bp.record_once
 def _configure(state: BlueprintSetupState) -> None:
     settings = state.app.extensions["bridge"].settings
     configure_session(state.app, settings)
-    # Pages are HTML: a secret may appear escaped (`&amp;`) as well as verbatim.
-    found = secret_values(settings)
-    variants = {*found, *(str(escape(secret)) for secret in found)}
-    state.app.extensions[REDACTOR_KEY] = Redactor(tuple(sorted(variants, key=len, reverse=True)))
+    state.app.extensions[REDACTOR_KEY] = Redactor.for_settings(settings)
+
+
+def _redactor() -> Redactor:
+    """Scrubs stored data before it is rendered (never the rendered page: it reflects the request too)."""
+    return current_app.extensions[REDACTOR_KEY]  # type: ignore[no-any-return]
 
 
 def _admin() -> AdminService:
@@ -97,13 +101,9 @@ def _guard() -> Any:
 
 @bp.after_request
 def _finish(response: Response) -> Response:
-    """Security headers on everything; every page scrubbed of setting values (secrets), whatever got stored."""
+    """Security headers on everything. (Secrets are scrubbed from stored data before rendering, not here.)"""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if response.mimetype == "text/html" and not response.direct_passthrough:
-        redactor: Redactor = current_app.extensions[REDACTOR_KEY]
-        if redactor.secrets:
-            response.set_data(redactor.text(response.get_data(as_text=True)))
     return response
 
 
@@ -126,8 +126,15 @@ def _helpers() -> dict[str, Any]:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path inside the dashboard, never another site (no open redirect)."""
-    if target and target.startswith("/admin") and "\\" not in target:
+    """Only a path inside the dashboard, never another site (no open redirect), and nothing that cannot go in
+    a Location header (CR, LF and other control characters were a 500)."""
+    if (
+        target
+        and target.startswith("/admin")
+        and "\\" not in target
+        and target.isprintable()
+        and len(target) <= MAX_NEXT
+    ):
         return target
     return url_for("dashboard.overview")
 
@@ -141,9 +148,16 @@ def login() -> Any:
     token = _token()
     target = request.values.get("next")
     if request.method == "POST":
+        verdict = throttle.admission()
+        if not verdict.allowed:
+            error = f"Too many wrong tokens from your address. Try again in {verdict.retry_after} s."
+            page = render_template("dashboard/login.html", next=target, error=error)
+            return page, 429, {"Retry-After": str(verdict.retry_after)}
         if token_matches(token, request.form.get("token", "").strip()):
+            throttle.record_success(verdict)
             log_in(token)  # type: ignore[arg-type]
             return redirect(_safe_next(target), code=303)
+        throttle.record_failure()
         return render_template("dashboard/login.html", next=target, error="That is not the admin token."), 401
     if token and is_logged_in(token):
         return redirect(_safe_next(target))
@@ -183,6 +197,8 @@ def overview() -> str:
 def _event_page(template: str, parsed: view.ParsedFilter, **context: Any) -> Any:
     """Render a filtered, paginated event list (the events page and the dead-letter view)."""
     page = None if parsed.errors else _admin().list_events(parsed.filter, cursor=parsed.cursor, limit=parsed.limit)
+    if page is not None:
+        page = dataclasses.replace(page, items=[_redactor().record(item) for item in page.items])
     status = 400 if parsed.errors else 200
     return render_template(template, parsed=parsed, page=page, choices=view.choices(), **context), status
 
@@ -201,7 +217,7 @@ def dead() -> Any:
 
 
 def _dead_deliveries(event_id: int) -> list[dict[str, Any]]:
-    return [d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"]
+    return _redactor().scrub([d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"])  # type: ignore[no-any-return]
 
 
 @bp.get("/events/<int:event_id>")
@@ -210,8 +226,9 @@ def event(event_id: int) -> Any:
     detail = _admin().event_detail(event_id) if event_id <= MAX_ID else None
     if detail is None:
         return _error(404, "No such event", f"There is no event {event_id}.")
-    record = detail.event
     admin = _admin()
+    redactor = _redactor()
+    record = redactor.record(detail.event)
     return render_template(
         "dashboard/event.html",
         event=record,
@@ -220,7 +237,7 @@ def event(event_id: int) -> Any:
         error_rows=event_view.error_rows(record.errors, record.body) if record.errors else [],
         raw_order_id=None if record.order_id else event_view.raw_order_id(record.source, record.body),
         body=view.excerpt(record.body),
-        timeline=view.timeline(detail.deliveries, detail.attempts),
+        timeline=view.timeline(redactor.scrub(detail.deliveries), redactor.scrub(detail.attempts)),
         dry_run_only=event_view.dry_run_only(detail.deliveries),
         live=event_view.live_now(admin.destinations()),
         related=admin.queries.related(record),

@@ -5,6 +5,10 @@ every gunicorn worker (and every host) agrees on it without another setting, and
 everybody out. The cookie never holds the token: a logged-in session holds a *marker*, another HMAC of the
 token, compared in constant time on each request. Every POST form carries the session's CSRF token in a hidden
 field, also compared in constant time.
+
+The cookie alone is not enough (spec §11): each login also gets a random session id, kept in the cookie and
+(hashed) in the `admin_sessions` table. Logging out deletes the row, so a copied cookie stops working, and the
+row's expiry is fixed at login (SESSION_LIFETIME, never extended by activity).
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 
+from bridge.context import BridgeContext
 from bridge.settings import Settings
+from bridge.storage.admin_access import AdminSessions
+from bridge.timeutil import utcnow
 
 COOKIE_NAME = "bridge_admin"
 SESSION_LIFETIME = timedelta(hours=12)
@@ -42,7 +49,13 @@ def configure_session(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        # The cookie's expiry is set once, at login: activity does not slide it (nor the server-side row's).
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
+
+
+def _sessions() -> AdminSessions:
+    return AdminSessions(BridgeContext.current().db)
 
 
 def login_marker(token: str) -> str:
@@ -53,20 +66,39 @@ def login_marker(token: str) -> str:
 def log_in(token: str) -> None:
     """Start a fresh session (no fixation: the old one, CSRF token included, is dropped)."""
     session.clear()
+    session_id = secrets.token_urlsafe(32)
+    _sessions().start(session_id, utcnow(), SESSION_LIFETIME)
     session.permanent = True
     session["login"] = login_marker(token)
+    session["sid"] = session_id
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    g.bridge_logged_in = True
 
 
 def log_out() -> None:
-    """Forget everything in the session."""
+    """End the session server-side (every copy of the cookie stops working) and forget the cookie's content."""
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        _sessions().end(session_id)
     session.clear()
+    g.bridge_logged_in = False
 
 
 def is_logged_in(token: str) -> bool:
-    """True if the session carries the marker of the configured token."""
-    marker = session.get("login")
-    return isinstance(marker, str) and hmac.compare_digest(marker.encode(), login_marker(token).encode())
+    """True if the session carries the marker of the configured token and its server-side session is still
+    open (not logged out, not past its absolute lifetime). Read once per request."""
+    cached = g.get("bridge_logged_in")
+    if cached is not None:
+        return bool(cached)
+    marker, session_id = session.get("login"), session.get("sid")
+    logged_in = (
+        isinstance(marker, str)
+        and isinstance(session_id, str)
+        and hmac.compare_digest(marker.encode(), login_marker(token).encode())
+        and _sessions().is_active(session_id, utcnow())
+    )
+    g.bridge_logged_in = logged_in
+    return logged_in
 
 
 def csrf_token() -> str:

@@ -22,6 +22,7 @@ from bridge.storage.queries import EventFilter
 CHART_ORDER = ("done", "planned", "accepted", "received", "quarantined", "dead")
 FORM_FIELDS = ("status", "source", "kind", "store", "q", "since", "until", "limit")
 EXCERPT_CHARS = 4000
+NESTED_TOO_DEEPLY = "(nested too deeply to show here; see the raw body)"
 
 
 @dataclass
@@ -64,7 +65,8 @@ def parse_filter(args: Mapping[str, str], **fixed: str) -> ParsedFilter:
         data["cursor"] = cursor
     for name in ("since", "until"):
         # A value that is not a time at all goes to the schema as it is: its error names the expected format.
-        with contextlib.suppress(ValueError):
+        # An instant out of UTC's range (year 1 at +14:00) overflows here; the schema clamps it.
+        with contextlib.suppress(ValueError, OverflowError):
             if name in data:
                 data[name] = parse_time(data[name]).isoformat()
     try:
@@ -145,7 +147,7 @@ def excerpt(text: str | bytes | None, limit: int = EXCERPT_CHARS) -> dict[str, A
         text = text.decode("utf-8", errors="replace")
     try:
         shown = json.dumps(redact(json.loads(text)), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to re-indent: shown as it came
         shown = text
     cut = max(0, len(shown) - limit)
     return {"text": shown[:limit] if cut else shown, "cut": cut}
@@ -153,7 +155,10 @@ def excerpt(text: str | bytes | None, limit: int = EXCERPT_CHARS) -> dict[str, A
 
 def pretty(value: Any) -> str:
     """A stored JSON document (canonical payload, errors, headers) for display, secrets redacted."""
-    return json.dumps(redact(value), indent=2, ensure_ascii=False, default=str)
+    try:
+        return json.dumps(redact(value), indent=2, ensure_ascii=False, default=str)
+    except RecursionError:  # deeper than a page can indent: one line, still with secret-looking keys redacted
+        return NESTED_TOO_DEEPLY
 
 
 def timeline(deliveries: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from bridge.canonical import KINDS
 from bridge.sources import SOURCES
@@ -26,9 +26,23 @@ JOB_STATUSES = ("running", "done", "failed")
 DEFAULT_LIMIT = 50
 MAX_ID = 2**63 - 1  # the largest id the database can hold; larger ones cannot exist
 # RFC 3339 `date-time` (ISO-8601 with seconds and an offset): exactly what OpenAPI's `format: date-time` means.
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-# No NUL characters: PostgreSQL cannot compare text with them, and no email or id contains one.
-_NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+# `\Z`, not `$`: `$` also matches before a trailing newline (`cursor=12%0A` got through and failed later).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
+
+
+class FullMatch(validate.Regexp):
+    """A Regexp validator matching the whole value: `$` alone also matches before a trailing newline, so
+    `cursor=12%0A` passed and failed later (a 500). The pattern keeps `^…$` for the OpenAPI document."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# No NUL characters (PostgreSQL cannot compare text with them) and no lone surrogates (no database driver can
+# encode them; JSON bodies can carry `\ud800`): no email or id contains either.
+_NO_NUL = FullMatch(r"^[^\x00\ud800-\udfff]*$", error="Must not contain NUL characters or lone surrogates.")
 
 
 class RFC3339DateTime(fields.DateTime):
@@ -92,7 +106,7 @@ class EventQuerySchema(EventFilterSchema):
         metadata={"description": "page size"},
     )
     cursor = fields.String(
-        validate=validate.Regexp(r"^[0-9]{1,18}$", error="Must be the next_cursor of the previous page."),
+        validate=FullMatch(r"^[0-9]{1,18}$", error="Must be the next_cursor of the previous page."),
         metadata={"description": "`next_cursor` of the previous page"},
     )
 

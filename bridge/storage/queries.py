@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, String, and_, cast, func, or_, select
+from sqlalchemy import Row, Select, String, and_, cast, func, null, or_, select
 
 from bridge.storage.database import Database
 from bridge.storage.events import EventRecord
@@ -63,10 +63,53 @@ def _payload_text() -> Any:
 
 
 @dataclass(frozen=True)
+class EventSummary:
+    """An event as lists show it: its columns without the raw body, headers, canonical payload or errors (spec
+    §11: one row of those may be megabytes; a list must not pay for them). The email is read out of the
+    canonical payload by the database."""
+
+    id: int
+    source: str
+    topic: str
+    status: str
+    kind: str | None
+    store: str | None
+    order_id: str | None
+    checkout_id: str | None
+    email: str | None
+    occurred_at: datetime | None
+    received_at: datetime
+    note: str | None
+
+
+def _email() -> Any:
+    # `payload.email`, else `payload.customer.email` (as the canonical form fills it), as text, on both dialects.
+    direct = func.nullif(events.c.payload["email"].as_string(), "")
+    nested = events.c.payload[("customer", "email")].as_string()
+    return func.coalesce(direct, nested, null()).label("email")
+
+
+SUMMARY_COLUMNS = (
+    events.c.id,
+    events.c.source,
+    events.c.topic,
+    events.c.status,
+    events.c.kind,
+    events.c.store,
+    events.c.order_id,
+    events.c.checkout_id,
+    _email(),
+    events.c.occurred_at,
+    events.c.received_at,
+    events.c.note,
+)
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of events, newest first; `next_cursor` fetches the following (older) page."""
 
-    items: list[EventRecord]
+    items: list[EventSummary]
     next_cursor: str | None
 
 
@@ -79,13 +122,13 @@ class OperatorQueries:
     def events(self, flt: EventFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
         """Events matching `flt`, newest first. The cursor is the last id of the previous page."""
         limit = max(1, min(limit, PAGE_MAX))
-        query = flt.apply(select(events)).order_by(events.c.id.desc()).limit(limit + 1)
+        query = flt.apply(select(*SUMMARY_COLUMNS)).order_by(events.c.id.desc()).limit(limit + 1)
         if cursor:
             if not cursor.isdigit():
                 raise ValueError("cursor must be the value of next_cursor from the previous page")
             query = query.where(events.c.id < int(cursor))
         with self.db.read() as conn:
-            rows = [EventRecord.from_row(r) for r in conn.execute(query)]
+            rows = [EventSummary(**r._mapping) for r in conn.execute(query)]
         more = len(rows) > limit
         rows = rows[:limit]
         return Page(rows, str(rows[-1].id) if more and rows else None)

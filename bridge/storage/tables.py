@@ -200,3 +200,32 @@ admin_jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Dashboard login sessions, so that logging out ends one server-side (a copied cookie stops working) and each
+# has an absolute lifetime. The cookie holds the session id; only its SHA-256 is stored.
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "expires_at"),
+)
+
+# Failed admin logins and bearer attempts per client address in the current one-minute window (shared by every
+# process and host). Times are Unix epoch seconds.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("address", String(64), primary_key=True),
+    Column("window_start", Float, nullable=False),
+    Column("failures", Integer, nullable=False),
+)
+
+# `/readyz`'s write probe: one tiny row upserted now and then proves the database takes writes.
+health_checks = Table(
+    "health_checks",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("checked_at", UTCDateTime(), nullable=False),
+)

@@ -93,7 +93,7 @@ def test_login_sets_a_hardened_cookie_without_the_token(app: Flask, client: Flas
         assert flag in cookie, (flag, cookie)
     value = client.get_cookie("bridge_admin", path="/admin").value
     content = app.session_interface.get_signing_serializer(app).loads(value)  # type: ignore[attr-defined]
-    assert set(content) == {"login", "csrf_token", "_permanent"}
+    assert set(content) == {"login", "sid", "csrf_token", "_permanent"}
     assert ADMIN_TOKEN not in value and ADMIN_TOKEN not in str(content)
     assert csrf != content["csrf_token"], "logging in must start a fresh session"
     assert client.get("/admin/").status_code == 200
