@@ -45,8 +45,20 @@ class MemoryRecords:
     def mark_creating(self, key_type: str, key: str, now: Any) -> None:
         """Nothing is really created in a dry-run."""
 
-    def put(self, key_type: str, key: str, remote_id: str, record_kind: str, now: Any) -> None:
-        self.local[(key_type, key)] = RemoteRecord(remote_id, record_kind)
+    def put(
+        self, key_type: str, key: str, remote_id: str, record_kind: str, now: Any, detail: str | None = None
+    ) -> None:
+        self.local[(key_type, key)] = RemoteRecord(remote_id, record_kind, detail)
+
+    def claim(self, key_type: str, key: str, now: Any, stale_before: Any) -> bool:
+        """A dry-run creates nothing, so there is nothing to race for."""
+        return True
+
+    def release(self, key_type: str, key: str) -> None:
+        """Nothing was claimed."""
+
+    def forget_remote(self, key_type: str, remote_id: str, keep: str) -> None:
+        """Dry-run ids are never remembered in the database."""
 
 
 def version_subject(destination: str, lane: str, kind: str) -> str:
@@ -172,7 +184,11 @@ class Executor:
             records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
             client = ActiveCampaignClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
             return ac.ActiveCampaignLeg(
-                client, records, connection_id=self.settings.ac_connection_id, source=self.settings.ac_source
+                client,
+                records,
+                connection_id=self.settings.ac_connection_id,
+                source=self.settings.ac_source,
+                claim_seconds=self.settings.lease_seconds,
             )
         caller = HttpCaller(
             session=self._session(),
