@@ -28,6 +28,10 @@ def shape(document: dict[str, Any]) -> str:
     return "unknown"
 
 
+def _article(shape_name: str) -> str:
+    return f"an {shape_name}" if shape_name[0] in "aeiou" else f"a {shape_name}"
+
+
 def contradiction(topic: str, document: Any) -> str | None:
     """Why `document` cannot be what `topic` claims, or None when nothing in it says otherwise."""
     if not isinstance(document, dict):
@@ -35,12 +39,12 @@ def contradiction(topic: str, document: Any) -> str | None:
     found = shape(document)
     if topic.startswith("checkouts/"):
         if found in ("order", "refund"):
-            return f"a {found} body sent as {topic}"
+            return f"{_article(found)} body sent as {topic}"
         return None
     if topic == "refunds/create":
-        return f"a {found} body sent as {topic}" if found in ("order", "checkout") else None
+        return f"{_article(found)} body sent as {topic}" if found in ("order", "checkout") else None
     if found in ("checkout", "refund"):
-        return f"a {found} body sent as {topic}"
+        return f"{_article(found)} body sent as {topic}"
     if topic == "orders/cancelled" and not document.get("cancelled_at"):
         return "an order without cancelled_at sent as orders/cancelled"
     if topic == "orders/paid":
