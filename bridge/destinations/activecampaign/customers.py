@@ -101,9 +101,14 @@ class CustomerDirectory:
     def _create(self, event: dict[str, Any], connection: str, external_id: str | None, email: str) -> str:
         """Holding the email's claim: look up (if a previous holder may have created it), else POST."""
         body = payloads.customer_body(event, connection_id=connection, email=email)
-        # An exception here leaves the outcome unknown (timeout, crash): the claim stays, and whoever takes it
-        # over once it is stale finds the record through the 422 duplicate instead of making a second one.
-        result = self.client.create("ecomCustomers", body, key="ecomCustomer")
+        try:
+            result = self.client.create("ecomCustomers", body, key="ecomCustomer")
+        except BaseException:
+            # Outcome unknown (timeout, 5xx, a pause before sending): let the next one try at once. If this
+            # create did happen, the next POST gets a 422 duplicate and finds it; only a killed worker leaves
+            # its claim behind, taken over once stale.
+            self.records.release(KEY_TYPE, email_key(connection, email))
+            raise
         if result.status in (200, 201):
             remote_id = new_id(result, "ecomCustomer")
         elif is_duplicate(result):
