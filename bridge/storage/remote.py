@@ -49,11 +49,14 @@ class RemoteRecords:
         """Take the right to create (key_type, key): True for exactly one caller across threads, processes and
         hosts. The claim is the in-flight row `mark_creating` writes; one older than `stale_before` belongs
         to a worker that died or stalled, and is taken over (the new holder must look the record up first)."""
-        statement = self.db.insert_ignoring_conflicts(remote_records, "scope", "key_type", "external_key").values(
-            scope=self.scope, key_type=key_type, external_key=key[:255], remote_id=None, updated_at=now
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+        statement = (
+            self.db.insert_ignoring_conflicts(remote_records, "scope", "key_type", "external_key")
+            .values(scope=self.scope, key_type=key_type, external_key=key[:255], remote_id=None, updated_at=now)
+            .returning(remote_records.c.external_key)
         )
         with self.db.write() as conn:
-            if conn.execute(statement).rowcount == 1:
+            if conn.execute(statement).first() is not None:
                 return True
             taken = conn.execute(
                 update(remote_records)
@@ -63,8 +66,9 @@ class RemoteRecords:
                     remote_records.c.updated_at < stale_before,
                 )
                 .values(updated_at=now)
+                .returning(remote_records.c.external_key)
             )
-            return taken.rowcount == 1
+            return taken.first() is not None
 
     def claimed_at(self, key_type: str, key: str) -> datetime | None:
         """When the in-flight claim on (key_type, key) was taken (None when there is none)."""
