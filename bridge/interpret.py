@@ -68,6 +68,10 @@ def interpret(source: Source, record: EventRecord) -> Interpretation:
     if isinstance(interpreted, Ignored):
         # Only a body the request path could not read gets here (it would have been answered `ignored`).
         return Interpretation(DONE, None, None, f"ignored: {interpreted.reason}")
+    # The topic header is not signed: a body that says it is something else is not delivered (spec §8).
+    reason = source.contradiction(interpreted, inbound)
+    if reason is not None:
+        return Interpretation(QUARANTINED, None, {"_topic": [reason]}, f"topic contradicted: {reason}")
     payload, errors = canonicalise(source, interpreted, inbound)
     if errors is not None:
         return Interpretation(QUARANTINED, None, errors, f"invalid: {summarise(errors)}")

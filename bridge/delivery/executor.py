@@ -48,8 +48,20 @@ class MemoryRecords:
     def mark_creating(self, key_type: str, key: str, now: Any) -> None:
         """Nothing is really created in a dry-run."""
 
-    def put(self, key_type: str, key: str, remote_id: str, record_kind: str, now: Any) -> None:
-        self.local[(key_type, key)] = RemoteRecord(remote_id, record_kind)
+    def put(
+        self, key_type: str, key: str, remote_id: str, record_kind: str, now: Any, detail: str | None = None
+    ) -> None:
+        self.local[(key_type, key)] = RemoteRecord(remote_id, record_kind, detail)
+
+    def claim(self, key_type: str, key: str, now: Any, stale_before: Any) -> bool:
+        """A dry-run creates nothing, so there is nothing to race for."""
+        return True
+
+    def release(self, key_type: str, key: str) -> None:
+        """Nothing was claimed."""
+
+    def forget_remote(self, key_type: str, remote_id: str, keep: str) -> None:
+        """Dry-run ids are never remembered in the database."""
 
 
 def version_subject(destination: str, lane: str, kind: str, refund_id: str | None = None) -> str:
@@ -187,6 +199,7 @@ class Executor:
                 source=self.settings.ac_source,
                 contacts=contacts,
                 revenue=Revenue(client, state, mode=NET) if self.settings.ac_revenue == NET else None,
+                claim_seconds=self.settings.lease_seconds,
             )
         caller = HttpCaller(
             session=self._session(),

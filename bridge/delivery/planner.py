@@ -25,7 +25,7 @@ from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore, Leg
 from bridge.storage.events import DONE, PLANNED, QUARANTINED, RECEIVED
 from bridge.storage.timers import TimerStore, checkout_key
-from bridge.timeutil import utcnow
+from bridge.timeutil import parse_datetime, utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -104,7 +104,7 @@ class Planner:
             legs.append(Leg(ac.NAME, ac.lane(self._with_checkout(conn, event, payload))))
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
-            if self.timers.cancel(conn, key, now, f"order.paid event {event.id}"):
+            if self.timers.cancel(conn, key, event.id, now, f"order.paid event {event.id}"):
                 notes.append("abandonment timer cancelled: the checkout was paid")
         if kind in self.settings.ecart_statuses and event.source != "ecartapi":
             legs.append(Leg(ecart.NAME, ecart.lane(payload)))
@@ -122,15 +122,22 @@ class Planner:
         return {**payload, "checkout_id": found} if found else payload
 
     def _checkout_timer(self, conn: Connection, event: EventRecord, payload: dict[str, Any]) -> str:
+        """Newest state wins (spec §8): the timer holds the checkout state with the newest `updated_at`."""
         now = utcnow()
         key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
         if payload.get("completed_at"):
-            self.timers.cancel(conn, key, now, f"checkout completed (event {event.id})")
+            self.timers.cancel(conn, key, event.id, now, f"checkout completed (event {event.id})")
             return "checkout completed: no abandonment"
-        if not payload.get("email"):
-            return "no email yet: nobody to remind, timer not armed"
         if self.events.paid_order_exists(conn, event.source, payload.get("store"), payload["checkout_id"]):
+            self.timers.cancel(conn, key, event.id, now, "an order for this checkout is paid")
             return "an order for this checkout is already paid: timer not armed"
-        fire_at = now + timedelta(seconds=self.settings.abandon_after)
-        self.timers.arm(conn, key, event.id, fire_at, now)
+        version = parse_datetime(payload.get("updated_at") or payload["occurred_at"])
+        fire_at = now + timedelta(seconds=self.settings.abandon_after) if payload.get("email") else None
+        outcome = self.timers.observe(conn, key, event.id, version, fire_at, now)
+        if outcome == "older":
+            return "older than the checkout state already known: timer left as it is"
+        if outcome == "completed":
+            return "checkout already completed or paid: no abandonment"
+        if fire_at is None:
+            return "no email yet: nobody to remind, timer not armed"
         return f"abandonment timer armed until {fire_at.isoformat()}"

@@ -79,6 +79,11 @@ class Source(ABC):
         """Decide what the authentic JSON `document` is: an event to store (its topic, kind and identity), or
         one to ignore. Cheap and total: it reads a few keys and never validates (the worker does)."""
 
+    def contradiction(self, event: Interpreted, inbound: Inbound) -> str | None:
+        """Why the body contradicts the topic its (unsigned) headers claim, or None (spec §8). Default: the
+        topic cannot lie (the custom source signs it; EcartAPI's kind comes from the body)."""
+        return None
+
     @abstractmethod
     def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
         """Map the platform payload to a canonical candidate. Raises marshmallow ValidationError."""

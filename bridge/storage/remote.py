@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, delete, func, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import applied_versions, remote_records, remote_state
@@ -16,8 +16,9 @@ from bridge.storage.tables import applied_versions, remote_records, remote_state
 class RemoteRecord:
     """A known (or possibly created) record at a destination."""
 
-    remote_id: str | None  # None: a create was sent and its outcome is unknown
+    remote_id: str | None  # None: a create was sent (or is being sent) and its outcome is unknown
     record_kind: str | None
+    detail: str | None = None  # what the record carries that the key does not (an ecomCustomer's email)
 
 
 class RemoteRecords:
@@ -31,13 +32,69 @@ class RemoteRecords:
         """What is known about (key_type, key) in this scope."""
         with self.db.read() as conn:
             row = conn.execute(
-                select(remote_records.c.remote_id, remote_records.c.record_kind).where(
-                    remote_records.c.scope == self.scope,
-                    remote_records.c.key_type == key_type,
-                    remote_records.c.external_key == key[:255],
+                select(remote_records.c.remote_id, remote_records.c.record_kind, remote_records.c.detail).where(
+                    self._where(key_type, key)
                 )
             ).first()
-        return RemoteRecord(row[0], row[1]) if row else None
+        return RemoteRecord(row[0], row[1], row[2]) if row else None
+
+    def _where(self, key_type: str, key: str) -> Any:
+        return and_(
+            remote_records.c.scope == self.scope,
+            remote_records.c.key_type == key_type,
+            remote_records.c.external_key == key[:255],
+        )
+
+    def claim(self, key_type: str, key: str, now: datetime, stale_before: datetime) -> bool:
+        """Take the right to create (key_type, key): True for exactly one caller across threads, processes and
+        hosts. The claim is the in-flight row `mark_creating` writes; one older than `stale_before` belongs
+        to a worker that died or stalled, and is taken over (the new holder must look the record up first)."""
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+        statement = (
+            self.db.insert_ignoring_conflicts(remote_records, "scope", "key_type", "external_key")
+            .values(scope=self.scope, key_type=key_type, external_key=key[:255], remote_id=None, updated_at=now)
+            .returning(remote_records.c.external_key)
+        )
+        with self.db.write() as conn:
+            if conn.execute(statement).first() is not None:
+                return True
+            taken = conn.execute(
+                update(remote_records)
+                .where(
+                    self._where(key_type, key),
+                    remote_records.c.remote_id.is_(None),
+                    remote_records.c.updated_at < stale_before,
+                )
+                .values(updated_at=now)
+                .returning(remote_records.c.external_key)
+            )
+            return taken.first() is not None
+
+    def claimed_at(self, key_type: str, key: str) -> datetime | None:
+        """When the in-flight claim on (key_type, key) was taken (None when there is none)."""
+        with self.db.read() as conn:
+            return conn.execute(
+                select(remote_records.c.updated_at).where(
+                    self._where(key_type, key), remote_records.c.remote_id.is_(None)
+                )
+            ).scalar()
+
+    def release(self, key_type: str, key: str) -> None:
+        """Give up a claim whose create surely did not happen (AC answered, and not with the record)."""
+        with self.db.write() as conn:
+            conn.execute(delete(remote_records).where(self._where(key_type, key), remote_records.c.remote_id.is_(None)))
+
+    def forget_remote(self, key_type: str, remote_id: str, keep: str) -> None:
+        """Drop every other key of `key_type` that names `remote_id` (its email changed: they are wrong now)."""
+        with self.db.write() as conn:
+            conn.execute(
+                delete(remote_records).where(
+                    remote_records.c.scope == self.scope,
+                    remote_records.c.key_type == key_type,
+                    remote_records.c.remote_id == remote_id,
+                    remote_records.c.external_key != keep[:255],
+                )
+            )
 
     def mark_creating(self, key_type: str, key: str, now: datetime) -> None:
         """Note, before sending a create, that one is in flight: if the outcome is never seen, look it up."""
@@ -47,8 +104,10 @@ class RemoteRecords:
         with self.db.write() as conn:
             conn.execute(statement)
 
-    def put(self, key_type: str, key: str, remote_id: str, record_kind: str, now: datetime) -> None:
-        """Remember that (key_type, key) is `remote_id` at the destination."""
+    def put(
+        self, key_type: str, key: str, remote_id: str, record_kind: str, now: datetime, detail: str | None = None
+    ) -> None:
+        """Remember that (key_type, key) is `remote_id` at the destination (carrying `detail`)."""
         values = {
             "scope": self.scope,
             "key_type": key_type,
@@ -56,12 +115,13 @@ class RemoteRecords:
             "remote_id": remote_id,
             "record_kind": record_kind,
             "updated_at": now,
+            "detail": detail,
         }
         statement = self.db.upsert(
             remote_records,
             ["scope", "key_type", "external_key"],
             values,
-            {"remote_id": remote_id, "record_kind": record_kind, "updated_at": now},
+            {"remote_id": remote_id, "record_kind": record_kind, "updated_at": now, "detail": detail},
         )
         with self.db.write() as conn:
             conn.execute(statement)

@@ -137,6 +137,7 @@ remote_records = Table(
     Column("remote_id", String(64)),  # None while a create's outcome is unknown
     Column("record_kind", String(16)),  # cart | order | customer | connection
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("detail", String(320)),  # what the record carries that its key does not: an ecomCustomer's email
 )
 
 # What the bridge last told a destination about a record, beyond its id: the contact details synced to AC
@@ -166,9 +167,10 @@ timers = Table(
     Column("checkout_key", String(512), primary_key=True),  # source|store|checkout_id
     Column("event_id", Id, nullable=False),  # the checkout.updated that armed it
     Column("fire_at", UTCDateTime(), nullable=False),
-    Column("status", String(16), nullable=False),  # armed | fired | cancelled
+    Column("status", String(16), nullable=False),  # armed | waiting | fired | cancelled
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("note", Text),
+    Column("version_at", UTCDateTime()),  # `updated_at` of the checkout state event_id holds (newest wins)
     Index(None, "status", "fire_at"),
 )
 

@@ -1,4 +1,8 @@
-"""Abandonment timers: one row per checkout, so they survive restarts and are shared by every worker."""
+"""Abandonment timers: one row per checkout, so they survive restarts and are shared by every worker.
+
+The row also holds the checkout's newest state (spec §8): the event with the newest `updated_at` seen, whatever
+arrived last. An older state never replaces it or re-arms the timer, and a checkout that completed (by its
+own `completed_at` or a paid order with its token) stays `cancelled` for good, so it never becomes a cart."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from sqlalchemy import Connection, select, update
 from bridge.storage.database import Database
 from bridge.storage.tables import timers
 
-ARMED, FIRED, CANCELLED = "armed", "fired", "cancelled"
+#: `waiting`: the newest state has no email yet (nobody to remind), so nothing fires until one with an email.
+ARMED, WAITING, FIRED, CANCELLED = "armed", "waiting", "fired", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class Timer:
     event_id: int
     fire_at: datetime
     status: str
+    version_at: datetime | None = None
 
 
 def checkout_key(source: str, store: str | None, checkout_id: str) -> str:
@@ -36,27 +42,49 @@ class TimerStore:
 
     def get(self, conn: Connection, key: str) -> Timer | None:
         """The timer of a checkout, if any."""
-        row = conn.execute(select(timers).where(timers.c.checkout_key == key)).first()
-        return Timer(row.checkout_key, row.event_id, row.fire_at, row.status) if row else None
+        query = select(timers).where(timers.c.checkout_key == key)
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return Timer(row.checkout_key, row.event_id, row.fire_at, row.status, row.version_at) if row else None
 
-    def arm(self, conn: Connection, key: str, event_id: int, fire_at: datetime, now: datetime) -> None:
-        """(Re)start the timer for a checkout, remembering the checkout event it will turn into a cart."""
+    def observe(
+        self, conn: Connection, key: str, event_id: int, version: datetime, fire_at: datetime | None, now: datetime
+    ) -> str:
+        """A checkout state (event `event_id`, its `updated_at` = `version`) arrived: it becomes the checkout's
+        state if it is the newest, armed to fire at `fire_at` (None: no email, so `waiting`). Returns what
+        happened: `armed`, `waiting`, `older` (a newer state is known: nothing changes) or `completed`."""
+        current = self.get(conn, key)
+        if current is not None and current.status == CANCELLED:
+            return "completed"
+        if current is not None and current.version_at is not None and version <= current.version_at:
+            return "older"
+        status = ARMED if fire_at is not None else WAITING
+        values = {"event_id": event_id, "fire_at": fire_at or now, "status": status, "version_at": version}
         statement = self.db.upsert(
             timers,
             ["checkout_key"],
-            {"checkout_key": key, "event_id": event_id, "fire_at": fire_at, "status": ARMED, "updated_at": now},
-            {"event_id": event_id, "fire_at": fire_at, "status": ARMED, "updated_at": now, "note": None},
+            {"checkout_key": key, **values, "updated_at": now},
+            {**values, "updated_at": now, "note": None},
         )
         conn.execute(statement)
+        return status
 
-    def cancel(self, conn: Connection, key: str, now: datetime, note: str) -> bool:
-        """Stop an armed timer (checkout completed or paid). True if one was armed."""
-        result = conn.execute(
-            update(timers)
-            .where(timers.c.checkout_key == key, timers.c.status == ARMED)
-            .values(status=CANCELLED, updated_at=now, note=note)
-        )
-        return result.rowcount > 0
+    def cancel(self, conn: Connection, key: str, event_id: int, now: datetime, note: str) -> bool:
+        """The checkout completed (or was paid): the timer stops for good, even if no state was seen yet, so a
+        late older state cannot arm it. True if one was armed."""
+        current = self.get(conn, key)
+        if current is not None and current.status == CANCELLED:
+            return False
+        statement = self.db.upsert(
+            timers,
+            ["checkout_key"],
+            {"checkout_key": key, "event_id": event_id, "fire_at": now, "status": CANCELLED, "updated_at": now,
+             "note": note},
+            {"status": CANCELLED, "updated_at": now, "note": note},
+        )  # fmt: skip
+        conn.execute(statement)
+        return current is not None and current.status == ARMED
 
     def due(self, conn: Connection, now: datetime, limit: int) -> list[Timer]:
         """Armed timers whose time has come."""
@@ -64,7 +92,7 @@ class TimerStore:
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         rows = conn.execute(query.limit(limit))
-        return [Timer(r.checkout_key, r.event_id, r.fire_at, r.status) for r in rows]
+        return [Timer(r.checkout_key, r.event_id, r.fire_at, r.status, r.version_at) for r in rows]
 
     def mark_fired(self, conn: Connection, key: str, now: datetime, note: str) -> None:
         """Record that the timer produced its cart.abandoned event."""

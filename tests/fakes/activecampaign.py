@@ -46,6 +46,7 @@ DISCOUNT_REQUIRED = ("name", "type", "discountAmount")
 CONNECTION_REQUIRED = ("service", "externalid", "name", "logoUrl", "linkUrl")
 CUSTOMER_REQUIRED = ("connectionid", "externalid", "email")
 MONEY_FIELDS = ("totalPrice", "shippingAmount", "taxAmount", "discountAmount")
+CUSTOMER_UNIQUE_RULES = ("email", "externalid", "both")
 
 
 class _Invalid(Exception):
@@ -364,11 +365,18 @@ class FakeActiveCampaign(FakeService):
         *,
         allow_unknown_fields: bool = False,
         record: bool = True,
+        customer_unique: str = "both",
     ) -> None:
-        """Create the fake (call ``start()`` or use it as a context manager to serve)."""
+        """Create the fake (call ``start()`` or use it as a context manager to serve).
+
+        ``customer_unique`` is the ecomCustomer uniqueness rule per connection, which AC does not document
+        (reference ac-integrations.md §3): ``"email"``, ``"externalid"`` or ``"both"`` (the strictest)."""
         super().__init__(rate=rate, retry_after=retry_after, record=record)
+        if customer_unique not in CUSTOMER_UNIQUE_RULES:
+            raise ValueError(f"customer_unique must be one of {CUSTOMER_UNIQUE_RULES}")
         self.token = token
         self.allow_unknown_fields = allow_unknown_fields
+        self.customer_unique = customer_unique
         self._reset_state()
         f = self.flask
         f.add_url_rule("/api/3/connections", "conn_create", self._conn_create, methods=["POST"])
@@ -670,9 +678,9 @@ class FakeActiveCampaign(FakeService):
         for c in self._customers.values():
             if c["id"] == skip or c["connectionid"] != conn:
                 continue
-            if ext is not None and c["externalid"] == ext:
+            if self.customer_unique != "email" and ext is not None and c["externalid"] == ext:
                 return ac_error("duplicate", "externalid", f"Duplicate entry for externalid {ext!r}")
-            if email is not None and c["email"].lower() == email.lower():
+            if self.customer_unique != "externalid" and email is not None and c["email"].lower() == email.lower():
                 return ac_error("duplicate", "email", f"Duplicate entry for email {email!r}")
         return None
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from bridge.destinations.activecampaign import payloads
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, is_duplicate, new_id
 from bridge.destinations.activecampaign.contacts import ContactSync
+from bridge.destinations.activecampaign.customers import CustomerDirectory, CustomerRecords
 from bridge.destinations.activecampaign.revenue import Revenue
 from bridge.destinations.result import LegResult as Result
 from bridge.errors import PermanentError
@@ -24,14 +25,10 @@ def revenue_key(event: dict[str, Any]) -> str:
     return f"{event.get('store') or 'storebridge'}|{event['order_id']}"
 
 
-class Records(Protocol):
+class Records(CustomerRecords, Protocol):
     """The slice of `RemoteRecords` this program uses (an in-memory one serves dry-runs)."""
 
-    def get(self, key_type: str, key: str) -> Any: ...
-
     def mark_creating(self, key_type: str, key: str, now: Any) -> None: ...
-
-    def put(self, key_type: str, key: str, remote_id: str, record_kind: str, now: Any) -> None: ...
 
 
 def lane(event: dict[str, Any]) -> str:
@@ -54,6 +51,7 @@ class ActiveCampaignLeg:
         source: int,
         contacts: ContactSync | None = None,
         revenue: Revenue | None = None,
+        claim_seconds: float = 60.0,
     ) -> None:
         self.client = client
         self.records = records
@@ -61,6 +59,7 @@ class ActiveCampaignLeg:
         self.source = source
         self.contacts = contacts
         self.revenue = revenue
+        self.customers = CustomerDirectory(client, records, claim_seconds=claim_seconds)
 
     def run(self, event: dict[str, Any]) -> Result:
         """Deliver `event` (a loaded canonical event: cart.abandoned, order.paid, or with net revenue
@@ -124,28 +123,8 @@ class ActiveCampaignLeg:
         return str(found["id"])
 
     def customer(self, event: dict[str, Any], connection: str, email: str) -> str:
-        """The ecomCustomer for (email, connection): remembered, else created, else (duplicate) found."""
-        key = f"{connection}|{email}"
-        known = self.records.get("customer", key)
-        if known and known.remote_id:
-            return str(known.remote_id)
-        result = self.client.create(
-            "ecomCustomers", payloads.customer_body(event, connection_id=connection, email=email), key="ecomCustomer"
-        )
-        if result.status in (200, 201):
-            remote_id = new_id(result, "ecomCustomer")
-        elif is_duplicate(result):
-            found = self.client.find(
-                "ecomCustomers", {"email": email, "connectionid": connection}, answer_key="ecomCustomers"
-            )
-            if found is None:
-                raise PermanentError("ecomCustomer duplicate that cannot be found", status=422, body=result.text)
-            remote_id = str(found["id"])
-        else:
-            result.expect(200, 201)
-            raise AssertionError("unreachable")
-        self.records.put("customer", key, remote_id, "customer", utcnow())
-        return remote_id
+        """The ecomCustomer this event's order or cart belongs to (customers.py: identity, one create)."""
+        return self.customers.ensure(event, connection, email)
 
     # -- carts ---------------------------------------------------------------------------------------------
 
@@ -153,13 +132,15 @@ class ActiveCampaignLeg:
         """Create the abandoned cart, or refresh the one this checkout already has."""
         key = f"{connection}|{event['checkout_id']}"
         body = payloads.cart_body(event, connection_id=connection, customer_id=customer, source=self.source)
+        # A refresh of a cart already in AC is "historical" (source 0), so "Abandons cart" fires once (spec §8).
+        refresh = payloads.cart_body(event, connection_id=connection, customer_id=customer, source=0, update=True)
         known = self.records.get("checkout", key)
         if known and known.remote_id is None:
             known = self._recover("checkout", key, {"externalcheckoutid": event["checkout_id"]}, connection)
         if known and known.record_kind == "order":
             return Result("skipped", f"checkout already converted into AC order {known.remote_id}")
         if known and known.remote_id:
-            result = self.client.update("ecomOrders", known.remote_id, body, key="ecomOrder")
+            result = self.client.update("ecomOrders", known.remote_id, refresh, key="ecomOrder")
             if result.status != 404:
                 result.expect(200, 201)
                 return Result("done", f"updated AC cart {known.remote_id}")
@@ -174,7 +155,7 @@ class ActiveCampaignLeg:
             if found and found.record_kind == "order":
                 return Result("skipped", f"checkout already converted into AC order {found.remote_id}")
             if found and found.remote_id:
-                self.client.update("ecomOrders", found.remote_id, body, key="ecomOrder").expect(200, 201)
+                self.client.update("ecomOrders", found.remote_id, refresh, key="ecomOrder").expect(200, 201)
                 return Result("done", f"updated AC cart {found.remote_id} (found after a duplicate)")
         result.expect(200, 201)
         raise PermanentError("cart create reported a duplicate that cannot be found", status=422, body=result.text)
@@ -186,21 +167,32 @@ class ActiveCampaignLeg:
         order_key = f"{connection}|{event['order_id']}"
         checkout_key = f"{connection}|{event['checkout_id']}" if event.get("checkout_id") else None
         body = payloads.order_body(event, connection_id=connection, customer_id=customer, source=self.source)
+        # The PUT converting a cart is the purchase (BRIDGE_AC_SOURCE); re-sending an order AC has is not.
+        convert = payloads.order_body(
+            event, connection_id=connection, customer_id=customer, source=self.source, update=True
+        )
+        refresh = payloads.order_body(event, connection_id=connection, customer_id=customer, source=0, update=True)
         if self.revenue:
-            body = self.revenue.order_body(revenue_key(event), body)
+            # Net revenue: what AC gets as the order's total is the paid total less what was refunded since.
+            key = revenue_key(event)
+            body, convert, refresh = (
+                self.revenue.order_body(key, b) if "totalPrice" in b["ecomOrder"] else b
+                for b in (body, convert, refresh)
+            )
 
         known = self.records.get("order", order_key)
         if known and known.remote_id is None:
             known = self._recover("order", order_key, {"externalid": event["order_id"]}, connection)
         if known and known.remote_id:
-            return self._update_order(known.remote_id, body, order_key, checkout_key, "updated AC order")
+            return self._update_order(known.remote_id, refresh, order_key, checkout_key, "updated AC order")
 
         cart = self.records.get("checkout", checkout_key) if checkout_key else None
         if checkout_key and cart and cart.remote_id is None:
             cart = self._recover("checkout", checkout_key, {"externalcheckoutid": event["checkout_id"]}, connection)
         if cart and cart.remote_id:
-            verb = "updated AC order" if cart.record_kind == "order" else "converted AC cart"
-            return self._update_order(cart.remote_id, body, order_key, checkout_key, verb)
+            if cart.record_kind == "order":
+                return self._update_order(cart.remote_id, refresh, order_key, checkout_key, "updated AC order")
+            return self._update_order(cart.remote_id, convert, order_key, checkout_key, "converted AC cart")
 
         self.records.mark_creating("order", order_key, utcnow())
         result = self.client.create("ecomOrders", body, key="ecomOrder")
@@ -211,7 +203,7 @@ class ActiveCampaignLeg:
         if is_duplicate(result):
             found = self._recover("order", order_key, {"externalid": event["order_id"]}, connection)
             if found and found.remote_id:
-                return self._update_order(found.remote_id, body, order_key, checkout_key, "updated AC order")
+                return self._update_order(found.remote_id, refresh, order_key, checkout_key, "updated AC order")
         result.expect(200, 201)
         raise PermanentError("order create reported a duplicate that cannot be found", status=422, body=result.text)
 

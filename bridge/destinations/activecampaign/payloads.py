@@ -1,5 +1,6 @@
 """Dump-side schemas: canonical events → ActiveCampaign request bodies (AC's field names, minor units,
-ISO-8601 dates with offset). Empty values are left out rather than sent as null."""
+ISO-8601 dates with offset). Empty values are left out rather than sent as null or "": a `PUT` that sent them
+would erase what AC already has (the recovery link its emails use, a name)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,24 @@ from bridge.timeutil import isoformat
 class _Out(Schema):
     @post_dump
     def _drop_empty(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return {k: v for k, v in data.items() if v is not None and v != []}
+        return {k: v for k, v in data.items() if not _empty(v)}
+
+
+def _empty(value: Any) -> bool:
+    """None, "" (or blanks) and [] say nothing: never sent, so they never overwrite a value AC holds."""
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def _known(body: dict[str, Any], event: dict[str, Any], update: bool) -> dict[str, Any]:
+    """`body` without empty values; for an update also without what was derived rather than carried by the
+    event (a created date or total the event did not have): AC keeps the values it was given before."""
+    kept = {k: v for k, v in body.items() if not _empty(v)}
+    if update:
+        if not event.get("created_at"):
+            kept.pop("externalCreatedDate", None)
+        if event.get("total") is None:
+            kept.pop("totalPrice", None)
+    return kept
 
 
 class _Date(fields.Field):
@@ -71,23 +89,27 @@ class ACOrderBodySchema(_Out):
         return isoformat(event.get("created_at") or event["occurred_at"])
 
 
-def cart_body(event: dict[str, Any], *, connection_id: str, customer_id: str, source: int) -> dict[str, Any]:
-    """`POST /ecomOrders` for an abandoned cart (also the `PUT` that refreshes it)."""
-    return {
-        "ecomOrder": {
-            "externalcheckoutid": event["checkout_id"],
-            "abandonedDate": isoformat(event["occurred_at"]),
-            "source": source,
-            "orderUrl": event.get("order_url"),
-            **ACOrderBodySchema().dump(event),
-            "connectionid": connection_id,
-            "customerid": customer_id,
-        }
+def cart_body(
+    event: dict[str, Any], *, connection_id: str, customer_id: str, source: int, update: bool = False
+) -> dict[str, Any]:
+    """`POST /ecomOrders` for an abandoned cart (also, with `update`, the `PUT` that refreshes it)."""
+    body = {
+        "externalcheckoutid": event["checkout_id"],
+        "abandonedDate": isoformat(event["occurred_at"]),
+        "source": source,
+        "orderUrl": event.get("order_url"),
+        **ACOrderBodySchema().dump(event),
+        "connectionid": connection_id,
+        "customerid": customer_id,
     }
+    return {"ecomOrder": _known(body, event, update)}
 
 
-def order_body(event: dict[str, Any], *, connection_id: str, customer_id: str, source: int) -> dict[str, Any]:
-    """`POST /ecomOrders` for a paid order, and the `PUT` that converts a cart into it (adding `externalid`).
+def order_body(
+    event: dict[str, Any], *, connection_id: str, customer_id: str, source: int, update: bool = False
+) -> dict[str, Any]:
+    """`POST /ecomOrders` for a paid order, and (with `update`) the `PUT` that converts a cart into it
+    (adding `externalid`) or refreshes the order.
 
     The converting PUT leaves `externalcheckoutid` and `abandonedDate` alone, as AC's own integrations do.
     """
@@ -100,7 +122,7 @@ def order_body(event: dict[str, Any], *, connection_id: str, customer_id: str, s
         "connectionid": connection_id,
         "customerid": customer_id,
     }
-    return {"ecomOrder": {k: v for k, v in body.items() if v is not None}}
+    return {"ecomOrder": _known(body, event, update)}
 
 
 def customer_body(event: dict[str, Any], *, connection_id: str, email: str) -> dict[str, Any]:

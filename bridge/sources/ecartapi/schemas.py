@@ -164,7 +164,10 @@ def order_candidate(document: Any, kind: str) -> dict[str, Any]:
         "discount": convert(totals.get("discount"), "totals.discount"),
         "line_items": [
             {
-                "external_id": first(item.get("productId"), item.get("variantId"), item.get("id"), f"line-{i + 1}"),
+                # Spec §8: the product/variant id, else the SKU, else the line's own id, else its position.
+                "external_id": first(
+                    item.get("productId"), item.get("variantId"), item.get("sku"), item.get("id"), f"line-{i + 1}"
+                ),
                 "sku": first(item.get("sku")),
                 "name": first(item.get("name"), "Item"),
                 "category": first(item.get("productType")),

@@ -7,7 +7,7 @@ from typing import Any
 
 from bridge.errors import InvalidSignature
 from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
-from bridge.sources.shopify import schemas
+from bridge.sources.shopify import consistency, schemas
 from bridge.sources.signatures import first_secret, hmac_matches, hmac_sha256_base64
 from bridge.timeutil import utcnow
 
@@ -90,6 +90,9 @@ class ShopifySource(Source):
             parts = ("webhook", webhook_id) if webhook_id else (topic, body_digest(inbound.body))
             key = dedupe_key(self.name, *parts)
         return Interpreted(topic=topic, dedupe_key=key, kind=kind, document=document, store=shop)
+
+    def contradiction(self, event: Interpreted, inbound: Inbound) -> str | None:
+        return consistency.contradiction(event.topic, event.document)
 
     def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
         if event.kind == "checkout.updated":

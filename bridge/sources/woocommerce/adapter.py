@@ -13,7 +13,7 @@ from typing import Any
 from bridge.errors import InvalidSignature
 from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time, store_url
 from bridge.sources.signatures import first_secret, hmac_matches, hmac_sha256_base64
-from bridge.sources.woocommerce import schemas
+from bridge.sources.woocommerce import consistency, schemas
 
 TOPICS = ("order.created", "order.updated")
 STATUS_KINDS = {
@@ -77,6 +77,9 @@ class WooCommerceSource(Source):
         if key is None:
             key = dedupe_key(self.name, store_url(source_url), body_digest(inbound.body))
         return Interpreted(topic=topic, dedupe_key=key, kind=kind or "", document=document, store=source_url)
+
+    def contradiction(self, event: Interpreted, inbound: Inbound) -> str | None:
+        return consistency.contradiction(event.topic, inbound.header("X-WC-Webhook-Resource"), event.document)
 
     def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
         return schemas.order_candidate(event.document, event.store, event.kind)
