@@ -40,6 +40,7 @@ class NewEvent:
     occurred_at: datetime | None = None
     delivery_key: str | None = None
     origin: str = "webhook"
+    historical: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class EventRecord:
     note: str | None
     origin: str = "webhook"
     delivery_key: str | None = None
+    historical: int = 0
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> EventRecord:
