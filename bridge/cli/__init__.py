@@ -9,6 +9,7 @@ import click
 from bridge.cli import db as db_commands
 from bridge.cli import events as events_commands
 from bridge.cli import ops as ops_commands
+from bridge.cli import reconcile as reconcile_commands
 from bridge.cli import send as send_command
 from bridge.cli import serve as serve_commands
 from bridge.errors import BridgeError, SettingsError, StorageUnavailable
@@ -60,3 +61,4 @@ main.add_command(events_commands.events)
 main.add_command(send_command.send)
 main.add_command(ops_commands.setup)
 main.add_command(ops_commands.check)
+reconcile_commands.register(main)
