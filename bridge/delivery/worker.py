@@ -121,7 +121,7 @@ class Worker:
             waker.close()
 
     def _reconcile(self) -> None:
-        """Reconcile every BRIDGE_RECONCILE_INTERVAL seconds (the first run at start). Every worker host runs
+        """Reconcile every BRIDGE_RECONCILE_INTERVAL seconds. Every worker host runs
         this loop; each source's lease row lets one of them read the store at a time."""
         from bridge.sweeps.reconcile import Reconciler  # the store readers are only needed with the loop
 
@@ -129,7 +129,9 @@ class Worker:
         if not reconciler.readers:
             log.info("reconciliation: no store API configured")
             return
-        while not self.stop.is_set():
+        # The first run waits one interval too: a restart loop must not become a loop of store API sweeps
+        # (`storebridge reconcile --once` runs one now).
+        while not self.stop.wait(self.settings.reconcile_interval):
             try:
                 if any(r.recovered for r in reconciler.run_once()):
                     with self.work:
@@ -138,7 +140,6 @@ class Worker:
                 log.warning("database unavailable; reconciliation waits for its next run")
             except Exception:
                 log.exception("reconciliation failed")
-            self.stop.wait(self.settings.reconcile_interval)
 
     def _heartbeat(self) -> None:
         interval = max(0.2, self.settings.lease_seconds / 3)

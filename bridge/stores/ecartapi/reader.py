@@ -33,7 +33,9 @@ class EcartAPIReader(StoreReader):
 
     @property
     def configured(self) -> bool:
-        return bool(self.settings.ecart_token)
+        # BRIDGE_ECART_TOKEN alone only means EcartAPI is a destination (status updates for Shopify or
+        # WooCommerce orders): reading its orders then would store each order twice, under two sources.
+        return bool(self.settings.ecart_token and self.settings.ecartapi_webhook_tokens)
 
     @property
     def http(self) -> StoreHttp:

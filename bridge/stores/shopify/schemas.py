@@ -222,7 +222,8 @@ def order_candidate(node: Any, shop: str | None, kind: str) -> dict[str, Any]:
     candidate.update(
         kind=kind,
         order_id=data["legacyResourceId"],
-        order_number=first(data.get("name")),
+        # `name` is "#1042" (the shop's prefix and number); the webhooks' `order_number` is 1042.
+        order_number=first((data.get("name") or "").removeprefix("#")),
         checkout_id=data.get("checkoutToken"),
         order_url=data.get("statusPageUrl"),
         shipping=convert(_money(data.get("totalShippingPriceSet")), "totalShippingPriceSet"),
