@@ -72,11 +72,7 @@ def test_shopify_throttled_queries_wait_for_the_bucket_and_resume(
     ids = [s.document["legacyResourceId"] for p in [first, *rest] for s in p.states]
     assert len(set(ids)) == 30
     assert shopify_admin.throttled >= 1 and reader.admin.throttled >= 1
-    assert waits and all(w <= 1.0 for w in waits)  # (requested − available) / restoreRate of 2000 points/s
-    throttled = [
-        c for c in shopify_admin.calls("POST") if c.status == 200 and c.json and "after" in c.json["variables"]
-    ]
-    assert throttled
+    assert waits and all(w <= 1.0 for w in waits)  # (requested - available) / restoreRate of 2000 points/s
 
 
 def test_shopify_bad_token_is_a_permanent_error(store_settings: Settings, shopify_admin: FakeShopifyAdmin) -> None:
