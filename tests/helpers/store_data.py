@@ -39,7 +39,8 @@ def shopify_orders(count: int, *, start: datetime, step: timedelta = timedelta(m
 def woo_order(order_id: int, status: str, modified: datetime, email: str = "nora@example.com") -> dict[str, Any]:
     """The processing fixture as order `order_id` in `status`, modified at `modified` (UTC)."""
     order = json.loads(fixture("woocommerce", "order_updated__processing.json"))
-    order.update(id=order_id, number=str(order_id), status=status)
+    # One customer per e-mail address, as in a real store (AC refuses a second e-mail for an externalid).
+    order.update(id=order_id, number=str(order_id), status=status, customer_id=50000 + order_id)
     order["date_modified_gmt"] = modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     order["date_modified"] = (modified - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%S")
     order["billing"] = {**order["billing"], "email": email}

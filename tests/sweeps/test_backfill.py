@@ -19,7 +19,7 @@ from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.ecartapi import FakeEcartAPI
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.fakes.woocommerce_api import FakeWooCommerce
-from tests.helpers.delivery import event_rows, wait_until
+from tests.helpers.delivery import delivery_rows, event_rows, wait_until
 from tests.helpers.store_data import shopify_orders, woo_order
 
 LONG_AGO = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -141,6 +141,6 @@ def test_woocommerce_backfill_in_a_date_range(
     result = Backfill(db, reader, new_owner(), since=since - timedelta(seconds=1), until=until).run()
     assert result.created == 2  # days 1 and 2; day 3 is at `until` (exclusive)
     start_worker()
-    wait_until(lambda: len(fake_ac.orders()) == 2, 20)
+    wait_until(lambda: len(fake_ac.orders()) == 2, 20, describe=lambda: str(delivery_rows(db)))
     assert {o["externalid"] for o in fake_ac.orders()} == {"101", "102"}
     assert {b["source"] for b in ac_order_posts(fake_ac)} == {0}
