@@ -89,7 +89,7 @@ def test_check_passes_when_everything_is_reachable(db, fake_ac, fake_ecart, deli
     done = run_cli(["check"], delivery_env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [line.split(" - ")[0] for line in lines(done)] == [
-        "sources: ok", "database: ok", "activecampaign: ok", "ecartapi: ok",
+        "sources: ok", "database: ok", "activecampaign: ok", "ecartapi: ok", "reconciliation: ok",
     ]  # fmt: skip
 
 
