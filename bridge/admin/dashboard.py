@@ -164,6 +164,8 @@ def overview() -> str:
         unplanned=admin.queries.unplanned(),
         dead=sum(d["deliveries"].get("dead", 0) for d in destinations),
         jobs=admin.jobs.recent(5),
+        reconciliation=admin.reconciliation(),
+        reconcile_interval=admin.settings.reconcile_interval,
     )
 
 
