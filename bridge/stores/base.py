@@ -55,6 +55,11 @@ class StoreReader(ABC):
         """True when the settings hold what this reader needs (URL and credentials)."""
 
     @abstractmethod
+    def restate(self, document: dict[str, Any], topic: str) -> StoreState | None:
+        """The state a stored event's body (an API node this reader read) describes, mapped with today's
+        code: how a quarantined reconciled or backfilled event is replayed."""
+
+    @abstractmethod
     def pages(self, since: datetime, until: datetime | None, resume: dict[str, Any] | None = None) -> Iterator[Page]:
         """Every state changed in [since, until) (until None: up to now), from `resume` if given. Raises
         PermanentError (bad credentials, a shape it cannot read) or RetryableError (the store stayed down)."""

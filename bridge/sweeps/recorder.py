@@ -13,8 +13,8 @@ from marshmallow import ValidationError
 
 from bridge.canonical import validate_canonical
 from bridge.interpret import cap_errors
-from bridge.storage.events import ACCEPTED, QUARANTINED, EventStore, NewEvent
-from bridge.stores.base import StoreState
+from bridge.storage.events import ACCEPTED, QUARANTINED, EventRecord, EventStore, NewEvent
+from bridge.stores.base import StoreReader, StoreState
 from bridge.timeutil import parse_datetime
 
 BACKFILL = "backfill"
@@ -103,3 +103,19 @@ def _new_event(state: StoreState, *, origin: str, now: datetime, historical: boo
         origin=origin,
         historical=1 if historical else 0,
     )
+
+
+def reinterpret(reader: StoreReader, record: EventRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(payload, None) or (None, capped errors) for a stored reconciled or backfilled event, read again from its
+    body with today's mapping, as history if it was history (a replay after a fix)."""
+    try:
+        document = json.loads(record.body)
+    except ValueError:
+        return None, {"_schema": ["the stored API node is not JSON"]}
+    state = reader.restate(document, record.topic) if isinstance(document, dict) else None
+    if state is None:
+        return None, {"_schema": [f"no {record.topic} state in the stored API node"]}
+    new = _new_event(state, origin=record.origin, now=record.received_at, historical=bool(record.historical))
+    if new is None:
+        return None, {"_schema": ["the state is no event any more (a completed checkout, or no email)"]}
+    return new.payload, new.errors

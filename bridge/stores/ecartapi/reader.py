@@ -77,6 +77,9 @@ class EcartAPIReader(StoreReader):
             page = str(following)
             yield Page(states, {"page": page})
 
+    def restate(self, document: dict[str, Any], topic: str) -> StoreState | None:
+        return self._state(document)
+
     def _state(self, order: dict[str, Any]) -> StoreState | None:
         status = order.get("status")
         ecart_status = status.get("ecartapi") if isinstance(status, dict) else None

@@ -77,6 +77,14 @@ class ShopifyReader(StoreReader):
         connection = data.get(field)
         return connection if isinstance(connection, dict) else {}
 
+    def restate(self, document: dict[str, Any], topic: str) -> StoreState | None:
+        if topic == "checkouts/update":
+            return self._checkout_state(document)
+        if topic == "refunds/create":
+            order_id = _scalar((document.get("order") or {}).get("legacyResourceId"))
+            return self._refund_state(document, order_id) if order_id else None
+        return next((s for s in self._order_states(document) if s.topic == topic), None)
+
     def _states(self, phase: str, node: dict[str, Any]) -> list[StoreState]:
         return self._order_states(node) if phase == "orders" else [self._checkout_state(node)]
 
@@ -91,13 +99,18 @@ class ShopifyReader(StoreReader):
             topic = "orders/cancelled" if kind == "order.cancelled" else "orders/paid"
             states.append(self._state(topic, kind, key, node, candidate, errors, node.get("updatedAt")))
         for refund in node.get("refunds") or []:
-            if not isinstance(refund, dict) or not order_id:
-                continue
-            key = refund_key(shop, _scalar(refund.get("legacyResourceId"))) or _fallback(shop, refund)
-            candidate, errors = mapped(lambda r=refund: schemas.refund_candidate(r, str(order_id), shop))
-            when = refund.get("createdAt") or node.get("updatedAt")
-            states.append(self._state("refunds/create", "order.refunded", key, refund, candidate, errors, when))
+            if isinstance(refund, dict) and order_id:
+                # Stored with its order's id (GraphQL's `Refund.order`), so the body alone can be replayed.
+                document = {**refund, "order": {"legacyResourceId": str(order_id)}}
+                states.append(self._refund_state(document, order_id, node.get("updatedAt")))
         return states
+
+    def _refund_state(self, refund: dict[str, Any], order_id: str | int, fallback_time: Any = None) -> StoreState:
+        shop = self.settings.shopify_shop_domain
+        key = refund_key(shop, _scalar(refund.get("legacyResourceId"))) or _fallback(shop, refund)
+        candidate, errors = mapped(lambda: schemas.refund_candidate(refund, str(order_id), shop))
+        when = refund.get("createdAt") or fallback_time
+        return self._state("refunds/create", "order.refunded", key, refund, candidate, errors, when)
 
     def _checkout_state(self, node: dict[str, Any]) -> StoreState:
         shop = self.settings.shopify_shop_domain

@@ -82,6 +82,9 @@ class WooCommerceReader(StoreReader):
                 return
             page += 1
 
+    def restate(self, document: dict[str, Any], topic: str) -> StoreState | None:
+        return self._state(document)
+
     def _state(self, order: dict[str, Any]) -> StoreState | None:
         status = order.get("status")
         kind = STATUS_KINDS.get(status) if isinstance(status, str) else None
