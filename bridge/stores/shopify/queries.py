@@ -9,6 +9,12 @@ from __future__ import annotations
 MAX_QUERY_COST = 1000
 
 _MONEY = "shopMoney { amount currencyCode }"
+# `AbandonedCheckoutLineItem` has no `name` or `vendor` (an order's `LineItem` has both).
+_CHECKOUT_LINE_ITEM = f"""
+        id sku title variantTitle quantity
+        product {{ legacyResourceId }}
+        variant {{ legacyResourceId }}
+        originalUnitPriceSet {{ {_MONEY} }}"""
 _LINE_ITEM = f"""
         id sku name title variantTitle vendor quantity
         product {{ legacyResourceId }}
@@ -48,7 +54,7 @@ query StorebridgeAbandonedCheckouts($first: Int!, $after: String, $query: String
       totalPriceSet {{ {_MONEY} }}
       totalTaxSet {{ {_MONEY} }}
       totalDiscountSet {{ {_MONEY} }}
-      lineItems(first: $lineItems) {{ nodes {{{_LINE_ITEM} }} }}
+      lineItems(first: $lineItems) {{ nodes {{{_CHECKOUT_LINE_ITEM} }} }}
     }}
   }}
 }}
