@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.errors import DeliveryError
+from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
 from bridge.metrics import reconcile_finished
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
@@ -84,14 +84,13 @@ class Reconciler:
                     record_states(self.events, page.states, origin=RECONCILE, now=self.clock(), live_after=live_after)
                 )
                 self.sweeps.acquire(name, self.owner, self.clock(), LEASE_SECONDS)
-        except (DeliveryError, OSError) as exc:
-            error = str(exc.message if isinstance(exc, DeliveryError) else exc)[:500]
+        except (DeliveryError, OSError, StorageUnavailable) as exc:
+            error = str(exc.message if isinstance(exc, BridgeError | DeliveryError) else exc)[:500]
             log.warning("reconciliation failed", extra={"source": source, "error": error, "seen": tally.seen})
-            self.sweeps.finished(
-                name, self.owner, self.clock(), outcome="failed", seen=tally.seen, recovered=tally.created, error=error
-            )
-            reconcile_finished(source, "failed", tally.created)
-            return RunResult(source, "failed", tally.seen, tally.created, since, error)
+            return self._failed(name, source, since, tally, error)
+        except Exception as exc:  # a bug, or a shape nothing foresaw: reported, and the next run tries again
+            log.exception("reconciliation crashed", extra={"source": source})
+            return self._failed(name, source, since, tally, f"internal error: {type(exc).__name__}")
         except BaseException:
             self.sweeps.release(name, self.owner, self.clock())
             raise
@@ -105,3 +104,14 @@ class Reconciler:
             extra={"source": source, "since": since.isoformat(), "seen": tally.seen, "recovered": tally.created},
         )
         return RunResult(source, "ok", tally.seen, tally.created, since)
+
+    def _failed(self, name: str, source: str, since: datetime, tally: Tally, error: str) -> RunResult:
+        """Record a failed run (the watermark stays, so the next run covers the gap) and give the lease back."""
+        reconcile_finished(source, "failed", tally.created)
+        try:
+            self.sweeps.finished(
+                name, self.owner, self.clock(), outcome="failed", seen=tally.seen, recovered=tally.created, error=error
+            )
+        except StorageUnavailable:
+            log.warning("could not record the failed reconciliation run", extra={"source": source})
+        return RunResult(source, "failed", tally.seen, tally.created, since, error)
