@@ -13,6 +13,7 @@ import binascii
 import copy
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import request
 from werkzeug.wrappers import Request, Response
@@ -81,6 +82,7 @@ class FakeEcartAPI(FakeService):
         self.token = token
         self.allowed_statuses = tuple(allowed_statuses)
         self.wrap_plural = wrap_plural
+        self.next_as_url = False  # True: `page.next` is the next page's full URL instead of a token
         self.store = store or {"id": "store-1", "name": "Example Store", "platform": "magento2"}
         self._reset_state()
         f = self.flask
@@ -244,6 +246,8 @@ class FakeEcartAPI(FakeService):
         chunk = pool[start : start + limit]
         following = start + limit
         token = base64.urlsafe_b64encode(str(following).encode()).decode() if following < len(pool) else None
+        if token and self.next_as_url:
+            token = f"{request.base_url}?{urlencode({**args, 'page': token})}"
         return json_response(
             {"success": True, "orders": chunk, "page": {"limit": limit, "total": len(pool), "next": token}}
         )

@@ -61,7 +61,11 @@ class EcartAPIReader(StoreReader):
         }
         page = (resume or {}).get("page")
         while True:
-            result, _ = self.http.call("GET", url, params={**params, "page": str(page)} if page else params)
+            if isinstance(page, str) and page.startswith(("http://", "https://")):
+                # `page.next` as a full URL (some platforms behind EcartAPI): it carries the filters itself.
+                result, _ = self.http.call("GET", page)
+            else:
+                result, _ = self.http.call("GET", url, params={**params, "page": str(page)} if page else params)
             body = result.body if isinstance(result.body, dict) else {}
             orders = body.get("orders")
             if not isinstance(orders, list):
