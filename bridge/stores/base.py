@@ -31,6 +31,9 @@ class StoreState:
     candidate: dict[str, Any] | None
     errors: dict[str, Any] | None
     changed_at: datetime
+    #: The platform reports this kind of state once per order (Shopify's orders/paid, orders/cancelled): a later
+    #: version of an order already paid is no new event (a refunded order would otherwise be "paid" again).
+    once_per_order: bool = False
 
 
 @dataclass(frozen=True)

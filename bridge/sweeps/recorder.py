@@ -50,9 +50,14 @@ def record_states(
     abandoned cart it is (no timer)."""
     tally = Tally(seen=len(states))
     known = events.existing_keys([s.dedupe_key for s in states])
+    paid_before = _orders_seen(events, states)
     for state in states:
         if state.dedupe_key in known:
             tally.known += 1
+            continue
+        subject = _once_subject(state)
+        if subject is not None and subject in paid_before:
+            tally.known += 1  # a later version of an order already paid (or cancelled): not news
             continue
         historical = live_after is None or state.changed_at < live_after
         new = _new_event(state, origin=origin, now=now, historical=historical)
@@ -61,6 +66,8 @@ def record_states(
             continue
         event_id, created = events.record(new)
         known.add(state.dedupe_key)
+        if subject is not None:
+            paid_before.add(subject)
         if created:
             tally.created += 1
             tally.event_ids.append(event_id)
@@ -68,6 +75,23 @@ def record_states(
         else:
             tally.known += 1  # a webhook for the same state got in first
     return tally
+
+
+def _once_subject(state: StoreState) -> tuple[str, str] | None:
+    order_id = (state.candidate or {}).get("order_id")
+    return (str(order_id), state.kind) if state.once_per_order and order_id else None
+
+
+def _orders_seen(events: EventStore, states: list[StoreState]) -> set[tuple[str, str]]:
+    """(order id, kind) already stored for the once-per-order states among `states`, per source and store."""
+    seen: set[tuple[str, str]] = set()
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for state in states:
+        if (subject := _once_subject(state)) is not None:
+            groups.setdefault((state.source, state.store), []).append(subject[0])
+    for (source, store), order_ids in groups.items():
+        seen |= events.order_kinds_seen(source, store, order_ids)
+    return seen
 
 
 def _new_event(state: StoreState, *, origin: str, now: datetime, historical: bool) -> NewEvent | None:

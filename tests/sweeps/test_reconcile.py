@@ -89,6 +89,29 @@ def test_a_state_already_received_by_webhook_is_not_stored_again(
     assert event_rows(db, origin="reconcile") == []
 
 
+def test_a_later_version_of_a_paid_order_is_not_paid_again_only_its_refund_is_news(
+    settings: Settings,
+    db: Database,
+    client: FlaskClient,
+    shopify_admin: FakeShopifyAdmin,
+    fake_ac: FakeActiveCampaign,
+    fake_ecart: FakeEcartAPI,
+    worker,
+) -> None:
+    fake_ecart.seed_order(PAID_ORDER_ID)
+    paid = shopify_webhook(client, shopify_admin.shop_domain, "orders_paid__basic.json", "orders/paid")
+    wait_final(db, int(paid.get_json()["event_id"]), legs=2)
+    # The webhook for the refund was lost; the API now shows the order as partially refunded (a later version).
+    shopify_admin.add_order(json.loads(fixture("shopify/graphql", "order__partially_refunded.json")))
+    [run] = Reconciler(settings, db, "test", clock=at(datetime(2026, 10, 20, 17, 0, tzinfo=UTC))).run_once("shopify")
+    assert (run.seen, run.recovered) == (2, 1)
+    [row] = event_rows(db, origin="reconcile")
+    assert row["kind"] == "order.refunded"
+    wait_final(db, row["id"], legs=1)
+    # EcartAPI went paid -> refunded; a second "paid" for the later version would have undone the refund.
+    wait_until(lambda: fake_ecart.statuses(PAID_ORDER_ID) == ["paid", "refunded"], 10)
+
+
 def test_the_next_run_starts_at_the_watermark_minus_the_overlap(
     settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin
 ) -> None:

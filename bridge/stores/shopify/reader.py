@@ -4,6 +4,7 @@ read through the GraphQL Admin API with cursors; identities are the webhooks' (b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -97,7 +98,8 @@ class ShopifyReader(StoreReader):
             key = order_key(shop, kind, order_id, _scalar(node.get("updatedAt"))) or _fallback(shop, node)
             candidate, errors = mapped(lambda: schemas.order_candidate(node, shop, kind))
             topic = "orders/cancelled" if kind == "order.cancelled" else "orders/paid"
-            states.append(self._state(topic, kind, key, node, candidate, errors, node.get("updatedAt")))
+            state = self._state(topic, kind, key, node, candidate, errors, node.get("updatedAt"))
+            states.append(replace(state, once_per_order=True))
         for refund in node.get("refunds") or []:
             if isinstance(refund, dict) and order_id:
                 # Stored with its order's id (GraphQL's `Refund.order`), so the body alone can be replayed.
