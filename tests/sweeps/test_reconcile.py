@@ -62,7 +62,7 @@ def test_shopify_order_without_webhook_is_recovered_and_its_late_webhook_is_a_du
     assert run.since == SHOPIFY_NOW - FIRST_REACH  # no watermark yet: 7 days back
     [row] = event_rows(db, origin="reconcile")
     assert row["historical"] == 0 and row["store"] == shopify_admin.shop_domain
-    legs = wait_final(db, row["id"], legs=2)
+    legs = wait_final(db, row["id"], legs=2, timeout=30)
     assert {name: leg["status"] for name, leg in legs.items()} == {"activecampaign": "done", "ecartapi": "done"}
     [order] = fake_ac.orders()
     assert order["externalid"] == PAID_ORDER_ID and order["source"] == 1  # live: automations fire
@@ -107,7 +107,7 @@ def test_a_later_version_of_a_paid_order_is_not_paid_again_only_its_refund_is_ne
     assert (run.seen, run.recovered) == (2, 1)
     [row] = event_rows(db, origin="reconcile")
     assert row["kind"] == "order.refunded"
-    wait_final(db, row["id"], legs=1)
+    wait_final(db, row["id"], legs=1, timeout=30)
     # EcartAPI went paid -> refunded; a second "paid" for the later version would have undone the refund.
     wait_until(lambda: fake_ecart.statuses(PAID_ORDER_ID) == ["paid", "refunded"], 10)
 
@@ -149,7 +149,7 @@ def test_an_old_state_is_history_source_0_and_no_ecartapi(
     assert run.recovered == 1
     [row] = event_rows(db, origin="reconcile")
     assert row["historical"] == 1
-    legs = wait_final(db, row["id"], legs=1)
+    legs = wait_final(db, row["id"], legs=1, timeout=30)
     assert set(legs) == {"activecampaign"}
     assert fake_ac.orders()[0]["source"] == 0 and fake_ecart.calls("PUT") == []
 
@@ -178,7 +178,7 @@ def test_woocommerce_order_without_webhook_is_recovered_and_its_late_webhook_is_
     [run] = Reconciler(settings, db, "test", clock=at(WOO_NOW)).run_once("woocommerce")
     assert run.recovered == 1
     [row] = event_rows(db, origin="reconcile")
-    legs = wait_final(db, row["id"], legs=2)
+    legs = wait_final(db, row["id"], legs=2, timeout=30)
     assert {name: leg["status"] for name, leg in legs.items()} == {"activecampaign": "done", "ecartapi": "done"}
     assert fake_ac.orders()[0]["externalid"] == "4817" and fake_ecart.statuses("4817") == ["paid"]
     # X-WC-Webhook-Source ends with a slash, BRIDGE_WOOCOMMERCE_URL does not: the same store.
@@ -200,7 +200,7 @@ def test_ecartapi_order_without_webhook_is_recovered_and_its_late_webhook_is_a_d
     [run] = Reconciler(settings, db, "test", clock=at(ECART_NOW)).run_once("ecartapi")
     assert run.recovered == 1
     [row] = event_rows(db, origin="reconcile")
-    legs = wait_final(db, row["id"], legs=1)
+    legs = wait_final(db, row["id"], legs=1, timeout=30)
     assert {name: leg["status"] for name, leg in legs.items()} == {"activecampaign": "done"}
     assert fake_ac.orders()[0]["externalid"] == "5912345678902"
     body = fixture("ecartapi", "order__paid.json")
