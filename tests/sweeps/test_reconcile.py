@@ -100,7 +100,7 @@ def test_a_later_version_of_a_paid_order_is_not_paid_again_only_its_refund_is_ne
 ) -> None:
     fake_ecart.seed_order(PAID_ORDER_ID)
     paid = shopify_webhook(client, shopify_admin.shop_domain, "orders_paid__basic.json", "orders/paid")
-    wait_final(db, int(paid.get_json()["event_id"]), legs=2)
+    wait_final(db, int(paid.get_json()["event_id"]), legs=2, timeout=30)
     # The webhook for the refund was lost; the API now shows the order as partially refunded (a later version).
     shopify_admin.add_order(json.loads(fixture("shopify/graphql", "order__partially_refunded.json")))
     [run] = Reconciler(settings, db, "test", clock=at(datetime(2026, 10, 20, 17, 0, tzinfo=UTC))).run_once("shopify")
