@@ -198,6 +198,31 @@ def check_sources(settings: Settings) -> Check:
     return Check("sources", True, f"accepting {', '.join(names)}")
 
 
+def check_reconciliation(settings: Settings) -> Check:
+    """Which store APIs are read, and each one's last reconciliation run and events recovered."""
+    from bridge.stores import build_readers
+    from bridge.sweeps.status import describe_runs
+
+    readers = sorted(build_readers(settings))
+    if not readers:
+        return Check("reconciliation", True, "off: no store API configured (BRIDGE_SHOPIFY_SHOP, …)")
+    if settings.reconcile_interval <= 0:
+        schedule = "not scheduled (BRIDGE_RECONCILE_INTERVAL=0)"
+    else:
+        schedule = f"every {settings.reconcile_interval:g} s"
+    db = Database(settings.database_url, timeout=settings.db_timeout)
+    try:
+        runs = describe_runs(db, readers)
+    except StorageUnavailable as exc:
+        return Check("reconciliation", False, exc.message)
+    except Exception as exc:  # an old schema (no store_sweeps yet): the database line says what to do
+        return Check("reconciliation", False, f"cannot read the runs ({type(exc).__name__})")
+    finally:
+        db.dispose()
+    failed = any(run.outcome == "failed" for run in runs)
+    return Check("reconciliation", not failed, f"{schedule}; " + "; ".join(run.text for run in runs))
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Everything `bridge check` reports."""
     return [
@@ -207,6 +232,7 @@ def run_checks(settings: Settings) -> list[Check]:
         check_ac_list(settings),
         check_ac_entitlements(settings),
         check_ecartapi(settings),
+        check_reconciliation(settings),
     ]
 
 

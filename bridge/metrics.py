@@ -155,6 +155,14 @@ class Instruments:
             "bridge_ratelimit_wait_seconds", "Seconds spent waiting for a send slot in the pacer.", ("destination",)
         )
         self.limited = Counter("bridge_ratelimited_responses", "429 answers received.", ("destination",))
+        self.reconcile_runs = Counter(
+            "bridge_reconcile_runs", "Reconciliation runs by source and outcome (ok, failed).", ("source", "outcome")
+        )
+        self.reconcile_recovered = Counter(
+            "bridge_reconcile_events_recovered",
+            "Events reconciliation stored that no webhook had brought, by source.",
+            ("source",),
+        )
 
 
 _instruments: Instruments | None = None
@@ -211,6 +219,13 @@ def rate_limit_waited(destination: str, seconds: float) -> None:
     """Add time a sender waited for its pacing slot."""
     if seconds > 0:
         (_instruments or instruments()).waited.labels(destination).inc(seconds)
+
+
+def reconcile_finished(source: str, outcome: str, recovered: int) -> None:
+    """Count one reconciliation run and the events it recovered."""
+    m = _instruments or instruments()
+    m.reconcile_runs.labels(source, outcome).inc()
+    m.reconcile_recovered.labels(source).inc(recovered)
 
 
 # -- scrape time -----------------------------------------------------------------------------------------

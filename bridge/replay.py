@@ -11,6 +11,8 @@ from bridge.sources import SOURCES
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
 from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, RECEIVED
+from bridge.stores import READERS
+from bridge.sweeps.recorder import BACKFILL, RECONCILE, reinterpret
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Replayer:
         return self.deliveries.requeue_dead(since=since)
 
     def _reinterpret(self, record: EventRecord) -> ReplayOutcome:
+        if record.origin in (BACKFILL, RECONCILE) and record.source in READERS:
+            return self._reinterpret_api_state(record)
         source = SOURCES[record.source](self.settings)
         result = interpret(source, record)
         event_id = record.id
@@ -62,3 +66,16 @@ class Replayer:
             event_id, status=ACCEPTED, payload=result.payload, errors=None, note="replay: valid now"
         )
         return ReplayOutcome(event_id, ACCEPTED, "valid now; queued for planning")
+
+    def _reinterpret_api_state(self, record: EventRecord) -> ReplayOutcome:
+        """A state read from a store's API: its body is the API's node, not a webhook's, so its reader maps it."""
+        payload, errors = reinterpret(READERS[record.source](self.settings), record)
+        if payload is None:
+            self.events.replace_interpretation(
+                record.id, status=QUARANTINED, payload=None, errors=errors, note="replay: still invalid"
+            )
+            return ReplayOutcome(record.id, QUARANTINED, "still invalid")
+        self.events.replace_interpretation(
+            record.id, status=ACCEPTED, payload=payload, errors=None, note="replay: valid now"
+        )
+        return ReplayOutcome(record.id, ACCEPTED, "valid now; queued for planning")

@@ -65,6 +65,15 @@ class Settings:
     web_threads: int = 4
     web_timeout: int = 30
     web_graceful_timeout: int = 20
+    # Reading the stores' own APIs (spec §13): backfill and reconciliation.
+    shopify_shop: str | None = None
+    shopify_admin_token: str | None = field(default=None, repr=False)
+    shopify_api_version: str = "2026-10"
+    woocommerce_url: str | None = None
+    woocommerce_key: str | None = field(default=None, repr=False)
+    woocommerce_key_secret: str | None = field(default=None, repr=False)
+    reconcile_interval: float = 900.0
+    reconcile_live_window: float = 86400.0
 
     def __repr__(self) -> str:
         # Secrets are left out (repr=False); the database URL is shown with its password masked.
@@ -90,6 +99,21 @@ class Settings:
     def ac_enabled(self) -> bool:
         """True when ActiveCampaign calls are really sent (not dry-run)."""
         return bool(self.ac_url and self.ac_token)
+
+    @property
+    def shopify_base_url(self) -> str | None:
+        """The shop's base URL: `x.myshopify.com` becomes `https://x.myshopify.com`; a full URL is used as is."""
+        if not self.shopify_shop:
+            return None
+        shop = self.shopify_shop.strip().rstrip("/")
+        return shop if "://" in shop else f"https://{shop}"
+
+    @property
+    def shopify_shop_domain(self) -> str | None:
+        """The shop's identity, as `X-Shopify-Shop-Domain` carries it: the host (and port, if the setting is a
+        URL that has one)."""
+        base = self.shopify_base_url
+        return None if base is None else base.partition("://")[2].partition("/")[0]
 
     @property
     def ecart_enabled(self) -> bool:
@@ -226,10 +250,31 @@ class SettingsSchema(Schema):
     web_graceful_timeout = mfields.Integer(
         data_key="BRIDGE_WEB_GRACEFUL_TIMEOUT", validate=validate.Range(min=1, max=3600)
     )
+    shopify_shop = mfields.String(
+        data_key="BRIDGE_SHOPIFY_SHOP", validate=validate.Regexp(r"^(https?://[^/\s]+/?|[a-z0-9][a-z0-9.-]*[a-z0-9])$")
+    )
+    shopify_admin_token = mfields.String(data_key="BRIDGE_SHOPIFY_ADMIN_TOKEN")
+    shopify_api_version = mfields.String(
+        data_key="BRIDGE_SHOPIFY_API_VERSION", validate=validate.Regexp(r"^(\d{4}-\d{2}|unstable)$")
+    )
+    woocommerce_url = mfields.Url(data_key="BRIDGE_WOOCOMMERCE_URL", require_tld=False, schemes={"http", "https"})
+    woocommerce_key = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY")
+    woocommerce_key_secret = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY_SECRET")
+    reconcile_interval = mfields.Float(data_key="BRIDGE_RECONCILE_INTERVAL", validate=validate.Range(min=0))
+    reconcile_live_window = mfields.Float(data_key="BRIDGE_RECONCILE_LIVE_WINDOW", validate=validate.Range(min=0))
 
     @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
+        pairs = (
+            ("shopify_shop", "BRIDGE_SHOPIFY_SHOP", "shopify_admin_token", "BRIDGE_SHOPIFY_ADMIN_TOKEN"),
+            ("woocommerce_key", "BRIDGE_WOOCOMMERCE_KEY", "woocommerce_key_secret", "BRIDGE_WOOCOMMERCE_KEY_SECRET"),
+        )
+        for left, left_name, right, right_name in pairs:
+            if bool(data.get(left)) != bool(data.get(right)):
+                errors[right_name if data.get(left) else left_name] = [f"{left_name} and {right_name} go together"]
+        if data.get("woocommerce_key") and not data.get("woocommerce_url"):
+            errors["BRIDGE_WOOCOMMERCE_URL"] = ["required with BRIDGE_WOOCOMMERCE_KEY"]
         if bool(data.get("ac_url")) != bool(data.get("ac_token")):
             msg = "BRIDGE_AC_URL and BRIDGE_AC_TOKEN go together: set both, or neither for dry-run"
             errors["BRIDGE_AC_URL" if not data.get("ac_url") else "BRIDGE_AC_TOKEN"] = [msg]
@@ -241,7 +286,7 @@ class SettingsSchema(Schema):
 
     @post_load
     def _normalise(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        for key in ("ac_url", "ecart_url"):
+        for key in ("ac_url", "ecart_url", "woocommerce_url"):
             if data.get(key):
                 url = data[key].rstrip("/")
                 # People paste the URL from the AC developer page with /api/3 on it; the client adds that itself.

@@ -191,6 +191,8 @@ def overview() -> str:
         rejected=rejected,
         rejected_total=sum(rejected.values()),
         jobs=admin.jobs.recent(5),
+        reconciliation=admin.reconciliation(),
+        reconcile_interval=admin.settings.reconcile_interval,
     )
 
 

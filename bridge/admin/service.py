@@ -50,6 +50,13 @@ class AdminService:
 
     # -- reading -------------------------------------------------------------------------------------------
 
+    def reconciliation(self) -> list[dict[str, Any]]:
+        """Each configured store API's last reconciliation run and events recovered (spec §13)."""
+        from bridge.stores import build_readers
+        from bridge.sweeps.status import describe_runs
+
+        return [run.as_dict() for run in describe_runs(self.db, sorted(build_readers(self.settings)))]
+
     def list_events(self, flt: EventFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
         """Events matching `flt`, newest first."""
         return self.queries.events(flt, cursor=cursor, limit=limit)

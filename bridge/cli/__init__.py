@@ -23,6 +23,8 @@ SUBCOMMANDS = {
     "setup": "bridge.cli.ops:setup",
     "check": "bridge.cli.ops:check",
     "health": "bridge.cli.health:health",
+    "backfill": "bridge.cli.reconcile:backfill",
+    "reconcile": "bridge.cli.reconcile:reconcile",
 }
 
 

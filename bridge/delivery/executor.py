@@ -125,7 +125,9 @@ class Executor:
         dry_run = not self._enabled(claimed.destination)
         started = time.perf_counter()
         try:
-            result = self._leg(claimed, dry_run, self.lease_ok(time.monotonic())).run(event)
+            # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
+            ac_source = 0 if record.historical else self.settings.ac_source
+            result = self._leg(claimed, dry_run, self.lease_ok(time.monotonic()), ac_source).run(event)
         except Interrupted:
             self.deliveries.release(claimed.id, self.owner, utcnow())
             return PENDING
@@ -168,7 +170,7 @@ class Executor:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
 
     def _leg(
-        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool]
+        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int
     ) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
         def record(call: CallLog) -> None:
             self.deliveries.record_attempt(
@@ -196,7 +198,7 @@ class Executor:
                 client,
                 records,
                 connection_id=self.settings.ac_connection_id,
-                source=self.settings.ac_source,
+                source=ac_source,
                 contacts=contacts,
                 revenue=Revenue(client, state, mode=NET) if self.settings.ac_revenue == NET else None,
                 claim_seconds=self.settings.lease_seconds,

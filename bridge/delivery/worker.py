@@ -77,6 +77,8 @@ class Worker:
             log.info("reclaimed leases of dead local workers", extra={"owners": dead, "deliveries": reclaimed})
         threads = [threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)]
         threads.append(threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True))
+        if self.settings.reconcile_interval > 0:
+            threads.append(threading.Thread(target=self._reconcile, name="reconcile", daemon=True))
         threads += [
             threading.Thread(target=self._deliver, name=f"deliver-{i}", daemon=True)
             for i in range(self.settings.worker_threads)
@@ -118,6 +120,27 @@ class Worker:
                 waker.wait(timeout)
         finally:
             waker.close()
+
+    def _reconcile(self) -> None:
+        """Reconcile every BRIDGE_RECONCILE_INTERVAL seconds. Every worker host runs
+        this loop; each source's lease row lets one of them read the store at a time."""
+        from bridge.sweeps.reconcile import Reconciler  # the store readers are only needed with the loop
+
+        reconciler = Reconciler(self.settings, self.db, self.owner)
+        if not reconciler.readers:
+            log.info("reconciliation: no store API configured")
+            return
+        # The first run waits one interval too: a restart loop must not become a loop of store API sweeps
+        # (`storebridge reconcile --once` runs one now).
+        while not self.stop.wait(self.settings.reconcile_interval):
+            try:
+                if any(r.recovered for r in reconciler.run_once()):
+                    with self.work:
+                        self.work.notify_all()
+            except StorageUnavailable:
+                log.warning("database unavailable; reconciliation waits for its next run")
+            except Exception:
+                log.exception("reconciliation failed")
 
     def _heartbeat(self) -> None:
         interval = max(0.2, self.settings.lease_seconds / 3)

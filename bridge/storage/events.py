@@ -40,6 +40,7 @@ class NewEvent:
     occurred_at: datetime | None = None
     delivery_key: str | None = None
     origin: str = "webhook"
+    historical: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class EventRecord:
     note: str | None
     origin: str = "webhook"
     delivery_key: str | None = None
+    historical: int = 0
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> EventRecord:
@@ -117,6 +119,20 @@ class EventStore:
             for start in range(0, len(dedupe_keys), 500):
                 chunk = dedupe_keys[start : start + 500]
                 found.update(conn.execute(select(events.c.dedupe_key).where(events.c.dedupe_key.in_(chunk))).scalars())
+        return found
+
+    def order_kinds_seen(self, source: str, store: str | None, order_ids: list[str]) -> set[tuple[str, str]]:
+        """(order id, kind) of every event already stored for these orders of one store (reconciliation: an
+        order paid once is not paid again)."""
+        found: set[tuple[str, str]] = set()
+        store_match = events.c.store.is_(None) if store is None else events.c.store == store
+        with self.db.read() as conn:
+            for start in range(0, len(order_ids), 500):
+                chunk = order_ids[start : start + 500]
+                query = select(events.c.order_id, events.c.kind).where(
+                    events.c.source == source, store_match, events.c.order_id.in_(chunk), events.c.kind.is_not(None)
+                )
+                found.update((str(o), str(k)) for o, k in conn.execute(query))
         return found
 
     def get(self, event_id: int) -> EventRecord | None:

@@ -64,6 +64,9 @@ events = Table(
     Column("delivery_key", String(255), unique=True),
     # How the event reached the bridge: webhook | reconcile | backfill | timer.
     Column("origin", String(16), nullable=False, server_default="webhook"),
+    # 1 for a state read from the store's API that is history (a backfill, or a reconciled state older than
+    # BRIDGE_RECONCILE_LIVE_WINDOW): AC gets `source: 0`, EcartAPI gets nothing, no abandonment timer.
+    Column("historical", Integer, nullable=False, server_default="0"),
     Column("store", String(255)),
     Column("kind", String(32)),
     Column("order_id", String(255)),
@@ -230,4 +233,25 @@ health_checks = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("checked_at", UTCDateTime(), nullable=False),
+)
+
+# Reading the stores' APIs (spec §13): one row per reconciliation (`reconcile:<source>`) or backfill
+# (`backfill:<source>`). The lease makes one runner at a time across hosts; the watermark is where the next
+# reconciliation starts (minus an overlap); the checkpoint is where an interrupted backfill resumes.
+store_sweeps = Table(
+    "store_sweeps",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("watermark", UTCDateTime()),
+    Column("checkpoint", JSON),
+    Column("lease_owner", String(128)),
+    Column("lease_until", UTCDateTime()),
+    Column("last_started_at", UTCDateTime()),
+    Column("last_finished_at", UTCDateTime()),
+    Column("last_outcome", String(16)),
+    Column("last_error", Text),
+    Column("last_seen", Integer, nullable=False, default=0),
+    Column("last_recovered", Integer, nullable=False, default=0),
+    Column("total_recovered", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

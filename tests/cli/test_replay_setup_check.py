@@ -93,7 +93,7 @@ def test_check_passes_when_everything_is_reachable(db, fake_ac, fake_ecart, deli
     assert done.returncode == 0, done.stdout + done.stderr
     assert [line.split(" - ")[0] for line in lines(done)] == [
         "sources: ok", "database: ok", "activecampaign: ok", "activecampaign list: ok", "activecampaign plan: ok",
-        "ecartapi: ok",
+        "ecartapi: ok", "reconciliation: ok",
     ]  # fmt: skip
 
 

@@ -1,15 +1,19 @@
 """A strict fake of the EcartAPI v2 order endpoints the bridge uses (status updates).
 
-Endpoints: ``PUT /api/v2/orders/{id}`` (status update), ``GET /api/v2/orders/{id}`` and ``GET /api/v2/store``
+Endpoints: ``GET /api/v2/orders`` (list by ``updatedAt[from]``/``updatedAt[to]``, paged by ``page.next``),
+``PUT /api/v2/orders/{id}`` (status update), ``GET /api/v2/orders/{id}`` and ``GET /api/v2/store``
 (credential check). Auth is ``Authorization: Bearer <token>`` only (the bare-token form is rejected: the
 reference could not confirm it still works). Orders must be seeded with :meth:`FakeEcartAPI.seed_order`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import request
 from werkzeug.wrappers import Request, Response
@@ -36,6 +40,16 @@ ORDER_KEYS = ("status", "note", "notification")
 
 def _fail(status: int, message: str) -> Response:
     return json_response({"success": False, "message": message}, status)
+
+
+def _updated(order: dict[str, Any]) -> str:
+    dates = order.get("dates") if isinstance(order.get("dates"), dict) else {}
+    return str(dates.get("updatedAt") or order.get("updatedAt"))
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _now() -> str:
@@ -68,9 +82,11 @@ class FakeEcartAPI(FakeService):
         self.token = token
         self.allowed_statuses = tuple(allowed_statuses)
         self.wrap_plural = wrap_plural
+        self.next_as_url = False  # True: `page.next` is the next page's full URL instead of a token
         self.store = store or {"id": "store-1", "name": "Example Store", "platform": "magento2"}
         self._reset_state()
         f = self.flask
+        f.add_url_rule("/api/v2/orders", "orders_list", self._orders_list, methods=["GET"])
         f.add_url_rule("/api/v2/orders/<order_id>", "order_put", self._order_put, methods=["PUT"])
         f.add_url_rule("/api/v2/orders/<order_id>", "order_get", self._order_get, methods=["GET"])
         f.add_url_rule("/api/v2/store", "store_get", self._store_get, methods=["GET"])
@@ -202,6 +218,39 @@ class FakeEcartAPI(FakeService):
             if order is None:
                 return _fail(404, "Order not found")
             return json_response(self._wrap(order))
+
+    def _orders_list(self) -> Response:
+        """`GET /api/v2/orders?updatedAt[from]=…&updatedAt[to]=…&limit=N&page=<page.next>`: both bounds or
+        neither (400 otherwise), `limit` 1..100, oldest update first; `page.next` is the token of the next page
+        (null on the last)."""
+        args = request.args
+        bounds = [args.get("updatedAt[from]"), args.get("updatedAt[to]")]
+        if (bounds[0] is None) != (bounds[1] is None):
+            return _fail(400, "updatedAt[from] and updatedAt[to] must be sent together")
+        try:
+            limit = int(args.get("limit", "50"))
+            start = int(base64.urlsafe_b64decode(args["page"]).decode()) if "page" in args else 0
+        except (ValueError, binascii.Error):
+            return _fail(400, "Invalid limit or page")
+        if not 1 <= limit <= 100:
+            return _fail(400, "limit must be between 1 and 100")
+        try:
+            low, high = (_instant(b) for b in bounds) if bounds[0] is not None else (None, None)
+        except ValueError:
+            return _fail(400, "Invalid updatedAt range")
+        with self._lock:
+            pool = [copy.deepcopy(o) for o in self._orders.values()]
+        if low is not None and high is not None:
+            pool = [o for o in pool if low <= _instant(_updated(o)) <= high]
+        pool.sort(key=lambda o: (_instant(_updated(o)), o["id"]))
+        chunk = pool[start : start + limit]
+        following = start + limit
+        token = base64.urlsafe_b64encode(str(following).encode()).decode() if following < len(pool) else None
+        if token and self.next_as_url:
+            token = f"{request.base_url}?{urlencode({**args, 'page': token})}"
+        return json_response(
+            {"success": True, "orders": chunk, "page": {"limit": limit, "total": len(pool), "next": token}}
+        )
 
     def _store_get(self) -> Response:
         return json_response({"success": True, "store": dict(self.store)})

@@ -5,7 +5,7 @@ record carries, so an email change is noticed without a call. A checkout's timer
 of the state it holds, so an older delivery arriving late never replaces it.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from bridge.storage.tables import UTCDateTime
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """remote_state: what the bridge last told a destination about a record (AC contact details, order revenue)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from bridge.storage.tables import UTCDateTime
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,118 @@
+"""Backfill benchmark: how fast a Shopify backfill of 10,000 orders reads and stores, against the budget
+ActiveCampaign gives the deliveries that follow.
+
+1. Seeds the strict Shopify GraphQL fake with N paid orders (one new customer each) and a cost bucket like
+   Shopify's (1,000 points, `--restore-rate` points/s: 100 on standard plans), then runs `Backfill` with the
+   default page size: prints pages, THROTTLED answers waited out, and orders/s read and stored.
+2. The AC budget: a new customer's order costs 2 AC calls (ecomCustomer + ecomOrder) at BRIDGE_AC_RATE (5/s
+   per account), so AC takes at most rate/2 such orders/s; prints the time that means for N orders.
+3. With `--drain K`: a worker delivers the first K backfilled orders to the strict AC fake at its real limit,
+   and the measured orders/s is printed beside the budget.
+
+    .venv/bin/python bench/backfill.py                      # 10,000 orders, restore rate 100 points/s
+    .venv/bin/python bench/backfill.py --orders 2000 --drain 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from common import wait_until
+
+from bridge.delivery.worker import Worker, new_owner
+from bridge.settings import load_settings
+from bridge.storage import Database
+from bridge.storage.deliveries import FINAL, DeliveryStore
+from bridge.stores.shopify.reader import ShopifyReader
+from bridge.sweeps.backfill import Backfill, Progress
+from tests.fakes.activecampaign import FakeActiveCampaign
+from tests.fakes.shopify_admin import FakeShopifyAdmin
+from tests.helpers.store_data import shopify_orders
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--restore-rate", type=float, default=100.0, help="Shopify bucket refill, points/s")
+    parser.add_argument("--ac-rate", type=float, default=5.0, help="BRIDGE_AC_RATE (AC allows 5/s per account)")
+    parser.add_argument("--drain", type=int, default=0, help="deliver this many backfilled orders to the AC fake")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shop = FakeShopifyAdmin(restore_rate=args.restore_rate, record=False).start()
+        ac = FakeActiveCampaign(rate=args.ac_rate, record=True).start()
+        ac.preload_connection()
+        try:
+            for node in shopify_orders(args.orders, start=datetime(2025, 1, 1, tzinfo=UTC)):
+                shop.add_order(node)
+            env = {
+                "BRIDGE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bridge.db'}",
+                "BRIDGE_SHOPIFY_SHOP": shop.url,
+                "BRIDGE_SHOPIFY_ADMIN_TOKEN": shop.token,
+                "BRIDGE_AC_URL": ac.base_url,
+                "BRIDGE_AC_TOKEN": ac.token,
+                "BRIDGE_AC_CONNECTION_ID": "1",
+                "BRIDGE_AC_RATE": str(args.ac_rate),
+                "BRIDGE_ECART_STATUSES": "",
+                "BRIDGE_RECONCILE_INTERVAL": "0",
+                "BRIDGE_LOG_LEVEL": "WARNING",
+            }
+            settings = load_settings(env, env_file=None)
+            db = Database(settings.database_url)
+            db.upgrade()
+            reader = ShopifyReader(settings)
+            last: list[Progress] = []
+            started = time.monotonic()
+            result = Backfill(db, reader, new_owner(), since=None, until=None).run(last.append)
+            elapsed = time.monotonic() - started
+            rate = result.seen / elapsed
+            print(
+                f"backfill: {result.seen} orders read, {result.created} events stored, {result.pages} pages of "
+                f"{reader.page_size} in {elapsed:.1f} s = {rate:.0f} orders/s; "
+                f"{reader.admin.throttled} THROTTLED answers waited out (bucket 1000, restore {args.restore_rate:g}/s)"
+            )
+            budget = args.ac_rate / 2
+            print(
+                f"AC budget: {args.ac_rate:g} calls/s, 2 calls per new-customer order -> {budget:.1f} orders/s; "
+                f"{args.orders} orders take {args.orders / budget / 60:.0f} min at AC, "
+                f"{elapsed / 60:.1f} min to read: the backfill is {rate / budget:.0f}x faster than AC can take it"
+            )
+            if args.drain:
+                drain(settings, db, ac, args.drain, budget)
+        finally:
+            shop.stop()
+            ac.stop()
+
+
+def drain(settings, db: Database, ac: FakeActiveCampaign, count: int, budget: float) -> None:  # type: ignore[no-untyped-def]
+    """Run a worker until `count` orders reached AC; print the measured orders/s."""
+    stop = threading.Event()
+    worker = Worker(settings, db, stop)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    deliveries = DeliveryStore(db)
+    thread.start()
+    try:
+        wait_until(lambda: len(ac.orders()) >= count, timeout=count * 2 / budget + 120, interval=0.2)
+        calls = [r for r in ac.requests if r.path.startswith("/api/3/ecom")]
+        sources = sorted({r.json["ecomOrder"]["source"] for r in calls if r.json and "ecomOrder" in r.json})
+        span = calls[-1].at - calls[0].at
+        orders = len(ac.orders())
+        print(
+            f"drain: {orders} orders to AC in {span:.1f} s = {orders / span:.2f} orders/s "
+            f"({orders / span / budget:.2f} of the budget); 429s: {sum(1 for c in calls if c.status == 429)}; "
+            f"sources sent: {sources}"
+        )
+        done = sum(n for (d, s), n in deliveries.count_by_status().items() if s in FINAL)
+        print(f"deliveries final so far: {done}")
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""EcartAPI: `GET /api/v2/orders`."""

@@ -1,0 +1,81 @@
+"""Calls to a store's API: the destinations' HttpCaller (one Session, explicit timeouts, the retry decisions
+of bridge/destinations/http.py), plus a bounded wait-and-retry loop, since nothing queues a read for later."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session
+from bridge.errors import PermanentError, RetryableError
+
+log = logging.getLogger("bridge.stores")
+MAX_WAIT = 60.0
+
+
+class StoreHttp:
+    """GET/POST to one store API, retried on network errors, 408/429/5xx (honouring Retry-After)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        headers: Mapping[str, str],
+        timeout: float,
+        attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self.attempts = attempts
+        self.sleep = sleep
+        self.calls = 0
+        self.caller = HttpCaller(
+            session=make_session("storebridge/0.1 (+https://github.com/storebridge)"),
+            headers={"Accept": "application/json", **headers},
+            timeout=timeout,
+            record=self._record,
+        )
+        # CallResult has no headers; pagination (X-WP-TotalPages) needs them: keep the last response's.
+        self._last_headers: Mapping[str, str] = {}
+        self.caller.session.hooks["response"].append(self._capture)
+
+    def call(
+        self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
+    ) -> tuple[CallResult, Mapping[str, str]]:
+        """One call's final answer and its headers; PermanentError for a 4xx, RetryableError once retries ran
+        out."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                result = self.caller.call(method, url, params=params, json_body=json_body)
+            except RetryableError as exc:
+                if attempt == self.attempts:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else min(MAX_WAIT, 0.5 * 2 ** (attempt - 1))
+                log.warning(
+                    "store API call failed; retrying",
+                    extra={"store_api": self.name, "status": exc.status, "wait": wait, "attempt": attempt},
+                )
+                self.sleep(min(MAX_WAIT, wait))
+                continue
+            if result.status == 401 or result.status == 403:
+                raise PermanentError(
+                    f"{self.name}: the store API refused the credentials (HTTP {result.status})",
+                    status=result.status,
+                    body=result.text[:500],
+                )
+            result.expect(200)
+            return result, self._last_headers
+        raise AssertionError("unreachable")
+
+    def _capture(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self._last_headers = response.headers  # case-insensitive
+        return response
+
+    def _record(self, call: CallLog) -> None:
+        self.calls += 1
+        log.debug(
+            "store API call",
+            extra={"store_api": self.name, "url": call.url, "status": call.status_code, "ms": call.duration_ms},
+        )

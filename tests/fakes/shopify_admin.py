@@ -1,0 +1,199 @@
+"""A strict fake of the Shopify GraphQL Admin API's `orders` and `abandonedCheckouts` queries.
+
+``POST /admin/api/<version>/graphql.json`` with ``X-Shopify-Access-Token`` (else 401 with Shopify's body).
+The query must name exactly one of the two connections; ``first`` (1..250), ``lineItems`` and ``query``
+come from the variables. Filters: ``updated_at:>='…'`` and ``updated_at:<'…'`` (the only ones supported);
+nodes are sorted by ``updatedAt`` then id, and ``after`` takes the opaque ``endCursor`` of the previous page.
+
+The cost-based throttle is Shopify's (a leaky bucket, ``maximumAvailable`` points refilled at
+``restoreRate`` per second): a query whose requested cost exceeds the points available is answered HTTP 200
+with ``errors[].extensions.code == "THROTTLED"``; one above 1,000 points with ``MAX_COST_EXCEEDED``. Every
+answer carries ``extensions.cost`` with ``throttleStatus``. Requested cost is 2 + first x (1 + lineItems),
+actual cost 2 + nodes returned x (1 + their line items). :meth:`drain` empties the bucket (a throttle now).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+from werkzeug.wrappers import Request, Response
+
+from .base import FakeService, json_response, parse_json_body
+
+MAX_COST = 1000
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+_SINCE = re.compile(r"updated_at:>='([^']+)'")
+_UNTIL = re.compile(r"updated_at:<'([^']+)'")
+
+
+def _time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _cursor(node: dict[str, Any]) -> str:
+    return base64.b64encode(json.dumps([node["updatedAt"], node["id"]]).encode()).decode()
+
+
+def _graphql_error(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code, **extra}}
+
+
+class FakeShopifyAdmin(FakeService):
+    """Strict in-memory Shopify GraphQL Admin API for orders and abandoned checkouts."""
+
+    name = "shopify-admin"
+
+    def __init__(
+        self,
+        token: str = "shpat_test_0123456789abcdef",  # noqa: S107 - fake credential
+        *,
+        api_version: str = "2026-10",
+        maximum_available: float = 1000.0,
+        restore_rate: float = 50.0,
+        rate: float | None = None,
+        record: bool = True,
+    ) -> None:
+        super().__init__(rate=rate, record=record)
+        self.token = token
+        self.api_version = api_version
+        self.maximum_available = maximum_available
+        self.restore_rate = restore_rate
+        self._bucket_lock = threading.Lock()
+        self._reset_state()
+        self.flask.add_url_rule(f"/admin/api/{api_version}/graphql.json", "graphql", self._graphql, methods=["POST"])
+
+    @property
+    def shop_domain(self) -> str:
+        """The shop's identity when BRIDGE_SHOPIFY_SHOP is this fake's URL: host:port."""
+        return self.url.partition("://")[2]
+
+    # ------------------------------------------------------------------ helpers
+    def add_order(self, node: dict[str, Any]) -> None:
+        """Store (or replace) a GraphQL `Order` node (see tests/fixtures/shopify/graphql/)."""
+        with self._lock:
+            self._orders[node["id"]] = copy.deepcopy(node)
+
+    def add_checkout(self, node: dict[str, Any]) -> None:
+        """Store (or replace) a GraphQL `AbandonedCheckout` node."""
+        with self._lock:
+            self._checkouts[node["id"]] = copy.deepcopy(node)
+
+    def drain(self) -> None:
+        """Empty the cost bucket: the next query is throttled until it refills."""
+        with self._bucket_lock:
+            self._available = 0.0
+            self._at = time.monotonic()
+
+    @property
+    def throttled(self) -> int:
+        """How many queries were answered THROTTLED."""
+        return self._throttled
+
+    # ------------------------------------------------------------------ hooks
+    def _reset_state(self) -> None:
+        self._orders: dict[str, dict[str, Any]] = {}
+        self._checkouts: dict[str, dict[str, Any]] = {}
+        self._available = self.maximum_available
+        self._at = time.monotonic()
+        self._throttled = 0
+
+    def _default_hold_prefix(self) -> str | None:
+        return "/admin/api/"
+
+    def _rate_key(self, request: Request) -> str:
+        return request.headers.get("X-Shopify-Access-Token", "")
+
+    def _check_auth(self, request: Request) -> Response | None:
+        if request.headers.get("X-Shopify-Access-Token") != self.token:
+            return json_response({"errors": INVALID_TOKEN}, 401)
+        return None
+
+    def _error_body(self, status: int) -> Any:
+        return {"errors": f"Injected error {status}"}
+
+    def _too_many_body(self) -> Any:
+        return {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume."}
+
+    def _not_found_body(self, request: Request) -> Any:
+        return {"errors": "Not Found"}
+
+    # ------------------------------------------------------------------ the bucket
+    def _status(self, now: float) -> dict[str, Any]:
+        self._available = min(self.maximum_available, self._available + (now - self._at) * self.restore_rate)
+        self._at = now
+        return {
+            "maximumAvailable": self.maximum_available,
+            "currentlyAvailable": int(self._available),
+            "restoreRate": self.restore_rate,
+        }
+
+    # ------------------------------------------------------------------ the route
+    def _graphql(self) -> Response:
+        if request.mimetype != "application/json":
+            return json_response({"errors": "Content-Type must be application/json"}, 415)
+        ok, body = parse_json_body(request.get_data())
+        if not ok or not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+        query, variables = body["query"], body.get("variables") or {}
+        names = [name for name in ("orders", "abandonedCheckouts") if re.search(rf"\b{name}\(", query)]
+        if len(names) != 1:
+            return json_response(
+                {"errors": [_graphql_error("This fake answers orders or abandonedCheckouts", "UNSUPPORTED")]}
+            )
+        first, line_items = variables.get("first"), variables.get("lineItems")
+        if not isinstance(first, int) or not 1 <= first <= 250 or not isinstance(line_items, int) or line_items < 0:
+            message = "first must be between 1 and 250, and lineItems a count"
+            return json_response({"errors": [_graphql_error(message, "BAD_USER_INPUT")]})
+        requested = 2 + first * (1 + line_items)
+        with self._bucket_lock:
+            status = self._status(time.monotonic())
+            if requested > MAX_COST:
+                message = f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_COST})."
+                error = _graphql_error(message, "MAX_COST_EXCEEDED", cost=requested, maxCost=MAX_COST)
+                cost = {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
+                return json_response({"errors": [error], "extensions": {"cost": cost}})
+            if requested > self._available:
+                self._throttled += 1
+                error = _graphql_error(
+                    "Throttled", "THROTTLED", documentation="https://shopify.dev/api/usage/rate-limits"
+                )
+                cost = {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
+                return json_response({"errors": [error], "extensions": {"cost": cost}})
+            name = names[0]
+            connection = self._connection(name, first, variables.get("after"), variables.get("query"), line_items)
+            actual = 2 + sum(1 + len(n.get("lineItems", {}).get("nodes", [])) for n in connection["nodes"])
+            self._available -= actual
+            status = self._status(time.monotonic())
+        cost = {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": status}
+        return json_response({"data": {name: connection}, "extensions": {"cost": cost}})
+
+    def _connection(self, name: str, first: int, after: Any, search: Any, line_items: int) -> dict[str, Any]:
+        with self._lock:
+            pool = list((self._orders if name == "orders" else self._checkouts).values())
+        since = _SINCE.search(search or "")
+        until = _UNTIL.search(search or "")
+        if since:
+            pool = [n for n in pool if _time(n["updatedAt"]) >= _time(since.group(1))]
+        if until:
+            pool = [n for n in pool if _time(n["updatedAt"]) < _time(until.group(1))]
+        pool.sort(key=lambda n: (_time(n["updatedAt"]), n["id"]))
+        if isinstance(after, str):
+            last_updated, last_id = json.loads(base64.b64decode(after))
+            pool = [n for n in pool if (_time(n["updatedAt"]), n["id"]) > (_time(last_updated), last_id)]
+        page = [copy.deepcopy(n) for n in pool[:first]]
+        for node in page:
+            if isinstance(node.get("lineItems"), dict):
+                node["lineItems"]["nodes"] = node["lineItems"].get("nodes", [])[:line_items]
+        return {
+            "pageInfo": {"hasNextPage": len(pool) > first, "endCursor": _cursor(page[-1]) if page else None},
+            "nodes": page,
+        }

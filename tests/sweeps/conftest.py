@@ -1,0 +1,76 @@
+"""End-to-end fixtures of backfill and reconciliation: the store API fakes, AC and EcartAPI fakes, settings
+pointing at all of them, the in-process worker. Every test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.activecampaign import FakeActiveCampaign
+from tests.fakes.fixtures import fake_ecart  # noqa: F401
+from tests.fakes.shopify_admin import FakeShopifyAdmin
+from tests.fakes.woocommerce_api import FakeWooCommerce
+from tests.helpers.backends import database_url  # noqa: F401
+from tests.helpers.delivery_fixtures import (  # noqa: F401
+    delivery_env,
+    settings,
+    start_worker,
+    worker,
+)
+
+
+@pytest.fixture
+def fake_ac() -> Iterator[FakeActiveCampaign]:
+    """AC without its 5 req/s limit: a backfill of hundreds of orders must not take minutes in a test (the
+    bench measures the real budget)."""
+    fake = FakeActiveCampaign(rate=None).start()
+    fake.preload_connection()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+
+
+@pytest.fixture
+def shopify_admin() -> Iterator[FakeShopifyAdmin]:
+    fake = FakeShopifyAdmin(restore_rate=2000.0).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+
+
+@pytest.fixture
+def woo_api() -> Iterator[FakeWooCommerce]:
+    fake = FakeWooCommerce().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+
+
+@pytest.fixture
+def extra_env() -> dict[str, str]:
+    """Per-test additions (override in a module)."""
+    return {}
+
+
+@pytest.fixture
+def env_overrides(
+    shopify_admin: FakeShopifyAdmin, woo_api: FakeWooCommerce, extra_env: dict[str, str]
+) -> dict[str, str | None]:
+    return {
+        "BRIDGE_AC_CONNECTION_ID": "1",
+        "BRIDGE_AC_RATE": "200",
+        "BRIDGE_SHOPIFY_SHOP": shopify_admin.url,
+        "BRIDGE_SHOPIFY_ADMIN_TOKEN": shopify_admin.token,
+        "BRIDGE_WOOCOMMERCE_URL": woo_api.url,
+        "BRIDGE_WOOCOMMERCE_KEY": woo_api.key,
+        "BRIDGE_WOOCOMMERCE_KEY_SECRET": woo_api.secret,
+        "BRIDGE_RECONCILE_INTERVAL": "0",
+        **extra_env,
+    }
