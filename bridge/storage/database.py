@@ -95,6 +95,11 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def write_one(self, statement: Any, parameters: dict[str, Any] | None = None) -> None:
+        """Execute one statement as a transaction of its own, committed before this returns."""
+        with self.write() as conn:
+            conn.execute(statement, parameters)
+
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (a consistent snapshot)."""

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from bridge.storage.tables import timers
 from tests.fakes import FakeActiveCampaign
+from tests.fakes.fixtures import serve_ac
 from tests.helpers import signing
 from tests.helpers.delivery import InProcessWorker, event_rows, wait_final, wait_until
 from tests.helpers.env import fixture
@@ -40,13 +41,7 @@ def env_overrides() -> dict[str, str]:
 
 @pytest.fixture
 def fake_ac() -> Iterator[FakeActiveCampaign]:
-    fake = FakeActiveCampaign(rate=50).start()  # strict as ever, a faster account: many checkouts per example
-    fake.preload_connection()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+    yield from serve_ac(rate=50)  # strict as ever, a faster account: many checkouts per example
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes import FakeActiveCampaign
+from tests.fakes.fixtures import serve_ac
 from tests.helpers.delivery import custom_order, delivery_rows, post_custom, summary, wait_final
 
 CUSTOMER_ID = "7001"
@@ -23,13 +24,7 @@ def unique_rule(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def fake_ac(unique_rule: str) -> Iterator[FakeActiveCampaign]:
-    fake = FakeActiveCampaign(customer_unique=unique_rule).start()
-    fake.preload_connection()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+    yield from serve_ac(customer_unique=unique_rule)
 
 
 @pytest.fixture

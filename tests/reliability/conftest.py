@@ -16,6 +16,7 @@ import requests
 
 from bridge.storage import Database
 from tests.fakes import FakeActiveCampaign
+from tests.fakes.fixtures import serve_ac
 from tests.helpers.delivery import (
     DELIVERY_TIMINGS,
     WorkerProcess,
@@ -31,13 +32,7 @@ from tests.helpers.live_server import free_port
 @pytest.fixture
 def fast_ac() -> Iterator[FakeActiveCampaign]:
     """A fake ActiveCampaign without a rate limit (the drills are about faults, not pacing), connection 1."""
-    fake = FakeActiveCampaign(rate=None).start()
-    fake.preload_connection()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+    yield from serve_ac(rate=None)
 
 
 def drill_env(db_path: Path, fake: FakeActiveCampaign, **overrides: str) -> dict[str, str]:

@@ -9,33 +9,25 @@ import pytest
 
 from bridge.settings import Settings
 from tests.fakes.ecartapi import FakeEcartAPI
+from tests.fakes.fixtures import serve
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.fakes.woocommerce_api import FakeWooCommerce
 from tests.helpers.env import make_settings
 
 
-def _serve(fake):  # type: ignore[no-untyped-def]
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
-
-
 @pytest.fixture
 def shopify_admin() -> Iterator[FakeShopifyAdmin]:
-    yield from _serve(FakeShopifyAdmin(restore_rate=2000.0))
+    yield from serve(FakeShopifyAdmin(restore_rate=2000.0))
 
 
 @pytest.fixture
 def woo_api() -> Iterator[FakeWooCommerce]:
-    yield from _serve(FakeWooCommerce())
+    yield from serve(FakeWooCommerce())
 
 
 @pytest.fixture
 def ecart_api() -> Iterator[FakeEcartAPI]:
-    yield from _serve(FakeEcartAPI())
+    yield from serve(FakeEcartAPI())
 
 
 @pytest.fixture

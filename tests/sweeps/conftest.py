@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.activecampaign import FakeActiveCampaign
-from tests.fakes.fixtures import fake_ecart  # noqa: F401
+from tests.fakes.fixtures import fake_ecart, serve, serve_ac  # noqa: F401
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.fakes.woocommerce_api import FakeWooCommerce
 from tests.helpers.backends import database_url  # noqa: F401
@@ -24,33 +24,17 @@ from tests.helpers.delivery_fixtures import (  # noqa: F401
 def fake_ac() -> Iterator[FakeActiveCampaign]:
     """AC without its 5 req/s limit: a backfill of hundreds of orders must not take minutes in a test (the
     bench measures the real budget)."""
-    fake = FakeActiveCampaign(rate=None).start()
-    fake.preload_connection()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+    yield from serve_ac(rate=None)
 
 
 @pytest.fixture
 def shopify_admin() -> Iterator[FakeShopifyAdmin]:
-    fake = FakeShopifyAdmin(restore_rate=2000.0).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+    yield from serve(FakeShopifyAdmin(restore_rate=2000.0))
 
 
 @pytest.fixture
 def woo_api() -> Iterator[FakeWooCommerce]:
-    fake = FakeWooCommerce().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert not fake.errors, "the fake crashed:\n" + "\n".join(fake.errors)
+    yield from serve(FakeWooCommerce())
 
 
 @pytest.fixture
