@@ -46,6 +46,8 @@ class Settings:
     )
     abandon_after: float = 3600.0
     admin_token: str | None = field(default=None, repr=False)
+    # Peers whose X-Real-IP header names the client (the shipped nginx sets it): admin throttling per address.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     max_body: int = 1_048_576
     # Beyond the spec's table: operational knobs, documented in the README.
     db_timeout: float = 2.0
@@ -176,6 +178,17 @@ class _UpperString(mfields.String):
 _DATABASE_URL_HINT = "use sqlite:///path/to/bridge.db or postgresql+psycopg://user:password@host:5432/dbname"
 
 
+def _check_networks(networks: tuple[str, ...]) -> None:
+    """Addresses or CIDR networks (`10.0.0.0/8`, `::1`)."""
+    import ipaddress
+
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValidationError(f"not an address or network: {network!r}") from None
+
+
 def _check_database_url(url: str) -> None:
     """A URL SQLAlchemy can parse, for one of the two supported backends (reported by name, never a traceback)."""
     from sqlalchemy.engine import make_url
@@ -217,6 +230,7 @@ class SettingsSchema(Schema):
     woocommerce_secrets = _CommaList(data_key="BRIDGE_WOOCOMMERCE_SECRET")
     ecartapi_webhook_tokens = _CommaList(data_key="BRIDGE_ECARTAPI_WEBHOOK_TOKEN")
     webhook_secrets = _CommaList(data_key="BRIDGE_WEBHOOK_SECRET")
+    trusted_proxies = _CommaList(data_key="BRIDGE_TRUSTED_PROXIES", validate=lambda nets: _check_networks(nets))
     ac_url = mfields.Url(data_key="BRIDGE_AC_URL", require_tld=False, schemes={"http", "https"})
     ac_token = mfields.String(data_key="BRIDGE_AC_TOKEN")
     ac_connection_id = mfields.String(data_key="BRIDGE_AC_CONNECTION_ID", validate=validate.Regexp(r"^\d+$"))

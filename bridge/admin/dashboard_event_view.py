@@ -28,7 +28,7 @@ def _document(body: bytes | str | None) -> Any:
         return None
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile body: the page shows it raw
         return None
 
 
@@ -56,8 +56,15 @@ def _find(document: Any, path: list[str]) -> tuple[bool, Any]:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(redact(value), ensure_ascii=False, default=str)
+    try:
+        text = json.dumps(redact(value), ensure_ascii=False, default=str)
+    except RecursionError:  # a hostile document hundreds of levels deep: the raw body is on the page
+        return "(nested too deeply to show here; see the raw body)"
     return text if len(text) <= VALUE_CHARS else f"{text[: VALUE_CHARS - 1]}…"
+
+
+#: Error paths deeper than this are shown as one row (a stored error set can be as deep as a hostile body).
+MAX_ERROR_DEPTH = 32
 
 
 def error_rows(errors: Any, body: bytes | str | None) -> list[dict[str, str]]:
@@ -69,7 +76,7 @@ def error_rows(errors: Any, body: bytes | str | None) -> list[dict[str, str]]:
     def visit(path: list[str], node: Any) -> None:
         if len(rows) >= MAX_ERROR_ROWS:
             return
-        if isinstance(node, dict):
+        if isinstance(node, dict) and len(path) < MAX_ERROR_DEPTH:
             for key, value in node.items():
                 visit([*path, str(key)], value)
             return
@@ -79,7 +86,7 @@ def error_rows(errors: Any, body: bytes | str | None) -> list[dict[str, str]]:
         rows.append(
             {
                 "field": ".".join(field_path) or "(the whole document)",
-                "messages": "; ".join(str(m) for m in messages),
+                "messages": "; ".join(m if isinstance(m, str) else _shown(m) for m in messages),
                 "value": _shown(value) if found else ("(missing)" if field_path else ""),
             }
         )

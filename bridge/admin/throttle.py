@@ -2,13 +2,17 @@
 bearer attempts within a minute, every attempt is answered 429 with `Retry-After` until the minute is over.
 
 The count lives in the database (`auth_failures`), so every gunicorn worker and host shares it. The address is
-the connection's peer (`request.remote_addr`): behind a reverse proxy that is the proxy's, unless the WSGI
-server is told to trust its forwarding header.
+the connection's peer (`request.remote_addr`), except when that peer is a trusted proxy
+(`BRIDGE_TRUSTED_PROXIES`, default loopback): then it is the `X-Real-IP` the proxy set (the shipped nginx
+overwrites it with its own peer). Without this, every client behind nginx would share one count, and ten wrong
+guesses from anyone would lock everyone out for a minute.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from functools import lru_cache
 
 from flask import request
 
@@ -25,7 +29,24 @@ def _failures() -> AuthFailures:
 
 def client_address() -> str:
     """The address attempts are counted against."""
-    return request.remote_addr or "unknown"
+    peer = request.remote_addr or "unknown"
+    forwarded = (request.headers.get("X-Real-IP") or "").strip()
+    if forwarded and _is_trusted(peer, BridgeContext.current().settings.trusted_proxies):
+        return forwarded[:64]
+    return peer
+
+
+def _is_trusted(peer: str, networks: tuple[str, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(networks))
+
+
+@lru_cache(maxsize=8)
+def _networks(networks: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 def admission() -> Verdict:

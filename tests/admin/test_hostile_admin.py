@@ -134,6 +134,26 @@ def test_bearer_attempts_are_throttled_per_address(client: FlaskClient) -> None:
     assert client.get("/admin/api/destinations", headers=ADMIN_HEADERS).status_code == 200
 
 
+def test_behind_the_proxy_each_client_has_its_own_count(client: FlaskClient) -> None:
+    """nginx (a trusted peer, loopback by default) names the client in X-Real-IP: one guesser behind it does not
+    lock the others out; from an untrusted peer the header is ignored, so it cannot dodge the count."""
+    wrong = {"Authorization": "Bearer not-the-admin-token"}
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(10):
+        headers = {**wrong, "X-Real-IP": "203.0.113.20"}
+        assert client.get("/admin/api/destinations", headers=headers, environ_base=proxy).status_code == 401
+    guesser = {**ADMIN_HEADERS, "X-Real-IP": "203.0.113.20"}
+    assert client.get("/admin/api/destinations", headers=guesser, environ_base=proxy).status_code == 429
+    someone_else = {**ADMIN_HEADERS, "X-Real-IP": "198.51.100.20"}
+    assert client.get("/admin/api/destinations", headers=someone_else, environ_base=proxy).status_code == 200
+
+    direct = {"REMOTE_ADDR": "203.0.113.21"}
+    for n in range(10):
+        headers = {**wrong, "X-Real-IP": f"192.0.2.{n}"}  # a fresh "address" each time: ignored, not trusted
+        assert client.get("/admin/api/destinations", headers=headers, environ_base=direct).status_code == 401
+    assert client.get("/admin/api/destinations", headers=ADMIN_HEADERS, environ_base=direct).status_code == 429
+
+
 def test_a_right_token_forgets_earlier_failures(client: FlaskClient) -> None:
     wrong = {"Authorization": "Bearer not-the-admin-token"}
     for _ in range(3):
@@ -251,7 +271,9 @@ def test_deep_documents_show_on_the_event_page_and_the_api(
 def test_deep_documents_show_in_bridge_events_show(settings: Settings, deep_events: list[int]) -> None:
     env = {"BRIDGE_DATABASE_URL": settings.database_url, "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}
     for event_id in deep_events:
-        result = CliRunner().invoke(main, ["events", "show", str(event_id)], env=env, catch_exceptions=False)
+        readable = CliRunner().invoke(main, ["events", "show", str(event_id)], env=env, catch_exceptions=False)
+        assert readable.exit_code == 0, readable.output[-500:]
+        result = CliRunner().invoke(main, ["events", "show", str(event_id), "--json"], env=env, catch_exceptions=False)
         assert result.exit_code == 0, result.output[-500:]
         shown = json.loads(result.output)
         assert shown["id"] == str(event_id) and "bottom" in shown["body"]

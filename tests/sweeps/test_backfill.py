@@ -61,7 +61,7 @@ def test_250_orders_over_3_pages_with_a_throttle_reach_ac_once_with_source_0(
     assert len(rows) == 250 and {r["historical"] for r in rows} == {1} and {r["status"] for r in rows} == {"accepted"}
 
     start_worker()
-    wait_until(lambda: len(fake_ac.orders()) == 250, 60, describe=lambda: f"{len(fake_ac.orders())} AC orders")
+    wait_until(lambda: len(fake_ac.orders()) == 250, 240, describe=lambda: f"{len(fake_ac.orders())} AC orders")
     bodies = ac_order_posts(fake_ac)
     assert len(bodies) == 250
     assert {b["source"] for b in bodies} == {0}
