@@ -27,7 +27,7 @@ run: $(RUN_STAMP)
 ## Set up and run the whole test suite (what CI runs).
 test: $(STAMP)
 	$(BIN)/ruff check bridge tests bench wsgi.py
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check bridge tests bench wsgi.py
