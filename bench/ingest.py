@@ -158,7 +158,7 @@ def main() -> None:
                         flush=True,
                     )
         stored = {"bridge": count_rows(bridge_db, "events"), "floor": count_rows(floor_db, "webhooks")}
-        spread = per_process(tmp / "bridge.log")
+        by_process = per_process(tmp / "bridge.log")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -186,8 +186,8 @@ def main() -> None:
         f"{', '.join(f'{x:.0f}' for x in bridge_rounds)} req/s (spread {spread:.0%} of the mean); bridge p99 "
         f"{p99:.2f} ms vs floor p99 {floor_p99:.2f} ms (target <= {TARGET_P99_FACTOR:g}x): {met}"
     )
-    if spread:
-        print(f"  bridge requests per web process: {sorted(spread.values(), reverse=True)}")
+    if by_process:
+        print(f"  bridge requests per web process: {sorted(by_process.values(), reverse=True)}")
     # wrk abandons the requests in flight when a run ends: the server may have stored them without wrk counting
     # the 2xx. So every 2xx has its row, and at most `connections` rows per wrk run are unaccounted for.
     slack = args.connections * (args.rounds + (1 if args.warmup > 0 else 0))
