@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
-from bridge.destinations.http import CallLog, HttpCaller, make_session
+from bridge.destinations.http import CallLog, HttpCaller, make_session, with_retries
 from bridge.errors import BridgeError, DeliveryError, RetryableError, StorageUnavailable
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
@@ -34,18 +33,13 @@ class _PatientCaller(HttpCaller):
     in a row, or beside a busy worker, meets a 429. Wait as told, a few times, rather than report a failure."""
 
     def call(self, method: str, url: str, **kwargs: Any) -> Any:
-        for attempt in range(_PATIENCE):
-            try:
-                return super().call(method, url, **kwargs)
-            except RetryableError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else 1.0
-                if exc.status != 429 or attempt == _PATIENCE - 1 or wait > 10:
-                    raise
-                time.sleep(max(wait, 0.2))
-        raise AssertionError("unreachable")
+        return with_retries(lambda: super(_PatientCaller, self).call(method, url, **kwargs), attempts=4, wait_for=_told)
 
 
-_PATIENCE = 4
+def _told(exc: RetryableError, _attempt: int) -> float | None:
+    """Wait out a 429 for as long as it asks (up to 10 s); any other failure is reported at once."""
+    wait = exc.retry_after if exc.retry_after is not None else 1.0
+    return max(wait, 0.2) if exc.status == 429 and wait <= 10 else None
 
 
 def _caller(settings: Settings, headers: dict[str, str], log: Callable[[CallLog], None] | None = None) -> HttpCaller:

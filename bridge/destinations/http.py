@@ -183,3 +183,24 @@ def make_session(user_agent: str) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def with_retries(
+    send: Callable[[], CallResult],
+    *,
+    attempts: int,
+    wait_for: Callable[[RetryableError, int], float | None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> CallResult:
+    """`send()`, and again after a RetryableError while attempts remain and `wait_for(error, attempt)` names
+    the seconds to wait (None: give up). For callers nothing queues a retry for (operator commands, store API
+    reads); deliveries are retried by the worker instead."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return send()
+        except RetryableError as exc:
+            wait = None if attempt == attempts else wait_for(exc, attempt)
+            if wait is None:
+                raise
+            sleep(wait)
+    raise AssertionError("unreachable")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session
+from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session, with_retries
 from bridge.errors import PermanentError, RetryableError
 
 log = logging.getLogger("bridge.stores")
@@ -46,28 +46,29 @@ class StoreHttp:
     ) -> tuple[CallResult, Mapping[str, str]]:
         """One call's final answer and its headers; PermanentError for a 4xx, RetryableError once retries ran
         out."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                result = self.caller.call(method, url, params=params, json_body=json_body)
-            except RetryableError as exc:
-                if attempt == self.attempts:
-                    raise
-                wait = exc.retry_after if exc.retry_after is not None else min(MAX_WAIT, 0.5 * 2 ** (attempt - 1))
-                log.warning(
-                    "store API call failed; retrying",
-                    extra={"store_api": self.name, "status": exc.status, "wait": wait, "attempt": attempt},
-                )
-                self.sleep(min(MAX_WAIT, wait))
-                continue
-            if result.status == 401 or result.status == 403:
-                raise PermanentError(
-                    f"{self.name}: the store API refused the credentials (HTTP {result.status})",
-                    status=result.status,
-                    body=result.text[:500],
-                )
-            result.expect(200)
-            return result, self._last_headers
-        raise AssertionError("unreachable")
+        result = with_retries(
+            lambda: self.caller.call(method, url, params=params, json_body=json_body),
+            attempts=self.attempts,
+            wait_for=self._wait_for,
+            sleep=self.sleep,
+        )
+        if result.status == 401 or result.status == 403:
+            raise PermanentError(
+                f"{self.name}: the store API refused the credentials (HTTP {result.status})",
+                status=result.status,
+                body=result.text[:500],
+            )
+        result.expect(200)
+        return result, self._last_headers
+
+    def _wait_for(self, exc: RetryableError, attempt: int) -> float:
+        wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** (attempt - 1)
+        wait = min(MAX_WAIT, wait)
+        log.warning(
+            "store API call failed; retrying",
+            extra={"store_api": self.name, "status": exc.status, "wait": wait, "attempt": attempt},
+        )
+        return wait
 
     def _capture(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         self._last_headers = response.headers  # case-insensitive
