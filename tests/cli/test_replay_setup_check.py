@@ -56,7 +56,10 @@ def test_setup_creates_the_connection_once_then_finds_it(db, fake_ac, fake_ecart
     again = run_cli(["setup", "--store", SHOP], other, tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert lines(again)[0] == f"activecampaign: store {SHOP} -> connection 2"
-    assert [r.method for r in fake_ac.calls(path_prefix="/api/3/connections")] == [
+    # Two setups back to back can meet the fake's 5 req/s limit; a 429 is waited out and asked again, so
+    # only answered calls say what setup did.
+    answered = [r for r in fake_ac.calls(path_prefix="/api/3/connections") if r.status != 429]
+    assert [r.method for r in answered] == [
         "GET", "POST", "GET",  # first setup: look up, create, token check
         "GET", "GET",  # second: look up (found), token check
     ]  # fmt: skip
