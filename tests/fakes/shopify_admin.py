@@ -8,8 +8,9 @@ nodes are sorted by ``updatedAt`` then id, and ``after`` takes the opaque ``endC
 The cost-based throttle is Shopify's (a leaky bucket, ``maximumAvailable`` points refilled at
 ``restoreRate`` per second): a query whose requested cost exceeds the points available is answered HTTP 200
 with ``errors[].extensions.code == "THROTTLED"``; one above 1,000 points with ``MAX_COST_EXCEEDED``. Every
-answer carries ``extensions.cost`` with ``throttleStatus``. Requested cost is 2 + first x (1 + lineItems),
-actual cost 2 + nodes returned x (1 + their line items). :meth:`drain` empties the bucket (a throttle now).
+answer carries ``extensions.cost`` with ``throttleStatus``. Requested and actual cost are worked out from the
+query document by Shopify's rules (tests/fakes/graphql_cost.py); the bucket is charged the actual cost.
+:meth:`drain` empties the bucket (a throttle now).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Request, Response
 
+from . import graphql_cost
 from .base import FakeService, json_response, parse_json_body
 
 MAX_COST = 1000
@@ -67,6 +69,7 @@ class FakeShopifyAdmin(FakeService):
         self.api_version = api_version
         self.maximum_available = maximum_available
         self.restore_rate = restore_rate
+        self.max_cost = MAX_COST  # Shopify's single-query limit; tests lower it to see a client adapt
         self._bucket_lock = threading.Lock()
         self._reset_state()
         self.flask.add_url_rule(f"/admin/api/{api_version}/graphql.json", "graphql", self._graphql, methods=["POST"])
@@ -153,12 +156,15 @@ class FakeShopifyAdmin(FakeService):
         if not isinstance(first, int) or not 1 <= first <= 250 or not isinstance(line_items, int) or line_items < 0:
             message = "first must be between 1 and 250, and lineItems a count"
             return json_response({"errors": [_graphql_error(message, "BAD_USER_INPUT")]})
-        requested = 2 + first * (1 + line_items)
+        try:
+            requested = graphql_cost.requested_cost(query, variables)
+        except graphql_cost.QueryError as exc:
+            return json_response({"errors": [_graphql_error(f"Parse error: {exc}", "PARSE_ERROR")]})
         with self._bucket_lock:
             status = self._status(time.monotonic())
-            if requested > MAX_COST:
-                message = f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_COST})."
-                error = _graphql_error(message, "MAX_COST_EXCEEDED", cost=requested, maxCost=MAX_COST)
+            if requested > self.max_cost:
+                message = f"Query cost is {requested}, which exceeds the single query max cost limit ({self.max_cost})."
+                error = _graphql_error(message, "MAX_COST_EXCEEDED", cost=requested, maxCost=self.max_cost)
                 cost = {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
                 return json_response({"errors": [error], "extensions": {"cost": cost}})
             if requested > self._available:
@@ -170,11 +176,12 @@ class FakeShopifyAdmin(FakeService):
                 return json_response({"errors": [error], "extensions": {"cost": cost}})
             name = names[0]
             connection = self._connection(name, first, variables.get("after"), variables.get("query"), line_items)
-            actual = 2 + sum(1 + len(n.get("lineItems", {}).get("nodes", [])) for n in connection["nodes"])
+            data = graphql_cost.project(query, variables, {name: connection})
+            actual = graphql_cost.actual_cost(query, variables, data)
             self._available -= actual
             status = self._status(time.monotonic())
         cost = {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": status}
-        return json_response({"data": {name: connection}, "extensions": {"cost": cost}})
+        return json_response({"data": data, "extensions": {"cost": cost}})
 
     def _connection(self, name: str, first: int, after: Any, search: Any, line_items: int) -> dict[str, Any]:
         with self._lock:

@@ -3,11 +3,13 @@ Shopify cost throttle, 5xx retried."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bridge.canonical import validate_canonical
 from bridge.errors import PermanentError
 from bridge.settings import Settings
 from bridge.sources.base import store_url
@@ -16,9 +18,11 @@ from bridge.stores.ecartapi.reader import EcartAPIReader
 from bridge.stores.shopify import queries
 from bridge.stores.shopify.reader import ShopifyReader
 from bridge.stores.woocommerce.reader import WooCommerceReader
+from tests.fakes import graphql_cost
 from tests.fakes.ecartapi import FakeEcartAPI
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.fakes.woocommerce_api import FakeWooCommerce
+from tests.helpers.env import fixture
 from tests.helpers.store_data import ecart_order, shopify_orders, woo_order
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -38,9 +42,9 @@ def test_shopify_pages_through_orders_with_cursors_under_the_cost_limit(
     ids = [s.document["legacyResourceId"] for p in pages for s in p.states]
     assert len(ids) == len(set(ids)) == 120
     calls = shopify_admin.calls("POST")
-    assert [len(c.json["variables"]["query"]) > 0 for c in calls] == [True] * 4  # 3 order pages + 1 checkout page
-    assert all(queries.estimated_cost(c.json["variables"]["first"], c.json["variables"]["lineItems"]) <= 1000
-               for c in calls)  # fmt: skip
+    assert [c.json["variables"]["first"] for c in calls] == [10] * 12 + [15]  # 12 order pages + 1 checkout page
+    # Priced as Shopify prices them (the fake works the cost out from the document), every page fits.
+    assert all(graphql_cost.requested_cost(c.json["query"], c.json["variables"]) <= 1000 for c in calls)
     assert calls[0].headers["X-Shopify-Access-Token"] == shopify_admin.token
     assert calls[0].path == f"/admin/api/{store_settings.shopify_api_version}/graphql.json"
     assert "updated_at:>='2026-11-01T11:00:00Z'" in calls[0].json["variables"]["query"]
@@ -48,9 +52,50 @@ def test_shopify_pages_through_orders_with_cursors_under_the_cost_limit(
     assert all(s.store == shopify_admin.shop_domain for p in pages for s in p.states)
 
 
-def test_shopify_page_size_is_cut_to_fit_the_single_query_limit(store_settings: Settings) -> None:
-    reader = ShopifyReader(store_settings, page_size=250, line_items=10)
-    assert queries.estimated_cost(reader.page_size, 10) <= queries.MAX_QUERY_COST
+@pytest.mark.parametrize("line_items", [0, 1, 10, 50, 190])
+def test_shopify_page_size_is_cut_to_fit_the_single_query_limit(store_settings: Settings, line_items: int) -> None:
+    reader = ShopifyReader(store_settings, page_size=250, line_items=line_items)
+    for phase, document in (("orders", queries.ORDERS), ("checkouts", queries.ABANDONED_CHECKOUTS)):
+        size = reader.page_sizes[phase]
+        variables = {"first": size, "lineItems": line_items}
+        # The estimate is Shopify's own price, and one more node would not fit.
+        assert queries.estimated_cost(size, line_items, phase) == graphql_cost.requested_cost(document, variables)
+        assert queries.estimated_cost(size, line_items, phase) <= queries.MAX_QUERY_COST
+        assert size == 250 or queries.estimated_cost(size + 1, line_items, phase) > queries.MAX_QUERY_COST
+
+
+def test_shopify_asks_for_less_when_the_store_prices_a_page_over_its_limit(
+    store_settings: Settings, shopify_admin: FakeShopifyAdmin
+) -> None:
+    # Either way round: Shopify may price a page higher than the bridge's estimate (a lower limit here).
+    for node in shopify_orders(30, start=START):
+        shopify_admin.add_order(node)
+    shopify_admin.max_cost = 400
+    reader = ShopifyReader(store_settings, page_size=50)
+    ids = [s.document["legacyResourceId"] for p in reader.pages(START - timedelta(hours=1), None) for s in p.states]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 30
+    asked = [c.json["variables"]["first"] for c in shopify_admin.calls("POST")]
+    # 10 orders priced 982 are refused; 10 x 400 / 982 = 4 fit. 15 checkouts (977) likewise become 6.
+    assert asked == [10] + [4] * 8 + [15, 6]
+    assert reader.page_sizes == {"orders": 4, "checkouts": 6}
+
+
+def test_shopify_a_page_that_never_fits_is_a_permanent_error(
+    store_settings: Settings, shopify_admin: FakeShopifyAdmin
+) -> None:
+    shopify_admin.add_order(shopify_orders(1, start=START)[0])
+    shopify_admin.max_cost = 10
+    with pytest.raises(PermanentError, match="exceeds the single query max cost"):
+        list(ShopifyReader(store_settings).pages(START - timedelta(hours=1), None))
+
+
+def test_shopify_the_contact_fields_are_asked_for(store_settings: Settings, shopify_admin: FakeShopifyAdmin) -> None:
+    # The fake answers only the fields a query selects, as Shopify does: the mapping reads nothing unasked.
+    guest = json.loads(fixture("shopify/graphql", "order__guest.json"))
+    shopify_admin.add_order({**guest, "updatedAt": START.isoformat().replace("+00:00", "Z")})
+    [state] = [s for p in ShopifyReader(store_settings).pages(START - timedelta(hours=1), None) for s in p.states]
+    customer = validate_canonical(state.candidate)["customer"]
+    assert (customer["first_name"], customer["last_name"], customer["phone"]) == ("Priya", "Raman", "+447700900123")
 
 
 def test_shopify_throttled_queries_wait_for_the_bucket_and_resume(

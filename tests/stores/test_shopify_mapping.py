@@ -94,3 +94,34 @@ def test_an_unpaid_order_is_no_event_and_a_broken_node_is_kept_with_its_errors(s
     broken = {**node("order__paid.json"), "totalPriceSet": None}
     [state] = ShopifyReader(shop_settings)._order_states(broken)
     assert state.candidate is None and "totalPriceSet" in state.errors
+
+
+def test_the_contact_details_come_through_as_they_do_from_the_webhook(shop_settings: Settings) -> None:
+    _, from_webhook = webhook(shop_settings, "orders_paid__basic.json", "orders/paid")
+    [state] = ShopifyReader(shop_settings)._order_states(node("order__paid.json"))
+    from_api = validate_canonical(state.candidate)
+    for field in ("email", "first_name", "last_name", "phone", "external_id", "accepts_marketing"):
+        assert from_api["customer"][field] == from_webhook["customer"][field], field
+    assert from_api["customer"]["phone"] == "+17185550142"
+    assert from_api["billing"] == from_webhook["billing"] == {
+        "first_name": "Maya", "last_name": "Okafor", "phone": "+17185550142"
+    }  # fmt: skip
+
+
+def test_a_guest_order_takes_name_and_phone_from_its_addresses(shop_settings: Settings) -> None:
+    [state] = ShopifyReader(shop_settings)._order_states(node("order__guest.json"))
+    event = validate_canonical(state.candidate)
+    # No customer record: the billing name, and the shipping address's phone where billing has none.
+    assert event["customer"]["external_id"] is None
+    assert (event["email"], event["customer"]["email"]) == ("guest.buyer@example.net", "guest.buyer@example.net")
+    assert (event["customer"]["first_name"], event["customer"]["last_name"]) == ("Priya", "Raman")
+    assert event["customer"]["phone"] == "+447700900123"
+
+
+def test_an_older_api_version_s_customer_phone_is_read_too(shop_settings: Settings) -> None:
+    order = node("order__paid.json")
+    order["customer"] = {**order["customer"], "phone": "+17185550199"}
+    del order["customer"]["defaultPhoneNumber"]
+    order["billingAddress"] = order["shippingAddress"] = None
+    [state] = ShopifyReader(shop_settings)._order_states(order)
+    assert validate_canonical(state.candidate)["customer"]["phone"] == "+17185550199"

@@ -30,11 +30,14 @@ def ac_order_posts(fake_ac: FakeActiveCampaign) -> list[dict]:
 
 
 def shopify_reader(settings: Settings) -> ShopifyReader:
-    # 100 orders of at most 8 line items a page: 2 + 100 x 9 = 902 points, under the 1,000-point limit.
+    # At most 8 line items an order: Shopify prices one order at 48 + 8 x 5 = 88 points, so 11 fit in 1,000.
     return ShopifyReader(settings, page_size=100, line_items=8)
 
 
-def test_250_orders_over_3_pages_with_a_throttle_reach_ac_once_with_source_0(
+PAGE = 11
+
+
+def test_250_orders_over_23_pages_with_a_throttle_reach_ac_once_with_source_0(
     settings: Settings,
     db: Database,
     shopify_admin: FakeShopifyAdmin,
@@ -53,10 +56,12 @@ def test_250_orders_over_3_pages_with_a_throttle_reach_ac_once_with_source_0(
     result = Backfill(db, shopify_reader(settings), new_owner(), since=None, until=None).run(
         throttle_after_the_first_page
     )
-    assert (result.pages, result.seen, result.created) == (4, 250, 250)  # 3 order pages, 1 (empty) checkout page
+    # 23 order pages of 11 (the last of 8), then 1 (empty) checkout page.
+    assert (result.pages, result.seen, result.created) == (24, 250, 250)
     assert shopify_admin.throttled >= 1
-    posts = [c for c in shopify_admin.calls("POST") if c.status == 200]
-    assert [c.json["variables"]["first"] for c in posts] == [100] * len(posts)
+    posts = [c.json["variables"] for c in shopify_admin.calls("POST") if "orders(" in c.json["query"]]
+    assert len(posts) == 23 + shopify_admin.throttled  # a throttled page is asked again, from the same cursor
+    assert len({p["after"] for p in posts}) == 23 and {p["first"] for p in posts} == {PAGE}
     rows = event_rows(db, origin="backfill")
     assert len(rows) == 250 and {r["historical"] for r in rows} == {1} and {r["status"] for r in rows} == {"accepted"}
 
@@ -86,7 +91,7 @@ def test_an_interrupted_backfill_resumes_from_its_checkpoint(
 
     with pytest.raises(KeyboardInterrupt):
         Backfill(db, shopify_reader(settings), new_owner(), since=None, until=None).run(ctrl_c_half_way)
-    assert len(event_rows(db, origin="backfill")) == 100
+    assert len(event_rows(db, origin="backfill")) == PAGE
     sweep = SweepStore(db).get(sweep_name("shopify"))
     assert sweep is not None and sweep.lease_owner is None  # Ctrl-C gave the lease back
     cursor = sweep.checkpoint["resume"]["after"]

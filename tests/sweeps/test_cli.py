@@ -110,8 +110,9 @@ def test_backfill_shows_progress_on_a_terminal(
         os.close(leader)
     assert done.returncode == 0
     text = shown.decode()
-    assert "\rshopify: page 1, 50 read, 50 new, " in text and "/s" in text
-    assert "page 3, 120 read, 120 new" in text
+    # The default page: 10 orders of up to 10 line items (Shopify prices it at 982 of its 1,000 points).
+    assert "\rshopify: page 1, 10 read, 10 new, " in text and "/s" in text
+    assert "page 12, 120 read, 120 new" in text
 
 
 def test_ctrl_c_stops_a_backfill_which_then_runs_again(

@@ -21,6 +21,14 @@ log = logging.getLogger("bridge.stores.shopify")
 MAX_THROTTLED = 20
 
 
+class QueryTooCostly(PermanentError):
+    """Shopify priced the query above its single-query limit (`MAX_COST_EXCEEDED`); a smaller page may fit."""
+
+    def __init__(self, message: str, *, cost: float | None, max_cost: float | None) -> None:
+        super().__init__(message, status=200)
+        self.cost, self.max_cost = cost, max_cost
+
+
 class ShopifyAdmin:
     """Runs GraphQL queries against one shop."""
 
@@ -54,6 +62,14 @@ class ShopifyAdmin:
                 log.info("shopify throttled; waiting", extra={"wait": wait, "requested": requested})
                 self.sleep(wait)
                 continue
+            too_costly = _error_with_code(errors, "MAX_COST_EXCEEDED")
+            if too_costly is not None:
+                extensions = too_costly["extensions"]
+                raise QueryTooCostly(
+                    f"shopify: {_messages(errors)}",
+                    cost=_number(extensions.get("cost")) or _number(_cost(body).get("requestedQueryCost")),
+                    max_cost=_number(extensions.get("maxCost")),
+                )
             if errors:
                 raise PermanentError(
                     f"shopify: GraphQL errors: {_messages(errors)}", status=200, body=result.text[:500]
@@ -90,11 +106,22 @@ def _cost(body: dict[str, Any]) -> dict[str, Any]:
     return cost if isinstance(cost, dict) else {}
 
 
+def _error_with_code(errors: Any, code: str) -> dict[str, Any] | None:
+    if not isinstance(errors, list):
+        return None
+    return next(
+        (e for e in errors if isinstance(e, dict) and isinstance(e.get("extensions"), dict)
+         and e["extensions"].get("code") == code),
+        None,
+    )  # fmt: skip
+
+
 def _is_throttled(errors: Any) -> bool:
-    return isinstance(errors, list) and any(
-        isinstance(e, dict) and isinstance(e.get("extensions"), dict) and e["extensions"].get("code") == "THROTTLED"
-        for e in errors
-    )
+    return _error_with_code(errors, "THROTTLED") is not None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _messages(errors: Any) -> str:

@@ -1,14 +1,17 @@
 """The GraphQL Admin API documents the bridge asks for: orders and abandoned checkouts changed in a range,
 one cursor page at a time (no bulk operations), each page cheap enough for the 1,000-point single-query limit.
 
-Requested cost is estimated the way Shopify counts a connection (2 + `first` times the cost of one node); a node
-here costs 1 plus its line items, and the page size is cut until the estimate fits."""
+Requested cost is priced the way Shopify prices it (see NODE_COST), and the page size is cut until it fits; a
+`MAX_COST_EXCEEDED` answer (Shopify priced it higher after all) makes the reader ask again for fewer."""
 
 from __future__ import annotations
 
 MAX_QUERY_COST = 1000
 
 _MONEY = "shopMoney { amount currencyCode }"
+# `Customer.phone` is deprecated for `defaultPhoneNumber` (2025-04 on), which a guest's order does not need.
+_CUSTOMER = "legacyResourceId email firstName lastName defaultPhoneNumber { phoneNumber }"
+_ADDRESS = "firstName lastName phone"
 # `AbandonedCheckoutLineItem` has no `name` or `vendor` (an order's `LineItem` has both).
 _CHECKOUT_LINE_ITEM = f"""
         id sku title variantTitle quantity
@@ -28,7 +31,10 @@ query StorebridgeOrders($first: Int!, $after: String, $query: String, $lineItems
     nodes {{
       id legacyResourceId name email createdAt updatedAt processedAt cancelledAt
       displayFinancialStatus currencyCode checkoutToken statusPageUrl customerAcceptsMarketing
-      customer {{ legacyResourceId email firstName lastName }}
+      phone
+      customer {{ {_CUSTOMER} }}
+      billingAddress {{ {_ADDRESS} }}
+      shippingAddress {{ phone }}
       subtotalPriceSet {{ {_MONEY} }}
       totalPriceSet {{ {_MONEY} }}
       totalTaxSet {{ {_MONEY} }}
@@ -49,7 +55,9 @@ query StorebridgeAbandonedCheckouts($first: Int!, $after: String, $query: String
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
       id abandonedCheckoutUrl createdAt updatedAt completedAt discountCodes
-      customer {{ legacyResourceId email firstName lastName }}
+      customer {{ {_CUSTOMER} }}
+      billingAddress {{ {_ADDRESS} }}
+      shippingAddress {{ phone }}
       subtotalPriceSet {{ {_MONEY} }}
       totalPriceSet {{ {_MONEY} }}
       totalTaxSet {{ {_MONEY} }}
@@ -61,14 +69,24 @@ query StorebridgeAbandonedCheckouts($first: Int!, $after: String, $query: String
 """
 
 
-def estimated_cost(first: int, line_items: int) -> int:
-    """The requested cost of one page: 2 for the connection, and per node 1 plus its line items."""
-    return 2 + first * (1 + line_items)
+# Shopify prices a query before running it: a scalar 0, an object 1, a connection 2 + `first` x one node
+# (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits). One node of the documents above:
+#   order    = 1 + customer 2 + billingAddress 1 + shippingAddress 1 + five money sets x 2 + shippingLine 1
+#              + lineItems (2 + lines x 5: the item, product, variant, price set x 2) + refunds 10 x 3  = 48 + 5L
+#   checkout = 1 + customer 2 + billingAddress 1 + shippingAddress 1 + four money sets x 2
+#              + lineItems (2 + lines x 5)                                                          = 15 + 5L
+NODE_COST = {"orders": 48, "checkouts": 15}
+LINE_ITEM_COST = 5
 
 
-def fitting_page_size(wanted: int, line_items: int) -> int:
-    """The largest page size not above `wanted` whose estimated cost fits the single-query limit."""
-    return max(1, min(wanted, (MAX_QUERY_COST - 2) // (1 + line_items)))
+def estimated_cost(first: int, line_items: int, phase: str = "orders") -> int:
+    """The requested cost of one page, priced by Shopify's rules (a connection costs 2 + `first` nodes)."""
+    return 2 + first * (NODE_COST[phase] + line_items * LINE_ITEM_COST)
+
+
+def fitting_page_size(wanted: int, line_items: int, phase: str = "orders") -> int:
+    """The largest page size not above `wanted` whose requested cost fits the single-query limit."""
+    return max(1, min(wanted, (MAX_QUERY_COST - 2) // (NODE_COST[phase] + line_items * LINE_ITEM_COST)))
 
 
 def updated_filter(since: str, until: str | None) -> str:

@@ -3,6 +3,7 @@ read through the GraphQL Admin API with cursors; identities are the webhooks' (b
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -13,10 +14,11 @@ from bridge.sources.base import dedupe_key, key_time
 from bridge.sources.shopify.adapter import checkout_key, order_key, refund_key
 from bridge.stores.base import Page, StoreReader, StoreState, mapped
 from bridge.stores.shopify import queries, schemas
-from bridge.stores.shopify.client import ShopifyAdmin
+from bridge.stores.shopify.client import QueryTooCostly, ShopifyAdmin
 from bridge.timeutil import parse_datetime
 
 PHASES = ("orders", "checkouts")
+log = logging.getLogger("bridge.stores.shopify")
 
 
 class ShopifyReader(StoreReader):
@@ -34,7 +36,7 @@ class ShopifyReader(StoreReader):
     ) -> None:
         super().__init__(settings)
         self.line_items = line_items
-        self.page_size = queries.fitting_page_size(page_size, line_items)
+        self.page_sizes = {phase: queries.fitting_page_size(page_size, line_items, phase) for phase in PHASES}
         self._sleep = sleep
         self._admin: ShopifyAdmin | None = None
 
@@ -70,13 +72,41 @@ class ShopifyReader(StoreReader):
                 yield Page(states, {"phase": following, "after": None} if following else None)
                 break
 
+    @property
+    def page_size(self) -> int:
+        """How many orders one query asks for."""
+        return self.page_sizes["orders"]
+
     def _page(self, phase: str, search: str, after: str | None) -> dict[str, Any]:
         document = queries.ORDERS if phase == "orders" else queries.ABANDONED_CHECKOUTS
         field = "orders" if phase == "orders" else "abandonedCheckouts"
-        variables = {"first": self.page_size, "after": after, "query": search, "lineItems": self.line_items}
-        data = self.admin.query(document, variables, cost=queries.estimated_cost(self.page_size, self.line_items))
-        connection = data.get(field)
-        return connection if isinstance(connection, dict) else {}
+        while True:
+            size = self.page_sizes[phase]
+            variables = {"first": size, "after": after, "query": search, "lineItems": self.line_items}
+            try:
+                data = self.admin.query(document, variables, cost=queries.estimated_cost(size, self.line_items, phase))
+            except QueryTooCostly as exc:
+                # Shopify priced the page higher than the estimate: ask again for what its own figures say fits.
+                if not self._shrink(phase, exc):
+                    raise
+                continue
+            connection = data.get(field)
+            return connection if isinstance(connection, dict) else {}
+
+    def _shrink(self, phase: str, exc: QueryTooCostly) -> bool:
+        size = self.page_sizes[phase]
+        if size > 1:
+            ratio = exc.max_cost / exc.cost if exc.cost and exc.max_cost and exc.cost > exc.max_cost else 0.5
+            self.page_sizes[phase] = max(1, min(size - 1, int(size * ratio)))
+        elif self.line_items > 1:
+            self.line_items //= 2
+        else:
+            return False
+        log.warning(
+            "shopify query over the cost limit; asking for less",
+            extra={"phase": phase, "page_size": self.page_sizes[phase], "line_items": self.line_items},
+        )
+        return True
 
     def restate(self, document: dict[str, Any], topic: str) -> StoreState | None:
         if topic == "checkouts/update":

@@ -43,11 +43,23 @@ class LegacyRefSchema(PlatformSchema):
     legacyResourceId = optional(IdString())
 
 
+class GqlPhoneNumberSchema(PlatformSchema):
+    phoneNumber = optional(fields.String())
+
+
 class GqlCustomerSchema(PlatformSchema):
     legacyResourceId = optional(IdString())
     email = optional(fields.String())
     firstName = optional(fields.String())
     lastName = optional(fields.String())
+    phone = optional(fields.String())  # deprecated for defaultPhoneNumber; older API versions have only this
+    defaultPhoneNumber = optional(fields.Nested(GqlPhoneNumberSchema))
+
+
+class GqlAddressSchema(PlatformSchema):
+    firstName = optional(fields.String())
+    lastName = optional(fields.String())
+    phone = optional(fields.String())
 
 
 class GqlLineItemSchema(PlatformSchema):
@@ -77,6 +89,8 @@ class _GqlPurchase(PlatformSchema):
     createdAt = optional(UTCDateTime())
     updatedAt = UTCDateTime(required=True)
     customer = optional(fields.Nested(GqlCustomerSchema))
+    billingAddress = optional(fields.Nested(GqlAddressSchema))
+    shippingAddress = optional(fields.Nested(GqlAddressSchema))
     subtotalPriceSet = optional(fields.Nested(MoneyBagSchema))
     totalPriceSet = fields.Nested(MoneyBagSchema, required=True)
     totalTaxSet = optional(fields.Nested(MoneyBagSchema))
@@ -89,6 +103,7 @@ class GqlOrderSchema(_GqlPurchase):
     legacyResourceId = IdString(required=True)
     name = optional(fields.String())
     email = optional(fields.String())
+    phone = optional(fields.String())
     processedAt = optional(UTCDateTime())
     cancelledAt = optional(UTCDateTime())
     displayFinancialStatus = optional(fields.String())
@@ -162,8 +177,23 @@ def _customer(data: dict[str, Any], accepts: Any) -> dict[str, Any] | None:
         "email": first(customer.get("email")),
         "first_name": customer.get("firstName"),
         "last_name": customer.get("lastName"),
+        "phone": first(
+            (customer.get("defaultPhoneNumber") or {}).get("phoneNumber"), customer.get("phone"), data.get("phone")
+        ),
         "accepts_marketing": accepts,
     }
+
+
+def _billing(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Name and phone of the billing address (else the shipping address's or the order's phone), as REST."""
+    billing = data.get("billingAddress") or {}
+    shipping = data.get("shippingAddress") or {}
+    found = {
+        "first_name": first(billing.get("firstName")),
+        "last_name": first(billing.get("lastName")),
+        "phone": first(billing.get("phone"), shipping.get("phone"), data.get("phone")),
+    }
+    return found if any(found.values()) else None
 
 
 def _line_item(item: dict[str, Any], convert: MoneyConverter, index: int) -> dict[str, Any]:
@@ -193,6 +223,7 @@ def _purchase(data: dict[str, Any], shop: str | None, currency: str, discount: A
         "store": shop,
         "currency": convert.currency,
         "customer": customer,
+        "billing": _billing(data),
         "email": first(data.get("email"), (customer or {}).get("email")),
         "total": convert(_money(data["totalPriceSet"]), "totalPriceSet"),
         "subtotal": convert(_money(data.get("subtotalPriceSet")), "subtotalPriceSet"),
