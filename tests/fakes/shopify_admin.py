@@ -1,9 +1,11 @@
 """A strict fake of the Shopify GraphQL Admin API's `orders` and `abandonedCheckouts` queries.
 
 ``POST /admin/api/<version>/graphql.json`` with ``X-Shopify-Access-Token`` (else 401 with Shopify's body).
-The query must name exactly one of the two connections; ``first`` (1..250), ``lineItems`` and ``query``
-come from the variables. Filters: ``updated_at:>='…'`` and ``updated_at:<'…'`` (the only ones supported);
-nodes are sorted by ``updatedAt`` then id, and ``after`` takes the opaque ``endCursor`` of the previous page.
+The query must ask for exactly one of the two connections, or for ``node(id:)`` (the rest of an order's or
+checkout's line items, by their own cursor); ``first`` (1..250) and ``query`` are the connection's arguments,
+the nested ``lineItems(first:, after:)`` pages each node's items. Filters: ``updated_at:>='…'`` and
+``updated_at:<'…'`` (the only ones supported); nodes are sorted by ``updatedAt`` then id, and ``after``
+takes the opaque ``endCursor`` of the previous page.
 
 The cost-based throttle is Shopify's (a leaky bucket, ``maximumAvailable`` points refilled at
 ``restoreRate`` per second): a query whose requested cost exceeds the points available is answered HTTP 200
@@ -43,6 +45,34 @@ def _time(text: str) -> datetime:
 
 def _cursor(node: dict[str, Any]) -> str:
     return base64.b64encode(json.dumps([node["updatedAt"], node["id"]]).encode()).decode()
+
+
+def _line_items_args(field: graphql_cost.Field) -> dict[str, Any]:
+    """The arguments of the `lineItems` connection asked of each node (under `nodes` or a fragment)."""
+    for child in field.selection:
+        if child.name == "lineItems":
+            return child.args
+        found = _line_items_args(child) if child.name in ("nodes", "edges", "node", "...") else {}
+        if found:
+            return found
+    return {}
+
+
+def _line_items_page(node: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """One page of a node's line items, with a cursor per item as Shopify pages nested connections."""
+    items = (node.get("lineItems") or {}).get("nodes") or []
+    after = args.get("after")
+    start = int(base64.b64decode(after).decode().rpartition(":")[2]) + 1 if isinstance(after, str) else 0
+    count = args.get("first") if isinstance(args.get("first"), int) else len(items)
+    page = items[start : start + count]
+    end = start + len(page) - 1
+    return {
+        "pageInfo": {
+            "hasNextPage": start + len(page) < len(items),
+            "endCursor": base64.b64encode(f"line:{end}".encode()).decode() if page else None,
+        },
+        "nodes": page,
+    }
 
 
 def _graphql_error(message: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -147,19 +177,18 @@ class FakeShopifyAdmin(FakeService):
         if not ok or not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
         query, variables = body["query"], body.get("variables") or {}
-        names = [name for name in ("orders", "abandonedCheckouts") if re.search(rf"\b{name}\(", query)]
-        if len(names) != 1:
-            return json_response(
-                {"errors": [_graphql_error("This fake answers orders or abandonedCheckouts", "UNSUPPORTED")]}
-            )
-        first, line_items = variables.get("first"), variables.get("lineItems")
-        if not isinstance(first, int) or not 1 <= first <= 250 or not isinstance(line_items, int) or line_items < 0:
-            message = "first must be between 1 and 250, and lineItems a count"
-            return json_response({"errors": [_graphql_error(message, "BAD_USER_INPUT")]})
         try:
+            root = graphql_cost.parse(query, variables)
             requested = graphql_cost.requested_cost(query, variables)
         except graphql_cost.QueryError as exc:
             return json_response({"errors": [_graphql_error(f"Parse error: {exc}", "PARSE_ERROR")]})
+        if len(root) != 1 or root[0].name not in ("orders", "abandonedCheckouts", "node"):
+            message = "This fake answers orders, abandonedCheckouts or node(id:)"
+            return json_response({"errors": [_graphql_error(message, "UNSUPPORTED")]})
+        field = root[0]
+        problem = self._bad_arguments(field)
+        if problem:
+            return json_response({"errors": [_graphql_error(problem, "BAD_USER_INPUT")]})
         with self._bucket_lock:
             status = self._status(time.monotonic())
             if requested > self.max_cost:
@@ -174,16 +203,42 @@ class FakeShopifyAdmin(FakeService):
                 )
                 cost = {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
                 return json_response({"errors": [error], "extensions": {"cost": cost}})
-            name = names[0]
-            connection = self._connection(name, first, variables.get("after"), variables.get("query"), line_items)
-            data = graphql_cost.project(query, variables, {name: connection})
+            items = _line_items_args(field)
+            if field.name == "node":
+                answer: Any = self._node(field.args["id"], items)
+            else:
+                answer = self._connection(field.name, field.args, items)
+            data = graphql_cost.project(query, variables, {field.name: answer})
             actual = graphql_cost.actual_cost(query, variables, data)
             self._available -= actual
             status = self._status(time.monotonic())
         cost = {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": status}
         return json_response({"data": data, "extensions": {"cost": cost}})
 
-    def _connection(self, name: str, first: int, after: Any, search: Any, line_items: int) -> dict[str, Any]:
+    @staticmethod
+    def _bad_arguments(field: graphql_cost.Field) -> str | None:
+        items = _line_items_args(field)
+        count = items.get("first")
+        if count is not None and (not isinstance(count, int) or not 0 <= count <= 250):
+            return "lineItems: first must be between 0 and 250"
+        if field.name == "node":
+            return None if isinstance(field.args.get("id"), str) else "node: id is required"
+        first = field.args.get("first")
+        if not isinstance(first, int) or not 1 <= first <= 250:
+            return "first must be between 1 and 250"
+        return None
+
+    def _node(self, gid: str, items: dict[str, Any]) -> dict[str, Any] | None:
+        with self._lock:
+            stored = self._orders.get(gid) or self._checkouts.get(gid)
+        if stored is None:
+            return None
+        node = copy.deepcopy(stored)
+        node["lineItems"] = _line_items_page(node, items)
+        return node
+
+    def _connection(self, name: str, args: dict[str, Any], items: dict[str, Any]) -> dict[str, Any]:
+        first, after, search = args["first"], args.get("after"), args.get("query")
         with self._lock:
             pool = list((self._orders if name == "orders" else self._checkouts).values())
         since = _SINCE.search(search or "")
@@ -198,8 +253,7 @@ class FakeShopifyAdmin(FakeService):
             pool = [n for n in pool if (_time(n["updatedAt"]), n["id"]) > (_time(last_updated), last_id)]
         page = [copy.deepcopy(n) for n in pool[:first]]
         for node in page:
-            if isinstance(node.get("lineItems"), dict):
-                node["lineItems"]["nodes"] = node["lineItems"].get("nodes", [])[:line_items]
+            node["lineItems"] = _line_items_page(node, items)
         return {
             "pageInfo": {"hasNextPage": len(pool) > first, "endCursor": _cursor(page[-1]) if page else None},
             "nodes": page,

@@ -208,3 +208,32 @@ def test_ecartapi_bad_token_is_a_permanent_error(store_settings: Settings, ecart
     ecart_api.token = "other"
     with pytest.raises(PermanentError):
         list(EcartAPIReader(store_settings).pages(START, None))
+
+
+def test_shopify_reads_every_line_item_of_a_big_order(
+    store_settings: Settings, shopify_admin: FakeShopifyAdmin
+) -> None:
+    [order, small] = shopify_orders(2, start=START)
+    template = order["lineItems"]["nodes"][0]
+    order["lineItems"]["nodes"] = [
+        {
+            **template,
+            "id": f"gid://shopify/LineItem/{900 + i}",
+            "sku": f"SKU-{i}",
+            "product": {"legacyResourceId": str(800 + i)},
+        }
+        for i in range(230)
+    ]
+    shopify_admin.add_order(order)
+    shopify_admin.add_order(small)
+    states = [s for p in ShopifyReader(store_settings).pages(START - timedelta(hours=1), None) for s in p.states]
+    big = next(s for s in states if s.document["legacyResourceId"] == order["legacyResourceId"])
+    event = validate_canonical(big.candidate)
+    # 10 on the page, then 100 + 100 + 20 by the order's own line-item cursor; in the store's order.
+    assert [i["sku"] for i in event["line_items"]] == [f"SKU-{i}" for i in range(230)]
+    assert big.document["lineItems"]["pageInfo"]["hasNextPage"] is False  # the stored body is whole
+    more = [c.json["variables"] for c in shopify_admin.calls("POST") if "node(" in c.json["query"]]
+    assert [(v["id"], v["first"]) for v in more] == [(order["id"], 100)] * 3
+    assert len({v["after"] for v in more}) == 3
+    small_state = next(s for s in states if s is not big)
+    assert len(validate_canonical(small_state.candidate)["line_items"]) == len(small["lineItems"]["nodes"])

@@ -42,7 +42,7 @@ query StorebridgeOrders($first: Int!, $after: String, $query: String, $lineItems
       totalShippingPriceSet {{ {_MONEY} }}
       shippingLine {{ title }}
       discountCodes
-      lineItems(first: $lineItems) {{ nodes {{{_LINE_ITEM} }} }}
+      lineItems(first: $lineItems) {{ pageInfo {{ hasNextPage endCursor }} nodes {{{_LINE_ITEM} }} }}
       refunds(first: 10) {{ legacyResourceId createdAt totalRefundedSet {{ {_MONEY} }} }}
     }}
   }}
@@ -62,11 +62,32 @@ query StorebridgeAbandonedCheckouts($first: Int!, $after: String, $query: String
       totalPriceSet {{ {_MONEY} }}
       totalTaxSet {{ {_MONEY} }}
       totalDiscountSet {{ {_MONEY} }}
-      lineItems(first: $lineItems) {{ nodes {{{_CHECKOUT_LINE_ITEM} }} }}
+      lineItems(first: $lineItems) {{ pageInfo {{ hasNextPage endCursor }} nodes {{{_CHECKOUT_LINE_ITEM} }} }}
     }}
   }}
 }}
 """
+
+
+# The rest of one order's or checkout's line items, when a page carried only the first `lineItems` of them.
+MORE_LINE_ITEMS = {
+    kind: f"""
+query StorebridgeMoreLineItems($id: ID!, $first: Int!, $after: String) {{
+  node(id: $id) {{
+    ... on {kind} {{
+      lineItems(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{{fields} }} }}
+    }}
+  }}
+}}
+"""
+    for kind, fields in (("Order", _LINE_ITEM), ("AbandonedCheckout", _CHECKOUT_LINE_ITEM))
+}
+MORE_LINE_ITEMS_PAGE = 100
+
+
+def more_line_items_cost(first: int) -> int:
+    """The node (1) and its line items connection (2 + `first` x 5)."""
+    return 1 + 2 + first * LINE_ITEM_COST
 
 
 # Shopify prices a query before running it: a scalar 0, an object 1, a connection 2 + `first` x one node

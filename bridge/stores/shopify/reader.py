@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bridge.canonical import MAX_LINE_ITEMS
 from bridge.settings import Settings
 from bridge.sources.base import dedupe_key, key_time
 from bridge.sources.shopify.adapter import checkout_key, order_key, refund_key
@@ -63,6 +64,8 @@ class ShopifyReader(StoreReader):
                 connection = self._page(phase, search, after)
                 info = connection.get("pageInfo") or {}
                 nodes = [n for n in connection.get("nodes") or [] if isinstance(n, dict)]
+                for node in nodes:
+                    self._complete_line_items(phase, node)
                 states = [s for node in nodes for s in self._states(phase, node)]
                 after = info.get("endCursor") if info.get("hasNextPage") else None
                 if after:
@@ -107,6 +110,26 @@ class ShopifyReader(StoreReader):
             extra={"phase": phase, "page_size": self.page_sizes[phase], "line_items": self.line_items},
         )
         return True
+
+    def _complete_line_items(self, phase: str, node: dict[str, Any]) -> None:
+        """Ask for the rest of a node's line items when its page carried only the first ones, so that the
+        stored document (and AC's order) holds every product; capped like the canonical event's items."""
+        items = node.get("lineItems")
+        if not isinstance(items, dict) or not isinstance(items.get("nodes"), list):
+            return
+        lines, info = items["nodes"], items.get("pageInfo") or {}
+        after = info.get("endCursor") if info.get("hasNextPage") else None
+        document = queries.MORE_LINE_ITEMS["Order" if phase == "orders" else "AbandonedCheckout"]
+        size = queries.MORE_LINE_ITEMS_PAGE
+        while isinstance(after, str) and isinstance(node.get("id"), str) and len(lines) < MAX_LINE_ITEMS:
+            variables = {"id": node["id"], "first": size, "after": after}
+            data = self.admin.query(document, variables, cost=queries.more_line_items_cost(size))
+            more = (data.get("node") or {}).get("lineItems") or {}
+            page = [n for n in more.get("nodes") or [] if isinstance(n, dict)]
+            lines.extend(page)
+            info = more.get("pageInfo") or {}
+            after = info.get("endCursor") if info.get("hasNextPage") and page else None
+        items["pageInfo"] = {"hasNextPage": isinstance(after, str), "endCursor": after}
 
     def restate(self, document: dict[str, Any], topic: str) -> StoreState | None:
         if topic == "checkouts/update":
