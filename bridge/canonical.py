@@ -151,7 +151,9 @@ class CustomerSchema(_Base):
 
 
 class BillingSchema(_Base):
-    """The name and phone on the order's billing address: the fallback for a customer without them."""
+    """The name and phone the order's addresses give: the fallback for a customer without them. The platform
+    mappings fill it in AC's order (the order's contact phone, the shipping address, then billing:
+    `bridge.sources.mapping.contact_fallback`); the name `billing` is the custom source's contract."""
 
     first_name = _text(255, allow_none=True, load_default=None)
     last_name = _text(255, allow_none=True, load_default=None)
@@ -177,6 +179,13 @@ class DiscountSchema(_Base):
 
     code = _text(255, allow_none=True, load_default=None)
     type = fields.String(load_default="order", validate=validate.OneOf(["order", "shipping"]))
+    amount = _amount(required=True)
+
+
+class RefundSchema(_Base):
+    """One refund the store lists on an order; `amount` in minor units (positive)."""
+
+    refund_id = IdString(required=True, validate=validate.Length(max=255))
     amount = _amount(required=True)
 
 
@@ -206,10 +215,14 @@ class CanonicalEventSchema(_Base):
     updated_at = UTCDateTime(allow_none=True, load_default=None)
     completed_at = UTCDateTime(allow_none=True, load_default=None)
     # order.refunded only. With `refund_id` the event is one refund and `total` its amount (Shopify); without
-    # it, `refunded_total` is everything refunded on the order so far (WooCommerce), and neither means the
-    # order was refunded in full (EcartAPI's `refunded`).
+    # it, `refunds` below (WooCommerce) or `refunded_total` (everything refunded on the order so far, for custom
+    # senders) say what was refunded, and none of them (or an empty `refunds`) means refunded in full
+    # (EcartAPI's `refunded`).
     refund_id = IdString(allow_none=True, load_default=None, validate=validate.Length(max=255))
     refunded_total = _amount(allow_none=True, load_default=None)
+    # order.paid and order.refunded: every refund the order lists as of `updated_at` (WooCommerce's `refunds[]`,
+    # which an `order.updated` carries whole). The newest listing replaces older ones; None: not listed.
+    refunds = CappedList(fields.Nested(RefundSchema), max_items=MAX_DISCOUNTS, allow_none=True, load_default=None)
 
     @pre_load
     def _upper_currency(self, data: Any, **kwargs: Any) -> Any:

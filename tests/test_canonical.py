@@ -185,6 +185,7 @@ def test_dump_has_every_field():
         "kind", "store", "occurred_at", "email", "customer", "currency", "order_id", "order_number", "checkout_id",
         "order_url", "total", "subtotal", "tax", "shipping", "discount", "line_items", "discounts",
         "shipping_method", "created_at", "updated_at", "completed_at", "billing", "refund_id", "refunded_total",
+        "refunds",
     }  # fmt: skip
 
 

@@ -81,6 +81,7 @@ ORDER_PAID = {
     "completed_at": "2026-10-22T18:41:05+00:00",
     "refund_id": None,
     "refunded_total": None,
+    "refunds": None,
 }
 
 

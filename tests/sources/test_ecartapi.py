@@ -63,6 +63,7 @@ ORDER_PAID = {
     "completed_at": "2026-10-20T17:24:05+00:00",  # dates.paidAt
     "refund_id": None,
     "refunded_total": None,
+    "refunds": None,
 }
 
 

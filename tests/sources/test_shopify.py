@@ -70,6 +70,7 @@ ORDERS_PAID_BASIC = {
     "completed_at": "2026-10-14T19:02:10+00:00",  # processed_at
     "refund_id": None,
     "refunded_total": None,
+    "refunds": None,
 }
 
 

@@ -26,7 +26,8 @@ ORDER_CREATED_PENDING = {
         "phone": "(512) 555-0173",  # billing.phone
         "accepts_marketing": None,  # no activecampaign_for_woocommerce_accepts_marketing meta
     },
-    "billing": None,
+    # The contact's fallback (mapping.contact_fallback): shipping, then billing. Woo's billing is the customer's.
+    "billing": {"first_name": "Nora", "last_name": "Lindqvist", "phone": "(512) 555-0173"},
     "currency": "USD",
     "order_id": "4817",
     "order_number": "4817",
@@ -68,6 +69,7 @@ ORDER_CREATED_PENDING = {
     "completed_at": None,
     "refund_id": None,
     "refunded_total": None,
+    "refunds": [],  # the order lists no refund yet
 }
 
 
@@ -204,7 +206,8 @@ def test_consent_from_activecampaigns_checkout_checkbox_meta(client, db, value, 
     assert payload["customer"]["phone"] == "(512) 555-0173"
 
 
-def test_refunded_order_carries_the_running_refund_total(client, db):
+def test_refunded_order_lists_its_refunds(client, db):
     payload = deliver(client, db, "woocommerce", "order_updated__refunded.json").payload
     assert payload["kind"] == "order.refunded"
-    assert payload["refunded_total"] == payload["total"] == 2500 and payload["refund_id"] is None
+    assert payload["refunds"] == [{"refund_id": "4851", "amount": 2500}]  # total "-25.00"
+    assert payload["total"] == 2500 and payload["refund_id"] is None and payload["refunded_total"] is None

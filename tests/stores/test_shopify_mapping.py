@@ -111,7 +111,8 @@ def test_the_contact_details_come_through_as_they_do_from_the_webhook(shop_setti
 def test_a_guest_order_takes_name_and_phone_from_its_addresses(shop_settings: Settings) -> None:
     [state] = ShopifyReader(shop_settings)._order_states(node("order__guest.json"))
     event = validate_canonical(state.candidate)
-    # No customer record: the billing name, and the shipping address's phone where billing has none.
+    # No customer record: the order's own contact phone; the name of the first address that has one (AC's
+    # order, shipping then billing: this shipping address has a phone but no name, so billing's).
     assert event["customer"]["external_id"] is None
     assert (event["email"], event["customer"]["email"]) == ("guest.buyer@example.net", "guest.buyer@example.net")
     assert (event["customer"]["first_name"], event["customer"]["last_name"]) == ("Priya", "Raman")

@@ -176,7 +176,7 @@ class ActiveCampaignLeg:
             # Net revenue: what AC gets as the order's total is the paid total less what was refunded since.
             key = revenue_key(event)
             body, convert, refresh = (
-                self.revenue.order_body(key, b) if "totalPrice" in b["ecomOrder"] else b
+                self.revenue.order_body(key, b, event) if "totalPrice" in b["ecomOrder"] else b
                 for b in (body, convert, refresh)
             )
 

@@ -3,14 +3,17 @@ the order's `totalPrice` by the refunded amount and a cancellation sets it to 0,
 does for partial refunds.
 
 The bridge keeps, per order (store | store order id), a small document in `RemoteState`:
-`gross` (the paid total), `refunds` {refund id: amount}, `refunded_total` (a store that reports the running
-sum, as WooCommerce does), `full` (refunded in full, amount not given), `cancelled`, and `sent` (the
-`totalPrice` AC was last given). The net total is a function of that document, whatever order the events
-arrived in, so a replayed refund changes nothing and a late paid order is sent net.
+`gross` (the paid total), `refunds` {refund id: amount} (one event per refund, as Shopify's), `listed`
+{`at`, `refunds` {refund id: amount}} (the newest listing of all the order's refunds, as every WooCommerce
+`order.updated` carries), `refunded_total` (a running sum, as a custom sender may report), `full` (refunded
+in full, amount not given), `cancelled`, and `sent` (the `totalPrice` AC was last given). The net total is a
+function of that document, whatever order the events arrived in, so a replayed refund changes nothing and a
+late paid order is sent net.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
@@ -29,8 +32,33 @@ def net_total(doc: dict[str, Any]) -> int | None:
         return 0
     if doc.get("gross") is None:
         return None
-    refunded = max(sum((doc.get("refunds") or {}).values()), doc.get("refunded_total") or 0)
+    # The three describe the same refunds in different ways (a store uses one): the largest figure is the most
+    # complete, and adding them up would count a refund twice.
+    listed = sum(((doc.get("listed") or {}).get("refunds") or {}).values())
+    refunded = max(sum((doc.get("refunds") or {}).values()), doc.get("refunded_total") or 0, listed)
     return max(0, int(doc["gross"]) - refunded)
+
+
+def record_listing(doc: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Fold the refunds an order event lists (`refunds`, as of its `updated_at`) into `doc`; False when it
+    changes nothing. The newest listing wins, so a refund deleted in the store stops counting and an older
+    delivery arriving late undoes nothing; two listings of the same moment are merged (both were true)."""
+    if event.get("refunds") is None:
+        return False
+    at = _moment(event.get("updated_at") or event.get("occurred_at"))
+    refunds = {str(r["refund_id"]): int(r["amount"]) for r in event["refunds"]}
+    known = doc.get("listed")
+    if known is not None:
+        if at < known["at"]:
+            return False
+        if at == known["at"]:
+            refunds = {**known["refunds"], **refunds}
+        if refunds == known["refunds"]:
+            if at > known["at"]:
+                known["at"] = at  # nothing changed, but later listings are compared with this one
+            return False
+    doc["listed"] = {"at": at, "refunds": refunds}
+    return True
 
 
 def record_event(doc: dict[str, Any], event: dict[str, Any]) -> bool:
@@ -40,6 +68,8 @@ def record_event(doc: dict[str, Any], event: dict[str, Any]) -> bool:
             return False
         doc["cancelled"] = True
         return True
+    if event.get("refunds"):
+        return record_listing(doc, event)
     if event.get("refund_id"):
         refunds = doc.setdefault("refunds", {})
         if event["refund_id"] in refunds:
@@ -52,10 +82,19 @@ def record_event(doc: dict[str, Any], event: dict[str, Any]) -> bool:
             return False
         doc["refunded_total"] = int(event["refunded_total"])
         return True
+    # Refunded, with no amount (an EcartAPI `refunded` order) or no refund listed: refunded in full.
+    listed = record_listing(doc, event)
     if doc.get("full"):
-        return False
+        return listed
     doc["full"] = True
     return True
+
+
+def _moment(value: Any) -> str:
+    """An event time as the sortable text the document keeps (UTC, ISO-8601, microseconds)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return str(value or "")
 
 
 class Revenue:
@@ -69,13 +108,16 @@ class Revenue:
 
     # -- hooks of the paid order's create or update ----------------------------------------------------------
 
-    def order_body(self, order_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    def order_body(self, order_key: str, body: dict[str, Any], event: dict[str, Any] | None = None) -> dict[str, Any]:
         """The paid order's body with `totalPrice` net of what is already known refunded or cancelled; the
-        paid total is remembered as the order's gross."""
+        paid total is remembered as the order's gross, and the refunds the paid `event` lists (a WooCommerce
+        order updated by a partial refund stays paid) are folded in first."""
         if self.mode != NET:
             return body
         order = body["ecomOrder"]
         doc = self.state.get(KEY_TYPE, order_key) or {}
+        if event is not None:
+            record_listing(doc, event)
         doc["gross"] = int(order["totalPrice"])
         self.state.put(KEY_TYPE, order_key, doc, utcnow())
         total = net_total(doc)
@@ -131,6 +173,8 @@ class Revenue:
 def _describe(event: dict[str, Any]) -> str:
     if event["kind"] == "order.cancelled":
         return "cancellation"
+    if event.get("refunds"):
+        return f"{len(event['refunds'])} refund(s) listed, totalling {sum(r['amount'] for r in event['refunds'])}"
     if event.get("refund_id"):
         return f"refund {event['refund_id']} of {event.get('total') or 0}"
     if event.get("refunded_total") is not None:

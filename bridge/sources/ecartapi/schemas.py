@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from bridge.canonical import MAX_DISCOUNTS
 from bridge.sources.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, item_list, optional
-from bridge.sources.mapping import MoneyConverter, first
+from bridge.sources.mapping import CAMEL_KEYS, MoneyConverter, contact_fallback, first
 
 
 class EcartStatusSchema(PlatformSchema):
@@ -148,11 +148,8 @@ def order_candidate(document: Any, kind: str) -> dict[str, Any]:
             "last_name": first(customer.get("lastName")),
             "phone": first(customer.get("phone")),
         },
-        "billing": {
-            "first_name": first(billing.get("firstName")),
-            "last_name": first(billing.get("lastName")),
-            "phone": first(billing.get("phone"), shipping.get("phone")),
-        },
+        # A customer without a name or phone: the shipping address's, then billing's (mapping.contact_fallback).
+        "billing": contact_fallback(shipping, billing, keys=CAMEL_KEYS),
         "currency": convert.currency,
         "order_id": data["id"],
         "order_number": first(data.get("number"), data.get("name")),

@@ -17,14 +17,28 @@ REFUND_MARKS = ("refund_line_items", "transactions")
 UNPAID = ("pending", "authorized", "voided", "expired")
 
 
+def _marked(document: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether any of `keys` carries a value. A key present but empty (`null`, `""`, `[]`, `{}`) is not
+    evidence: real checkouts carry `"order_status_url": ""` or `null`, and must not be read as orders."""
+    return any(_filled(document.get(k)) for k in keys)
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and value != [] and value != {}
+
+
 def shape(document: dict[str, Any]) -> str:
-    """What the body looks like: `order`, `checkout`, `refund` or `unknown`."""
-    if any(k in document for k in ORDER_MARKS):
-        return "order"
-    if any(k in document for k in CHECKOUT_MARKS):
+    """What the body looks like: `order`, `checkout`, `refund` or `unknown`.
+
+    A recovery link is checked first: only a checkout has one, whatever order-like keys it also fills in."""
+    if _marked(document, CHECKOUT_MARKS):
         return "checkout"
+    if _marked(document, ORDER_MARKS):
+        return "order"
     if "order_id" in document and any(k in document for k in REFUND_MARKS):
-        return "refund"
+        return "refund"  # keys no order or checkout has at all: present, even empty, they say "refund"
     return "unknown"
 
 

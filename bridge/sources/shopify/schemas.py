@@ -16,7 +16,7 @@ from bridge.sources.fields import (
     item_list,
     optional,
 )
-from bridge.sources.mapping import MoneyConverter, first
+from bridge.sources.mapping import MoneyConverter, contact_fallback, first
 
 
 class ShopifyCustomerSchema(PlatformSchema):
@@ -168,21 +168,10 @@ def _customer(data: dict[str, Any]) -> dict[str, Any] | None:
         "email": first(customer.get("email")),
         "first_name": customer.get("first_name"),
         "last_name": customer.get("last_name"),
+        # The customer's own phone, else the one they gave this order (the order's contact phone).
         "phone": first(customer.get("phone"), data.get("phone")),
         "accepts_marketing": _consent(data, customer),
     }
-
-
-def _billing(data: dict[str, Any]) -> dict[str, Any] | None:
-    """Name and phone of the billing address (the shipping address's phone when billing has none)."""
-    billing = data.get("billing_address") or {}
-    shipping = data.get("shipping_address") or {}
-    found = {
-        "first_name": first(billing.get("first_name")),
-        "last_name": first(billing.get("last_name")),
-        "phone": first(billing.get("phone"), shipping.get("phone"), data.get("phone")),
-    }
-    return found if any(found.values()) else None
 
 
 def _line_item(item: dict[str, Any], convert: MoneyConverter, index: int) -> dict[str, Any]:
@@ -212,7 +201,9 @@ def _purchase(data: dict[str, Any], shop: str | None) -> tuple[dict[str, Any], M
         "store": shop,
         "currency": convert.currency,
         "customer": customer,
-        "billing": _billing(data),
+        # Guests and customers without a name or phone: the order's contact phone, then the shipping address,
+        # then billing (AC's order, mapping.contact_fallback).
+        "billing": contact_fallback(data.get("shipping_address"), data.get("billing_address"), phone=data.get("phone")),
         "email": first(data.get("email"), data.get("contact_email"), (customer or {}).get("email")),
         "total": convert(data.get("total_price"), "total_price"),
         "subtotal": convert(data.get("subtotal_price"), "subtotal_price"),

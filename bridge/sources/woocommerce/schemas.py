@@ -17,7 +17,7 @@ from bridge.sources.fields import (
     item_list,
     optional,
 )
-from bridge.sources.mapping import MoneyConverter, first
+from bridge.sources.mapping import MoneyConverter, contact_fallback, first
 
 
 class WooBillingSchema(PlatformSchema):
@@ -74,6 +74,9 @@ class WooOrderSchema(PlatformSchema):
     total_tax = optional(Amount())
     customer_id = optional(IdString())
     billing = optional(fields.Nested(WooBillingSchema))
+    # Only read for the contact's fallback name and phone (`phone` since WooCommerce 5.6): kept raw, so an odd
+    # shape (PHP's `[]` for an empty address) never quarantines an order whose buyer details are all in billing.
+    shipping = optional(fields.Raw())
     payment_url = optional(fields.String())
     line_items = item_list(WooLineItemSchema)
     shipping_lines = discount_list(WooShippingLineSchema)
@@ -86,6 +89,29 @@ class WooOrderSchema(PlatformSchema):
 # Built once: a schema instance holds no per-load state, and building one (with its nested schemas) costs
 # more than the load itself.
 WOO_ORDER_SCHEMA = WooOrderSchema()
+
+
+def _contact_fields(address: Any) -> dict[str, str]:
+    """Name and phone of a raw address object, where they are strings (anything else is ignored)."""
+    if not isinstance(address, dict):
+        return {}
+    return {k: v for k in ("first_name", "last_name", "phone") if isinstance(v := address.get(k), str)}
+
+
+def _refunds(document: Any, data: dict[str, Any], convert: MoneyConverter) -> list[dict[str, Any]] | None:
+    """The order's refunds (`refunds[{id, reason, total: "-10.00"}]`, newest first) as the canonical listing:
+    WooCommerce has no refund topic, an `order.updated` carries the whole order and so every refund made so
+    far. None when the body has no `refunds` key at all (nothing is said about refunds)."""
+    if not isinstance(document, dict) or "refunds" not in document:
+        return None
+    return [
+        {
+            # A refund is a WordPress post with its own id; a position stands in only for a body without one.
+            "refund_id": first(r.get("id"), f"position-{len(data['refunds']) - i}"),
+            "amount": convert(abs(r["total"]), f"refunds.{i}.total"),
+        }
+        for i, r in enumerate(data["refunds"])
+    ]
 
 
 def _unit_price(item: dict[str, Any]) -> Decimal | None:
@@ -124,9 +150,10 @@ def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[st
     customer_id = data.get("customer_id")
     lines = data["line_items"]
     total = convert(data.get("total"), "total")
-    refunded_total = None
-    if kind == "order.refunded" and data["refunds"]:
-        total = refunded_total = convert.total((abs(r["total"]) for r in data["refunds"]), "refunds")
+    refunds = _refunds(document, data, convert)
+    if kind == "order.refunded" and refunds:
+        # The event's amount is what was refunded (`total` of the order stays the paid total in WooCommerce).
+        total = sum(r["amount"] for r in refunds)
     return {
         "kind": kind,
         "store": source_url,
@@ -140,6 +167,9 @@ def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[st
             "phone": first(billing.get("phone")),
             "accepts_marketing": _consent(data.get("meta_data")),
         },
+        # WooCommerce's `billing` is the customer's own details (its email is the buyer's); without a name or
+        # phone there, the shipping address's (mapping.contact_fallback).
+        "billing": contact_fallback(_contact_fields(data.get("shipping")), billing),
         "currency": convert.currency,
         "order_id": data["id"],
         "order_number": first(data.get("number"), data["id"]),
@@ -174,5 +204,5 @@ def order_candidate(document: Any, source_url: str | None, kind: str) -> dict[st
         "created_at": data.get("date_created_gmt"),
         "updated_at": data.get("date_modified_gmt"),
         "completed_at": first(data.get("date_paid_gmt"), data.get("date_completed_gmt")),
-        "refunded_total": refunded_total,
+        "refunds": refunds,
     }

@@ -12,7 +12,7 @@ from marshmallow import ValidationError, fields
 
 from bridge.canonical import MAX_LINE_ITEMS, CappedList
 from bridge.sources.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, discount_list, optional
-from bridge.sources.mapping import MoneyConverter, first
+from bridge.sources.mapping import CAMEL_KEYS, MoneyConverter, contact_fallback, first
 
 
 class CappedConnection(fields.Field):
@@ -184,18 +184,6 @@ def _customer(data: dict[str, Any], accepts: Any) -> dict[str, Any] | None:
     }
 
 
-def _billing(data: dict[str, Any]) -> dict[str, Any] | None:
-    """Name and phone of the billing address (else the shipping address's or the order's phone), as REST."""
-    billing = data.get("billingAddress") or {}
-    shipping = data.get("shippingAddress") or {}
-    found = {
-        "first_name": first(billing.get("firstName")),
-        "last_name": first(billing.get("lastName")),
-        "phone": first(billing.get("phone"), shipping.get("phone"), data.get("phone")),
-    }
-    return found if any(found.values()) else None
-
-
 def _line_item(item: dict[str, Any], convert: MoneyConverter, index: int) -> dict[str, Any]:
     return {
         "external_id": first(
@@ -223,7 +211,10 @@ def _purchase(data: dict[str, Any], shop: str | None, currency: str, discount: A
         "store": shop,
         "currency": convert.currency,
         "customer": customer,
-        "billing": _billing(data),
+        # As the webhooks' (mapping.contact_fallback): the order's phone, then shipping, then billing.
+        "billing": contact_fallback(
+            data.get("shippingAddress"), data.get("billingAddress"), phone=data.get("phone"), keys=CAMEL_KEYS
+        ),
         "email": first(data.get("email"), (customer or {}).get("email")),
         "total": convert(_money(data["totalPriceSet"]), "totalPriceSet"),
         "subtotal": convert(_money(data.get("subtotalPriceSet")), "subtotalPriceSet"),
