@@ -7,7 +7,7 @@ test asserts the AC calls that result.
 - The contact's phone (and name) follow one documented order, AC's own for GraphQL orders: the customer's own,
   else the shipping address's, else billing's (`bridge.sources.mapping.contact_fallback`).
 - WooCommerce partial refunds, which arrive only as `order.updated` bodies listing every refund so far, lower
-  the AC order's total to paid − refunds, whatever order the states arrive in and however often.
+  the AC order's total to paid - refunds, whatever order the states arrive in and however often.
 """
 
 from __future__ import annotations

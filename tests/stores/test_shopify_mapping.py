@@ -14,6 +14,7 @@ from bridge.canonical import validate_canonical
 from bridge.settings import Settings
 from bridge.sources.base import Inbound
 from bridge.sources.shopify import ShopifySource
+from bridge.sources.shopify.schemas import order_candidate
 from bridge.stores.shopify import schemas
 from bridge.stores.shopify.reader import ShopifyReader
 from tests.helpers import signing
@@ -126,3 +127,54 @@ def test_an_older_api_version_s_customer_phone_is_read_too(shop_settings: Settin
     order["billingAddress"] = order["shippingAddress"] = None
     [state] = ShopifyReader(shop_settings)._order_states(order)
     assert validate_canonical(state.candidate)["customer"]["phone"] == "+17185550199"
+
+
+GIFT_CASES = [
+    # (REST keys cleared, GraphQL keys cleared, expected first name, last name, phone)
+    ((), (), "Jonas", "Berg", "+12125550101"),
+    (("customer.phone",), ("customer.defaultPhoneNumber",), "Jonas", "Berg", "+12125550102"),
+    (("customer.phone", "phone"), ("customer.defaultPhoneNumber", "phone"), "Jonas", "Berg", "+18025550103"),
+    (
+        ("customer.phone", "phone", "shipping_address.phone"),
+        ("customer.defaultPhoneNumber", "phone", "shippingAddress.phone"),
+        "Jonas", "Berg", "+12125550104",
+    ),
+    (("customer", "phone"), ("customer", "phone"), "Elsa", "Berg", "+18025550103"),
+]  # fmt: skip
+
+
+def _clear(document: dict, paths: tuple[str, ...]) -> dict:
+    for path in paths:
+        *parents, key = path.split(".")
+        node_ = document
+        for parent in parents:
+            node_ = node_[parent]
+        node_[key] = None
+    return document
+
+
+@pytest.mark.parametrize(("rest", "gql", "first", "last", "phone"), GIFT_CASES)
+def test_store_api_and_webhook_agree_on_every_contact_fallback(shop_settings, rest, gql, first, last, phone) -> None:
+    """One rule (mapping.contact_fallback): the customer's phone, the order's, the shipping address's, billing's;
+    the name of the customer, else of the first address with one. The GraphQL node here is the API's view of
+    orders_paid__gift_phones (the webhook's own cases run end to end in tests/delivery/test_real_payloads.py)."""
+    gift = json.loads(fixture("shopify", "orders_paid__gift_phones.json"))
+    from_webhook = validate_canonical(order_candidate(_clear(gift, rest), signing.SHOP_DOMAIN, "order.paid"))
+
+    order = node("order__paid.json")
+    order["phone"] = "+12125550102"
+    order["customer"] = {
+        **order["customer"],
+        "email": "jonas.berg@example.com",
+        "firstName": "Jonas",
+        "lastName": "Berg",
+        "defaultPhoneNumber": {"phoneNumber": "+12125550101"},
+    }
+    order["shippingAddress"] = {"firstName": "Elsa", "lastName": "Berg", "phone": "+18025550103"}
+    order["billingAddress"] = {"firstName": "Jonas", "lastName": "Berg", "phone": "+12125550104"}
+    [state] = ShopifyReader(shop_settings)._order_states(_clear(order, gql))
+    from_api = validate_canonical(state.candidate)
+
+    for event in (from_webhook, from_api):
+        customer = event["customer"]
+        assert (customer["first_name"], customer["last_name"], customer["phone"]) == (first, last, phone)
