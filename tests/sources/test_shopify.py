@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bridge.sources.shopify import consistency
 from bridge.storage import EventStore
 from tests.helpers import signing
 from tests.helpers.env import fixture
@@ -283,3 +284,25 @@ def test_guest_without_customer_gets_names_phone_and_consent_from_the_order(clie
     assert (customer["first_name"], customer["last_name"], customer["phone"]) == ("Maya", "Okafor", "+17185550999")
     assert customer["accepts_marketing"] is True and customer["email"] == "maya.okafor@example.com"
     assert customer["external_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "topic", "expected"),
+    [
+        # A key present but empty is not evidence (real checkouts carry these): still a checkout.
+        ({"order_status_url": ""}, "checkouts/update", None),
+        ({"order_status_url": None, "checkout_token": None, "order_number": None}, "checkouts/create", None),
+        ({"order_status_url": "  ", "financial_status": ""}, "checkouts/update", None),
+        # Its recovery link says "checkout" whatever order-like key it also fills in; under an order topic too.
+        ({"order_status_url": "https://acme-outdoor.example/orders/x"}, "checkouts/update", None),
+        ({"order_status_url": ""}, "orders/paid", "a checkout body sent as orders/paid"),
+    ],
+)
+def test_empty_order_keys_do_not_make_a_checkout_an_order(changes, topic, expected):
+    document = {**json.loads(fixture("shopify", "checkouts_update__with_email.json")), **changes}
+    assert consistency.contradiction(topic, document) == expected
+
+
+def test_an_order_is_still_known_by_the_order_keys_it_fills_in():
+    document = {**json.loads(fixture("shopify", "orders_paid__basic.json")), "order_status_url": ""}
+    assert consistency.contradiction("checkouts/update", document) == "an order body sent as checkouts/update"
