@@ -103,6 +103,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             ],
             "shipping_lines": [{"method_title": "Flat rate"}],
             "coupon_lines": [{"code": "welcome10", "discount": "10.00"}],
+            "refunds": [],  # every refund so far: a partial refund arrives as an order.updated listing it
             "date_created_gmt": "2026-10-14T14:12:44",
             "date_modified_gmt": "2026-10-14T14:13:02",
             "date_paid_gmt": "2026-10-14T14:13:01",
