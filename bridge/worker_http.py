@@ -28,7 +28,7 @@ from bridge.metrics import MULTIPROC_VARIABLE, render
 log = logging.getLogger("bridge.worker_http")
 
 SETTING = "BRIDGE_WORKER_METRICS_BIND"
-MAX_CONCURRENT = 4
+MAX_CONCURRENT = 2
 SOCKET_TIMEOUT = 5.0
 
 
