@@ -93,6 +93,7 @@ def worker(state: object) -> None:
     finally:
         if listener is not None:
             listener.close()
+            listener.db.dispose()
 
 
 def _worker_listener(settings: Settings) -> WorkerHttp | None:
