@@ -3,35 +3,22 @@ every resource validated offline against the Kubernetes JSON schemas that the `k
 bundles (strict: an unknown or misspelt field fails), and what the schemas cannot see: probes that reach real
 endpoints and commands, Secret and ConfigMap keys that are the settings the bridge reads, metrics annotations
 that match the ports the processes listen on, per-pod metrics directories, non-root and read-only containers
-with requests and limits. Then the pods as processes: the Job, the web and the worker started together on an
-empty PostgreSQL schema with each container's own command and environment, their probes passing, each pod's
-`/metrics` showing its own figures, and their memory within the limits."""
+with requests and limits. tests/deploy/test_kubernetes_pods.py runs the pods as processes."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from kubernetes_validate import ValidationError, validate
 from kubernetes_validate.utils import all_versions
 
 import bridge
 from bridge.cli import SUBCOMMANDS
 from bridge.settings import SettingsSchema, load_settings
-from tests.helpers import signing
-from tests.helpers.as_deployed import SERVICE_UID, fake_root, make_dir, service_user
-from tests.helpers.delivery import wait_until
+from tests.helpers.as_deployed import SERVICE_UID
 from tests.helpers.kustomize import Resource, container_env, containers, find, load_kustomization, pod_spec, render
-from tests.helpers.live_server import free_port
-from tests.helpers.postgres import fresh_schema
-from tests.helpers.procfs import children, rss_kib
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "kubernetes"
@@ -235,155 +222,3 @@ def test_the_migration_job_reruns_safely(resources: list[Resource]) -> None:
     assert 0 < job["spec"]["ttlSecondsAfterFinished"] <= 3600, "gone before the next deploy re-creates it"
     text = (K8S / "migrate-job.yaml").read_text()
     assert "kubectl delete job storebridge-migrate --ignore-not-found" in text
-
-
-# -- the pods as processes -----------------------------------------------------------------------------------
-
-
-class Pod:
-    """One container of the manifests run as a local process: its command and environment, its emptyDirs as
-    directories it owns, its ports moved to free loopback ports, under the image's uid when the tests run as
-    root, in a read-only working directory (the image's /data, not mounted here)."""
-
-    def __init__(self, resources: list[Resource], kind: str, name: str, root: Path, overrides: dict[str, str]):
-        self.container = _container(resources, kind, name)
-        self.dir = make_dir(root / name, owner=None, mode=0o755)
-        self.env = {**container_env(resources, self.container), **overrides}
-        self.ports: dict[int, int] = {}
-        for variable in ("BRIDGE_BIND", "BRIDGE_WORKER_METRICS_BIND"):
-            if variable in self.env:
-                port = free_port()
-                self.ports[_port(self.env[variable])] = port
-                self.env[variable] = f"127.0.0.1:{port}"
-        for mount in self.container.get("volumeMounts", []):  # each emptyDir: a fresh directory of the pod's user
-            local = make_dir(self.dir / mount["name"], owner=SERVICE_UID, mode=0o700)
-            self.env = {k: v.replace(mount["mountPath"], str(local)) if k.startswith("BRIDGE_") else v
-                        for k, v in self.env.items()}  # fmt: skip
-            if mount["mountPath"] == "/tmp":
-                self.env["TMPDIR"] = str(local)
-        self.env.update(PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin", LANG="C.UTF-8", HOME="/nonexistent")
-        self.workdir = make_dir(self.dir / "data", owner=None, mode=0o555)
-        self.as_user = service_user()
-        self.log = self.dir / "output.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Pod:
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(self.container["command"], env=self.env, cwd=self.workdir, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True, **self.as_user)  # type: ignore[call-overload]  # fmt: skip
-        return self
-
-    def url(self, port: int | str) -> str:
-        if isinstance(port, str):  # a named port
-            port = next(p["containerPort"] for p in self.container["ports"] if p["name"] == port)
-        return f"http://127.0.0.1:{self.ports[port]}"
-
-    def probe(self, kind: str) -> bool:
-        """Run the container's probe as the kubelet would (HTTP GET or exec), once."""
-        probe = self.container[kind]
-        if "httpGet" in probe:
-            try:
-                answer = requests.get(self.url(probe["httpGet"]["port"]) + probe["httpGet"]["path"], timeout=5)
-            except requests.RequestException:
-                return False
-            return 200 <= answer.status_code < 400
-        done = subprocess.run(probe["exec"]["command"], env=self.env, cwd=self.workdir, capture_output=True,
-                              timeout=60, check=False, **self.as_user)  # type: ignore[call-overload]  # fmt: skip
-        return done.returncode == 0
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def rss_mib(self) -> float:
-        assert self.process is not None
-        return sum(rss_kib(pid) for pid in (self.process.pid, *children(self.process.pid))) / 1024
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-
-def _mib(quantity: str) -> float:
-    number, unit = re.fullmatch(r"(\d+)(Mi|Gi)", quantity).groups()  # type: ignore[union-attr]
-    return int(number) * (1024 if unit == "Gi" else 1)
-
-
-@pytest.fixture
-def pod_root() -> Iterator[Path]:
-    root = fake_root()
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.mark.slow
-@pytest.mark.postgres
-def test_the_pods_start_together_pass_their_probes_and_each_serves_its_own_metrics(resources, pod_root) -> None:
-    with fresh_schema() as database_url:
-        filled_in = {  # what the operator puts in the Secret
-            "BRIDGE_DATABASE_URL": database_url,
-            "BRIDGE_WEBHOOK_SECRET": signing.CUSTOM_SECRET,
-            "BRIDGE_LOG_LEVEL": "INFO",
-        }
-        job = Pod(resources, "Job", "storebridge-migrate", pod_root, filled_in)
-        web = Pod(resources, "Deployment", "storebridge-web", pod_root, filled_in)
-        worker = Pod(resources, "Deployment", "storebridge-worker", pod_root, filled_in)
-        pods = (job, web, worker)
-        try:
-            for pod in pods:  # `kubectl apply -k`: all at once, on an empty schema
-                pod.start()
-            assert job.process is not None and job.process.wait(120) == 0, job.output()
-            assert "database at " in job.output()
-
-            def started(pod: Pod) -> bool:
-                assert pod.process is not None and pod.process.poll() is None, pod.output()[-3000:]
-                return pod.probe("startupProbe")
-
-            wait_until(lambda: started(web), 90, interval=0.5, describe=lambda: web.output()[-3000:])
-            wait_until(lambda: started(worker), 90, interval=1.0, describe=lambda: worker.output()[-3000:])
-            assert web.probe("livenessProbe") and web.probe("readinessProbe") and worker.probe("livenessProbe")
-
-            from tests.observability.test_metrics_multiprocess import _custom_paid
-
-            _, body, headers = _custom_paid(7)
-            answer = requests.post(f"{web.url('http')}/webhooks/custom", data=body, headers=headers, timeout=10)
-            assert answer.status_code == 202, answer.text
-
-            def scrape(pod: Pod, deployment: str) -> str:
-                annotations = find(resources, "Deployment", deployment)["spec"]["template"]["metadata"]["annotations"]
-                url = pod.url(int(annotations["prometheus.io/port"])) + annotations["prometheus.io/path"]
-                answer = requests.get(url, timeout=10)
-                assert answer.status_code == 200
-                return answer.text
-
-            delivered = 'bridge_deliveries_finished_total{destination="activecampaign",state="dry_run"} 1.0'
-
-            def worker_delivered() -> str | None:
-                text = scrape(worker, "storebridge-worker")
-                return text if delivered in text else None
-
-            worker_text = wait_until(worker_delivered, 60, interval=0.5, describe=lambda: worker.output()[-3000:])
-            assert "bridge_metrics_database_up 1.0" in worker_text
-            assert "bridge_events_received_total{" not in worker_text, "the web pod's figure"
-            web_text = scrape(web, "storebridge-web")
-            assert 'bridge_events_received_total{kind="order.paid",outcome="accepted",source="custom"} 1.0' in web_text
-            assert "bridge_deliveries_finished_total{" not in web_text, "the worker pod's figure"
-
-            figures = {"web": web.rss_mib(), "worker": worker.rss_mib()}
-            for role, used in figures.items():
-                limit = _mib(
-                    _container(resources, "Deployment", f"storebridge-{role}")["resources"]["limits"]["memory"]
-                )
-                assert used < 0.8 * limit, f"{role} uses {used:.0f} MiB of its {limit:.0f} MiB limit"
-            print(f"\npods as processes: web {figures['web']:.0f} MiB (gunicorn master + "
-                  f"{web.env['BRIDGE_WEB_WORKERS']} workers), worker {figures['worker']:.0f} MiB resident")  # fmt: skip
-            assert not list(web.workdir.iterdir()) and not list(worker.workdir.iterdir()), "nothing on the root fs"
-        finally:
-            for pod in reversed(pods):
-                pod.stop()
-        for pod in pods:
-            assert "Traceback" not in pod.output(), pod.output()[-3000:]
