@@ -9,7 +9,8 @@ Worker model: `gthread` — a few processes with a few threads each. A webhook r
 waiting on the database commit (an fsync with SQLite synchronous=FULL, a round trip with PostgreSQL), during
 which the GIL is released, so threads overlap those waits cheaply; several processes use both cores and keep
 one slow request from stalling the rest. Async workers would buy nothing: the database drivers are blocking.
-Slow or idle clients are the reverse proxy's problem (deploy/nginx.conf buffers whole requests), not gunicorn's.
+Slow or idle clients are the reverse proxy's problem (deploy/nginx/storebridge.conf buffers whole requests), not
+gunicorn's.
 """
 
 import multiprocessing

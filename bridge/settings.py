@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -67,6 +68,9 @@ class Settings:
     web_threads: int = 4
     web_timeout: int = 30
     web_graceful_timeout: int = 20
+    # host:port where `storebridge worker` serves its own /metrics and /healthz; None: no listener (on one host
+    # the web's /metrics already includes the worker's counters through the shared metrics directory).
+    worker_metrics_bind: str | None = None
     # Reading the stores' own APIs (spec §13): backfill and reconciliation.
     shopify_shop: str | None = None
     shopify_admin_token: str | None = field(default=None, repr=False)
@@ -189,6 +193,13 @@ def _check_networks(networks: tuple[str, ...]) -> None:
             raise ValidationError(f"not an address or network: {network!r}") from None
 
 
+def _check_host_port(value: str) -> None:
+    """`host:port` or `[v6]:port` with a port from 1 to 65535 (no unix sockets: Prometheus scrapes TCP)."""
+    match = re.fullmatch(r"(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):(\d{1,5})", value)
+    if not match or not 1 <= int(match.group(2)) <= 65535:
+        raise ValidationError("must be host:port, e.g. 0.0.0.0:9102 or [::]:9102")
+
+
 def _check_database_url(url: str) -> None:
     """A URL SQLAlchemy can parse, for one of the two supported backends (reported by name, never a traceback)."""
     from sqlalchemy.engine import make_url
@@ -264,6 +275,7 @@ class SettingsSchema(Schema):
     web_graceful_timeout = mfields.Integer(
         data_key="BRIDGE_WEB_GRACEFUL_TIMEOUT", validate=validate.Range(min=1, max=3600)
     )
+    worker_metrics_bind = mfields.String(data_key="BRIDGE_WORKER_METRICS_BIND", validate=_check_host_port)
     shopify_shop = mfields.String(
         data_key="BRIDGE_SHOPIFY_SHOP", validate=validate.Regexp(r"^(https?://[^/\s]+/?|[a-z0-9][a-z0-9.-]*[a-z0-9])$")
     )

@@ -7,11 +7,16 @@ import signal
 import subprocess
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from bridge.metrics import enable_multiprocess
 from bridge.storage import Database
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
+    from bridge.worker_http import WorkerHttp
 
 #: The packaged gunicorn configuration (bridge/gunicorn_conf.py): found wherever the package is installed.
 GUNICORN_CONF = "python:bridge.gunicorn_conf"
@@ -73,7 +78,8 @@ def run(state: object, bind: str | None) -> None:
 @click.command()
 @click.pass_obj
 def worker(state: object) -> None:
-    """Run the delivery worker: plans events, fires abandonment timers, calls the destinations."""
+    """Run the delivery worker: plans events, fires abandonment timers, calls the destinations. With
+    BRIDGE_WORKER_METRICS_BIND set, it also serves its own /metrics and /healthz there."""
     from bridge.delivery.service import run_worker
 
     settings = state.settings  # type: ignore[attr-defined]
@@ -81,4 +87,26 @@ def worker(state: object) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_worker(settings, stop=stop)
+    listener = _worker_listener(settings)
+    try:
+        run_worker(settings, stop=stop)
+    finally:
+        if listener is not None:
+            listener.close()
+            listener.db.dispose()
+
+
+def _worker_listener(settings: Settings) -> WorkerHttp | None:
+    """The worker's own /metrics listener, started when BRIDGE_WORKER_METRICS_BIND is set (a taken port stops
+    start-up with one line naming the setting). `storebridge run` starts none: its web's /metrics already
+    includes this worker's counters, through the shared metrics directory."""
+    if not settings.worker_metrics_bind:
+        return None
+    from bridge.logs import configure_logging
+    from bridge.worker_http import WorkerHttp
+
+    configure_logging(settings.log_level, settings)
+    database = Database(settings.database_url, timeout=settings.db_timeout)
+    listener = WorkerHttp(settings.worker_metrics_bind, database, lease_seconds=settings.lease_seconds)
+    listener.start()
+    return listener

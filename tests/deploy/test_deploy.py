@@ -90,3 +90,57 @@ def test_make_run_installs_only_what_running_needs() -> None:
     assert "pip install --quiet -e .\n" in rules["$(RUN_STAMP)"] and "[" not in rules["$(RUN_STAMP)"]
     assert "-e '.[test,postgres]'" in rules["$(STAMP)"]
     assert "$(BIN)/storebridge run" in rules["run"]
+
+
+def _interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}` (the forms deploy/compose.yaml may use)."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        current = variables.get(name, "")
+        if op == ":?" and not current:
+            raise LookupError(f"{name}: {arg}")
+        if op == ":-" and not current:
+            return arg
+        return current
+
+    return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)(?:(:\?|:-)([^}]*))?\}", one, value)
+
+
+def test_compose_sets_the_database_password_in_one_place(compose: dict) -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    assert ":bridge@" not in text and "POSTGRES_PASSWORD: bridge" not in text, "no hard-coded password"
+    services = compose["services"]
+    bridges = [name for name in services if name.startswith(("web", "worker"))]
+    env = {"POSTGRES_PASSWORD": "s3cretFromDotEnv"}
+    assert _interpolate(services["postgres"]["environment"]["POSTGRES_PASSWORD"], env) == "s3cretFromDotEnv"
+    for name in bridges:
+        url = _interpolate(services[name]["environment"]["BRIDGE_DATABASE_URL"], env)
+        assert url == "postgresql+psycopg://bridge:s3cretFromDotEnv@postgres:5432/bridge", name
+    # Unset or empty: compose refuses to start (`:?`) instead of creating a database with an empty password.
+    for empty in ({}, {"POSTGRES_PASSWORD": ""}):
+        with pytest.raises(LookupError, match=r"deploy/\.env"):
+            _interpolate(services["postgres"]["environment"]["POSTGRES_PASSWORD"], empty)
+        for name in bridges:
+            with pytest.raises(LookupError):
+                _interpolate(services[name]["environment"]["BRIDGE_DATABASE_URL"], empty)
+    # The one place: deploy/.env, made from env.example, which names the variable (empty, to be filled in).
+    assert re.search(r"^POSTGRES_PASSWORD=$", (DEPLOY / "env.example").read_text(), re.MULTILINE)
+    assert "cp deploy/env.example deploy/.env" in text
+    for name in bridges:  # the same deploy/.env gives the containers their BRIDGE_* settings
+        assert services[name]["env_file"] == [{"path": ".env", "required": False}], name
+
+
+def test_every_deploy_path_the_code_and_docs_name_exists() -> None:
+    """e.g. bridge/gunicorn_conf.py once pointed at a deploy/nginx.conf that never existed."""
+    root = DEPLOY.parent
+    sources = [*root.joinpath("bridge").rglob("*.py"), *(p for p in DEPLOY.rglob("*") if p.is_file()),
+               root / "README.md"]  # fmt: skip
+    named: dict[str, set[str]] = {}
+    for source in sources:
+        for path in re.findall(r"(?<![\w/.-])(deploy/[\w.*/-]*[\w*])", source.read_text(errors="replace")):
+            named.setdefault(path, set()).add(str(source.relative_to(root)))
+    assert "deploy/nginx/storebridge.conf" in named, "the scan finds references"
+    operators_own = {"deploy/.env"}  # made by the operator from env.example
+    missing = {path: where for path, where in named.items() if path not in operators_own and not list(root.glob(path))}
+    assert not missing, missing
