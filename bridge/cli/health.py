@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bridge.cli.addresses import default_url
-from bridge.heartbeat import newest_age
+from bridge.heartbeat import judge
 from bridge.metrics import metrics_dir
 
 
@@ -41,23 +41,21 @@ def _main_process_cmdline() -> list[str]:
 @click.pass_obj
 def health(state: object, role: str, url: str | None) -> None:
     """Exit 0 when this host's web or delivery worker is healthy: for container and service-manager health
-    checks. The worker has no HTTP port: it is healthy while its heartbeat file (touched after every lease
-    renewal, which needs the database) is fresh."""
+    checks. The worker has no HTTP port: it is healthy while its heartbeat record is fresh, says the database
+    took a write within BRIDGE_LEASE_SECONDS + 5 s, and shows every delivery thread alive."""
     settings = state.settings  # type: ignore[attr-defined]
     if role == "auto":
         role = detect_role(_main_process_cmdline())
     if role == "worker":
         directory = metrics_dir(settings.database_url)
-        age = newest_age(directory) if directory.is_dir() else None
-        # The heartbeat beats every lease_seconds / 3: a whole lease without one means it is stuck or cut off.
+        # The heartbeat writes every lease_seconds / 3: a whole lease without one means the worker is stuck; a
+        # whole lease without a database write means it cannot work.
         limit = settings.lease_seconds + 5
-        if age is None:
-            click.echo(f"unhealthy: no worker heartbeat in {directory}", err=True)
+        verdict = judge(directory, limit)
+        if not verdict.healthy:
+            click.echo(f"unhealthy: {verdict.message}", err=True)
             sys.exit(1)
-        if age > limit:
-            click.echo(f"unhealthy: last worker heartbeat {age:.0f} s ago (limit {limit:.0f} s)", err=True)
-            sys.exit(1)
-        click.echo(f"ok: worker heartbeat {age:.0f} s ago")
+        click.echo(f"ok: {verdict.message}")
         return
     import requests
 
