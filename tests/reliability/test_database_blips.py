@@ -10,14 +10,17 @@ every delivery thread alive.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
-read_status = None
+from bridge.heartbeat import read_status
 from bridge.storage import Database
 from bridge.storage.deliveries import DeliveryStore
 from tests.fakes import FakeActiveCampaign
@@ -80,7 +83,6 @@ def _blip(
     assert worker.proc.poll() is None, output[-3000:]
     assert "Exception in thread" not in output, output[-3000:]
     assert thread_count(worker.pid) == threads
-    return
     status = wait_until(lambda: read_status(metrics, worker.pid), timeout=10, describe="heartbeat status")
     delivery_threads = {name: alive for name, alive in status["threads"].items() if name.startswith("deliver-")}
     assert delivery_threads == {f"deliver-{i}": True for i in range(THREADS)}
@@ -119,7 +121,16 @@ def test_postgres_blip_mid_delivery_loses_and_duplicates_nothing(
     if fault == "restart":
         _blip(db, fast_ac, worker, metrics, lambda: private_pg.stop(), lambda: (time.sleep(2), private_pg.start()))
     else:
-        _blip(db, fast_ac, worker, metrics, lambda: private_pg.terminate_backends(), lambda: None)
+        # Every session killed every 20 ms for 3 s: transactions die half-way, not only idle pooled connections.
+        storm = threading.Event()
+
+        def terminate_all() -> None:
+            while not storm.wait(0.02):
+                with contextlib.suppress(psycopg.Error):
+                    private_pg.terminate_backends()
+
+        killer = threading.Thread(target=terminate_all, daemon=True)
+        _blip(db, fast_ac, worker, metrics, killer.start, lambda: (time.sleep(2.5), storm.set(), killer.join(10)))
     db.dispose()
 
 
