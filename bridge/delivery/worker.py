@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from bridge.delivery.abandonment import AbandonmentTimers
 from bridge.delivery.executor import Executor
@@ -77,6 +78,7 @@ class Worker:
         self._blocked: tuple[float, frozenset[str]] = (0.0, frozenset())
         self.database_ok_at: float | None = None  # wall clock of the heartbeat's last successful write
         self.required: list[threading.Thread] = []  # the threads that must stay alive for the worker to work
+        self.heartbeat_dir: Path | None = None  # None: the shared metrics directory (bridge/heartbeat.py)
 
     def run(self) -> None:
         """Run until `stop` is set; in-flight calls finish and unsent deliveries are released."""
@@ -180,7 +182,8 @@ class Worker:
             except Exception:
                 log.exception("lease renewal failed")
             try:
-                beat(self.database_ok_at, {thread.name: thread.is_alive() for thread in self.required})
+                alive = {thread.name: thread.is_alive() for thread in self.required}
+                beat(self.database_ok_at, alive, self.heartbeat_dir)
             except Exception:
                 log.exception("heartbeat record not written")
             if self.stop.wait(interval):
