@@ -89,10 +89,11 @@ class Worker:
             for i in range(self.settings.worker_threads)
         ]
         self.required = [housekeeping, *delivering]
-        threads = [housekeeping, threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)]
+        threads = [housekeeping, *delivering]
         if self.settings.reconcile_interval > 0:
             threads.append(threading.Thread(target=self._reconcile, name="reconcile", daemon=True))
-        threads += delivering
+        # Last: its first record, written at once, must find every required thread started.
+        threads.append(threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True))
         log.info("worker started", extra={"owner": self.owner, "threads": self.settings.worker_threads})
         for thread in threads:
             thread.start()
