@@ -37,7 +37,7 @@ ORDER_CREATES = "/api/3/ecomOrders"
 
 
 @pytest.fixture
-def worker_log(tmp_path: Path) -> Iterator[list[WorkerProcess]]:
+def worker_log() -> Iterator[list[WorkerProcess]]:
     started: list[WorkerProcess] = []
     yield started
     for worker in started:
