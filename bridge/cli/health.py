@@ -41,8 +41,9 @@ def _main_process_cmdline() -> list[str]:
 @click.pass_obj
 def health(state: object, role: str, url: str | None) -> None:
     """Exit 0 when this host's web or delivery worker is healthy: for container and service-manager health
-    checks. A worker is healthy while its heartbeat file (touched after every lease renewal, which needs the
-    database) is fresh: this works whether or not it serves HTTP (BRIDGE_WORKER_METRICS_BIND)."""
+    checks. A worker is healthy while its heartbeat record is fresh, says the database took a write within
+    BRIDGE_LEASE_SECONDS + 5 s, and shows every delivery thread alive (whether or not it serves HTTP on
+    BRIDGE_WORKER_METRICS_BIND)."""
     settings = state.settings  # type: ignore[attr-defined]
     if role == "auto":
         role = detect_role(_main_process_cmdline())

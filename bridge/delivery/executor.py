@@ -6,15 +6,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 
 from bridge.canonical import load_canonical
+from bridge.delivery.leases import HeldLeases
+from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
-from bridge.delivery.retry import GiveUp, RetryPolicy
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
@@ -22,17 +23,19 @@ from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
 from bridge.destinations.http import DEFAULT_PAUSE, CallLog, HttpCaller, make_session
-from bridge.errors import PermanentError, RetryableError
+from bridge.errors import PermanentError, RetryableError, StorageUnavailable
 from bridge.logs import log_attempt
-from bridge.metrics import attempt_recorded, delivery_finished
+from bridge.metrics import attempt_recorded
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, PENDING, SKIPPED, AttemptRecord, Claimed, DeliveryStore
+from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, AttemptRecord, Claimed, DeliveryStore
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.delivery")
+#: A delivery the database failed in the middle of is due again this much later (not an attempt spent).
+STORAGE_RETRY = 1.0
 
 
 class MemoryRecords:
@@ -82,24 +85,21 @@ class Executor:
     db: Database
     stop: threading.Event
     owner: str
+    leases: HeldLeases = field(default=None)  # type: ignore[assignment] - made from settings when not given
 
     def __post_init__(self) -> None:
         self.events = EventStore(self.db)
         self.deliveries = DeliveryStore(self.db)
         self.applied = AppliedVersions(self.db)
         self.throttles = Throttles(self.db)
-        self.policy = RetryPolicy(self.settings.retry_schedule, self.settings.retry_max_age)
         self.ac_records = RemoteRecords(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
         self.ac_state = RemoteState(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
+        if self.leases is None:
+            self.leases = HeldLeases(self.settings.lease_seconds)
+        self.outcomes = Outcomes(
+            self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner
+        )
         self._local = threading.local()
-        self.renewed_at = time.monotonic()  # the heartbeat's last successful renewal (worker.py)
-
-    def lease_ok(self, claimed_at: float) -> Callable[[], bool]:
-        """Whether a lease taken at `claimed_at` (monotonic) is surely still ours: renewed or taken within the
-        last two thirds of its length. A worker whose heartbeat stalled (database trouble, a starved process)
-        must not send: another worker may have reclaimed the delivery and be sending it too."""
-        margin = self.settings.lease_seconds * 2 / 3
-        return lambda: time.monotonic() - max(claimed_at, self.renewed_at) < margin
 
     def _session(self) -> requests.Session:
         # One Session per thread: requests' Session is not documented as thread-safe.
@@ -110,48 +110,61 @@ class Executor:
 
     # -- one delivery --------------------------------------------------------------------------------------
 
-    def run(self, claimed: Claimed) -> str:
-        """Run a delivery this process holds the lease of; returns its new status."""
+    def run(self, claimed: Claimed) -> str | None:
+        """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
+        the outcome could not be recorded (the lease then lapses and the delivery returns to the queue)."""
+        try:
+            return self._run(claimed)
+        except StorageUnavailable:
+            # The database failed before or after a call, not the destination: back to the queue, attempt
+            # not spent. A call that did happen is found by the idempotent lookup next time.
+            log.warning("database unavailable mid-delivery", extra={"delivery_id": claimed.id})
+            return self.outcomes.release(claimed, utcnow() + timedelta(seconds=STORAGE_RETRY))
+        except Exception as exc:  # a bug outside the destination leg (bookkeeping): retried like a failed call
+            log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
+            return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
+
+    def _run(self, claimed: Claimed) -> str | None:
         record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
-            return self._finish(claimed, DEAD, error="event missing or without canonical payload")
+            return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
         event = load_canonical(record.payload)
         version: datetime = event.get("updated_at") or event["occurred_at"]
         subject = version_subject(claimed.destination, claimed.lane, event["kind"], event.get("refund_id"))
         applied = self.applied.get(claimed.destination, subject)
         if applied is not None and version < applied:
             note = f"stale: event version {version.isoformat()} older than applied {applied.isoformat()}"
-            return self._finish(claimed, "stale", note=note)
+            return self.outcomes.finish(claimed, "stale", note=note)
         dry_run = not self._enabled(claimed.destination)
         started = time.perf_counter()
         try:
             # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
             ac_source = 0 if record.historical else self.settings.ac_source
-            result = self._leg(claimed, dry_run, self.lease_ok(time.monotonic()), ac_source).run(event)
+            result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source).run(event)
         except Interrupted:
-            self.deliveries.release(claimed.id, self.owner, utcnow())
-            return PENDING
+            return self.outcomes.release(claimed, None)
         except Paused as exc:
             # Not an attempt: the destination was paused while this call waited for its slot.
             resume = datetime.fromtimestamp(exc.until, UTC) if exc.until else utcnow() + timedelta(seconds=1)
-            self.deliveries.release(claimed.id, self.owner, utcnow(), next_attempt_at=resume)
-            return PENDING
+            return self.outcomes.release(claimed, resume)
         except PermanentError as exc:
-            self._health(claimed.destination, ok=True)
-            return self._finish(claimed, DEAD, code=exc.status, error=f"{exc.message}: {exc.body or ''}".strip())
+            self.outcomes.health(claimed.destination, ok=True)
+            return self.outcomes.finish(
+                claimed, DEAD, code=exc.status, error=f"{exc.message}: {exc.body or ''}".strip()
+            )
         except RetryableError as exc:
             if exc.status == 429:
                 # Not a failure: the destination is up and asked us to slow down. Come back when it said.
-                return self._later(claimed, exc.status, exc.message, exc.retry_after or DEFAULT_PAUSE)
-            self._health(claimed.destination, ok=False)
-            return self._retry(claimed, exc.status, f"{exc.message}", exc.retry_after)
+                return self.outcomes.later(claimed, exc.status, exc.message, exc.retry_after or DEFAULT_PAUSE)
+            self.outcomes.health(claimed.destination, ok=False)
+            return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after)
+        except StorageUnavailable:
+            raise  # not the leg's fault: run() gives the delivery back
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
-            return self._retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
+            return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
         if not dry_run:
-            self._health(claimed.destination, ok=True)
-            if result.status == DONE:
-                self.applied.bump(claimed.destination, subject, version)
+            self.outcomes.health(claimed.destination, ok=True)
         status = DRY_RUN if dry_run else (DONE if result.status == DONE else SKIPPED)
         log.info(
             "delivered",
@@ -164,7 +177,8 @@ class Executor:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
-        return self._finish(claimed, status, note=result.note)
+        applied_version = (subject, version) if status == DONE else None
+        return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version)
 
     def _enabled(self, destination: str) -> bool:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
@@ -212,88 +226,3 @@ class Executor:
             dry_run=dry_run,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
-
-    # -- outcomes ------------------------------------------------------------------------------------------
-
-    def _later(self, claimed: Claimed, status: int, error: str, delay: float) -> str:
-        now = utcnow()
-        self.deliveries.finish(
-            claimed.id,
-            self.owner,
-            status=PENDING,
-            now=now,
-            next_attempt_at=now + timedelta(seconds=delay),
-            last_status=status,
-            last_error=error,
-        )
-        return PENDING
-
-    def _retry(self, claimed: Claimed, status: int | None, error: str, retry_after: float | None) -> str:
-        now = utcnow()
-        decision = self.policy.decide(
-            attempt=claimed.attempts, first_attempt_at=claimed.first_attempt_at, now=now, retry_after=retry_after
-        )
-        if isinstance(decision, GiveUp):
-            return self._finish(claimed, DEAD, code=status, error=f"{error}; {decision.reason}")
-        self.deliveries.finish(
-            claimed.id,
-            self.owner,
-            status=PENDING,
-            now=now,
-            next_attempt_at=decision.when,
-            last_status=status,
-            last_error=error,
-        )
-        log.info(
-            "delivery will retry",
-            extra={
-                "delivery_id": claimed.id,
-                "event_id": claimed.event_id,
-                "destination": claimed.destination,
-                "status": status,
-                "error": error,
-                "retry_at": decision.when.isoformat(),
-            },
-        )
-        return PENDING
-
-    def _finish(
-        self,
-        claimed: Claimed,
-        outcome: str,
-        *,
-        code: int | None = None,
-        error: str | None = None,
-        note: str | None = None,
-    ) -> str:
-        self.deliveries.finish(
-            claimed.id, self.owner, status=outcome, now=utcnow(), last_status=code, last_error=error, note=note
-        )
-        delivery_finished(claimed.destination, outcome)
-        if outcome == DEAD:
-            log.warning(
-                "delivery dead",
-                extra={
-                    "delivery_id": claimed.id,
-                    "event_id": claimed.event_id,
-                    "destination": claimed.destination,
-                    "http_status": code,
-                    "error": error,
-                },
-            )
-        return outcome
-
-    def _health(self, destination: str, *, ok: bool) -> None:
-        now = time.time()
-        if ok:
-            if self.throttles.record_success(destination):
-                self._resume(destination)
-        else:
-            self.throttles.record_failure(
-                destination, self.settings.circuit_threshold, self.settings.circuit_cooldown, now
-            )
-
-    def _resume(self, destination: str) -> None:
-        """After an outage, deliveries that backed off during it go now instead of hours later."""
-        count = self.deliveries.hurry(destination, utcnow())
-        log.info("destination recovered", extra={"destination": destination, "resumed_deliveries": count})

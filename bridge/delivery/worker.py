@@ -1,5 +1,10 @@
 """The delivery worker: a housekeeping thread (plan events, fire timers, reclaim leases), a heartbeat that
-keeps this process's leases alive, and N delivery threads that claim and run deliveries."""
+keeps alive the leases its live delivery threads work on, and N delivery threads that claim and run deliveries.
+
+No thread dies of an error: every loop catches `Exception` per iteration, logs it and goes on (issue #18). A
+delivery whose outcome cannot be recorded is dropped from the heartbeat's renewals, so its lease lapses and
+it returns to the queue; the heartbeat record tells `storebridge health` whether the database takes writes and
+every delivery thread is alive."""
 
 from __future__ import annotations
 
@@ -10,9 +15,11 @@ import threading
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from bridge.delivery.abandonment import AbandonmentTimers
 from bridge.delivery.executor import Executor
+from bridge.delivery.leases import HeldLeases
 from bridge.delivery.planner import Planner
 from bridge.delivery.wakeup import Waker
 from bridge.errors import StorageUnavailable
@@ -60,7 +67,8 @@ class Worker:
         self.db = db
         self.stop = stop
         self.owner = new_owner()
-        self.executor = Executor(settings, db, stop, self.owner)
+        self.leases = HeldLeases(settings.lease_seconds)
+        self.executor = Executor(settings, db, stop, self.owner, self.leases)
         self.planner = Planner(settings, db)
         self.timers = AbandonmentTimers(db)
         self.timer_store = TimerStore(db)
@@ -68,21 +76,24 @@ class Worker:
         self.throttles = Throttles(db)
         self.work = threading.Condition()
         self._blocked: tuple[float, frozenset[str]] = (0.0, frozenset())
+        self.database_ok_at: float | None = None  # wall clock of the heartbeat's last successful write
+        self.required: list[threading.Thread] = []  # the threads that must stay alive for the worker to work
+        self.heartbeat_dir: Path | None = None  # None: the shared metrics directory (bridge/heartbeat.py)
 
     def run(self) -> None:
         """Run until `stop` is set; in-flight calls finish and unsent deliveries are released."""
-        dead = dead_local_owners(self.deliveries.lease_owners())
-        if dead:
-            reclaimed = self.deliveries.reclaim_expired(utcnow(), dead)
-            log.info("reclaimed leases of dead local workers", extra={"owners": dead, "deliveries": reclaimed})
-        threads = [threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)]
-        threads.append(threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True))
-        if self.settings.reconcile_interval > 0:
-            threads.append(threading.Thread(target=self._reconcile, name="reconcile", daemon=True))
-        threads += [
+        self._reclaim_dead_local_owners()
+        housekeeping = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
+        delivering = [
             threading.Thread(target=self._deliver, name=f"deliver-{i}", daemon=True)
             for i in range(self.settings.worker_threads)
         ]
+        self.required = [housekeeping, *delivering]
+        threads = [housekeeping, *delivering]
+        if self.settings.reconcile_interval > 0:
+            threads.append(threading.Thread(target=self._reconcile, name="reconcile", daemon=True))
+        # Last: its first record, written at once, must find every required thread started.
+        threads.append(threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True))
         log.info("worker started", extra={"owner": self.owner, "threads": self.settings.worker_threads})
         for thread in threads:
             thread.start()
@@ -92,6 +103,16 @@ class Worker:
         for thread in threads:
             thread.join(timeout=self.settings.http_timeout + 5)
         log.info("worker stopped", extra={"owner": self.owner})
+
+    def _reclaim_dead_local_owners(self) -> None:
+        try:
+            dead = dead_local_owners(self.deliveries.lease_owners())
+            if dead:
+                reclaimed = self.deliveries.reclaim_expired(utcnow(), dead)
+                log.info("reclaimed leases of dead local workers", extra={"owners": dead, "deliveries": reclaimed})
+        except StorageUnavailable:
+            # Their leases expire anyway, and housekeeping reclaims expired leases once the database is back.
+            log.warning("database unavailable; leases of dead local workers are left to expire")
 
     # -- threads -------------------------------------------------------------------------------------------
 
@@ -117,7 +138,11 @@ class Worker:
                 except Exception:
                     log.exception("housekeeping failed; retrying")
                     timeout = 1.0
-                waker.wait(timeout)
+                try:
+                    waker.wait(timeout)
+                except Exception:
+                    log.exception("waiting for new work failed")
+                    self.stop.wait(1.0)
         finally:
             waker.close()
 
@@ -126,7 +151,11 @@ class Worker:
         this loop; each source's lease row lets one of them read the store at a time."""
         from bridge.sweeps.reconcile import Reconciler  # the store readers are only needed with the loop
 
-        reconciler = Reconciler(self.settings, self.db, self.owner)
+        try:
+            reconciler = Reconciler(self.settings, self.db, self.owner)
+        except Exception:
+            log.exception("reconciliation cannot start")
+            return
         if not reconciler.readers:
             log.info("reconciliation: no store API configured")
             return
@@ -143,41 +172,71 @@ class Worker:
                 log.exception("reconciliation failed")
 
     def _heartbeat(self) -> None:
+        """Extend the leases live delivery threads work on, and write the health check's status record. The
+        first round runs at once: `storebridge health` need not wait a whole interval after a start."""
         interval = max(0.2, self.settings.lease_seconds / 3)
-        beat()  # alive from the start: `storebridge health --worker` need not wait a whole interval
-        while not self.stop.wait(interval):
+        while True:
             try:
-                started = time.monotonic()
-                self.deliveries.renew(self.owner, utcnow(), self.settings.lease_seconds)
-                self.executor.renewed_at = started
-                beat()  # the database answered: tell the health check
+                self._renew()
+            except StorageUnavailable:
+                log.warning("database unavailable; leases not renewed")
             except Exception:
                 log.exception("lease renewal failed")
+            try:
+                alive = {thread.name: thread.is_alive() for thread in self.required}
+                beat(self.database_ok_at, alive, self.heartbeat_dir)
+            except Exception:
+                log.exception("heartbeat record not written")
+            if self.stop.wait(interval):
+                return
+
+    def _renew(self) -> None:
+        started = self.leases.clock()
+        held = self.leases.renewable()
+        renewed = self.deliveries.renew(self.owner, held, utcnow(), self.settings.lease_seconds)
+        self.leases.extended(renewed, started)
+        self.database_ok_at = time.time()
+        lost = sorted(set(held) - set(renewed))
+        if lost:
+            # Reclaimed by another worker after the heartbeat could not renew in time: the threads holding them
+            # see their lease is no longer surely theirs and send nothing more.
+            log.warning("leases lost", extra={"deliveries": lost})
 
     def _deliver(self) -> None:
         while not self.stop.is_set():
             try:
-                claimed = self.deliveries.claim(
-                    self.owner, utcnow(), self.settings.lease_seconds, self._blocked_destinations()
-                )
-            except StorageUnavailable:
-                self.stop.wait(1.0)
-                continue
+                self._deliver_one()
             except Exception:
-                log.exception("claim failed")
+                # Whatever went wrong (a bug, the database), this thread goes on with the next delivery.
+                log.exception("delivery thread error; going on")
                 self.stop.wait(1.0)
-                continue
-            if claimed is None:
-                # Sleep until the next retry falls due; due-but-blocked deliveries (their lane head is backing
-                # off) are woken by the notify below when a lane moves, or by the planner.
-                due = self.deliveries.next_due_at()
-                timeout = self._until(due, IDLE_WAIT) if due is not None and due > utcnow() else IDLE_WAIT
-                with self.work:
-                    self.work.wait(timeout=max(0.01, timeout))
-                continue
-            self.executor.run(claimed)
+
+    def _deliver_one(self) -> None:
+        """Claim one due delivery and run it, or sleep until one may be due."""
+        taken_at = self.leases.clock()
+        try:
+            claimed = self.deliveries.claim(
+                self.owner, utcnow(), self.settings.lease_seconds, self._blocked_destinations()
+            )
+        except StorageUnavailable:
+            self.stop.wait(1.0)
+            return
+        if claimed is None:
+            # Sleep until the next retry falls due; due-but-blocked deliveries (their lane head is backing
+            # off) are woken by the notify below when a lane moves, or by the planner.
+            due = self.deliveries.next_due_at()
+            timeout = self._until(due, IDLE_WAIT) if due is not None and due > utcnow() else IDLE_WAIT
             with self.work:
-                self.work.notify_all()  # the next delivery of this lane may be free now
+                self.work.wait(timeout=max(0.01, timeout))
+            return
+        self.leases.hold(claimed.id, taken_at)
+        try:
+            self.executor.run(claimed)
+        finally:
+            # Recorded, or left to lapse: either way the heartbeat no longer renews it.
+            self.leases.drop(claimed.id)
+        with self.work:
+            self.work.notify_all()  # the next delivery of this lane may be free now
 
     # -- helpers -------------------------------------------------------------------------------------------
 

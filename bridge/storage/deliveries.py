@@ -148,14 +148,23 @@ class DeliveryStore:
             ).one()
         return Claimed(*row)
 
-    def renew(self, owner: str, now: datetime, lease: float) -> int:
-        """Extend every lease `owner` holds (the heartbeat); returns how many."""
+    def renew(self, owner: str, delivery_ids: list[int], now: datetime, lease: float) -> list[int]:
+        """Extend the leases `owner` still holds among `delivery_ids` (the heartbeat, for the deliveries its
+        live threads work on); returns the ids extended. A write transaction even when `delivery_ids` is empty:
+        its success tells the heartbeat that the database takes writes."""
         with self.db.write() as conn:
-            return conn.execute(
-                update(deliveries)
-                .where(deliveries.c.lease_owner == owner, deliveries.c.status == IN_FLIGHT)
-                .values(lease_expires_at=now + timedelta(seconds=lease))
-            ).rowcount
+            return sorted(
+                conn.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.id.in_(delivery_ids),
+                        deliveries.c.lease_owner == owner,
+                        deliveries.c.status == IN_FLIGHT,
+                    )
+                    .values(lease_expires_at=now + timedelta(seconds=lease))
+                    .returning(deliveries.c.id)
+                ).scalars()
+            )
 
     def reclaim_expired(self, now: datetime, owners: tuple[str, ...] = ()) -> int:
         """Return to the queue deliveries whose lease ran out (their worker died), or held by dead `owners`."""

@@ -4,15 +4,20 @@ manual pauses. Times are Unix epoch seconds."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 
+from bridge.errors import StorageUnavailable
 from bridge.storage.database import Database
 from bridge.storage.tables import throttles
 from bridge.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,10 @@ class Throttles:
         # Pauses this process has seen, set before the database hears of them: the threads of this process
         # must not send in the milliseconds between a 429 arriving and its pause being committed.
         self._held: dict[str, float] = {}
+        # Completions the database could not take (name -> ticket -> when its response came): written with the
+        # next throttle write, so a database blip does not leave sends counting against the limit until stale.
+        self._owed: dict[str, dict[float, float]] = {}
+        self._owed_lock = threading.Lock()
 
     def hold(self, name: str, until: float) -> None:
         """Hold this process's sends to `name` until `until`, at once (`pause` then tells every process)."""
@@ -92,6 +101,7 @@ class Throttles:
         response — or (None, seconds to wait before asking again). Requests of a crashed process count as
         complete `stale_after` seconds after they were sent.
         """
+        self._settle(name)  # completions a database blip kept from being written count first
         with self.db.write() as conn:
             row = self._locked(conn, name)
             now = time.time()
@@ -116,14 +126,30 @@ class Throttles:
         return None, max(0.005, wait)
 
     def complete(self, name: str, ticket: float) -> None:
-        """Record that the admitted send `ticket` has its response."""
+        """Record that the admitted send `ticket` has its response. If the database cannot take it now, it is
+        kept and written before this process's next admission (never raises StorageUnavailable)."""
+        with self._owed_lock:
+            self._owed.setdefault(name, {})[ticket] = time.time()
+        try:
+            self._settle(name)
+        except StorageUnavailable:
+            log.warning("database unavailable; a send's completion is written later", extra={"destination": name})
+
+    def _settle(self, name: str) -> None:
+        """Write the completions owed for `name`."""
+        with self._owed_lock:
+            owed = dict(self._owed.get(name, {}))
+        if not owed:
+            return
         with self.db.write() as conn:
             # Under the row lock: two processes completing at once would otherwise each write back the other's
             # ticket as still in flight, and it would count against the limit until stale.
             entries = self._locked(conn, name).recent_sends or []
-            now = time.time()
-            updated = [[sent, now if sent == ticket and done is None else done] for sent, done in entries]
+            updated = [[sent, owed.get(sent, done) if done is None else done] for sent, done in entries]
             conn.execute(update(throttles).where(throttles.c.name == name).values(recent_sends=updated))
+        with self._owed_lock:
+            for ticket in owed:
+                self._owed[name].pop(ticket, None)
 
     def pause(self, name: str, until: float) -> None:
         """Hold every send to `name` until `until` (a 429/503 Retry-After): this process at once, then every

@@ -345,11 +345,13 @@ def test_a_worker_whose_heartbeat_stalled_sends_nothing(db, settings):
     """Another worker may have reclaimed the delivery once the lease could have run out: sending would make the
     same write twice. A lease counts as ours for two thirds of its length after the claim or the last renewal."""
     executor = Executor(replace(settings, lease_seconds=3.0), db, threading.Event(), "me")
-    executor.renewed_at = time.monotonic() - 10
-    assert executor.lease_ok(time.monotonic())()  # just claimed
-    stale = executor.lease_ok(time.monotonic() - 2.5)
+    leases = executor.leases
+    leases.hold(1, time.monotonic())
+    assert leases.checker(1)()  # just claimed
+    leases.hold(2, time.monotonic() - 2.5)
+    stale = leases.checker(2)
     assert not stale()  # claimed 2.5 s ago, no renewal since
-    executor.renewed_at = time.monotonic()
+    leases.extended([2], time.monotonic())
     assert stale()  # the heartbeat renewed it
 
     pacer = SharedPacer(Throttles(db), "activecampaign", 5.0, threading.Event(), lease_ok=lambda: False)

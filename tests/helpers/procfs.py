@@ -41,3 +41,8 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise ValueError(f"no VmRSS for pid {pid}")
+
+
+def thread_count(pid: int) -> int:
+    """How many threads `pid` runs (entries of /proc/<pid>/task)."""
+    return sum(1 for _ in (PROC / str(pid) / "task").iterdir())

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -39,3 +42,28 @@ def test_concurrent_completions_from_many_processes_lose_none(db: Database) -> N
         entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == NAME)).scalar()
     pending = [sent for sent, done in entries if done is None]
     assert len(entries) == 40 and pending == [], f"{len(pending)} of 40 completions lost"
+
+
+def test_completions_the_database_refused_are_written_before_the_next_admission(tmp_path: Path) -> None:
+    """Issue #18: a database blip while answers arrive must not leave those sends counting against the limit
+    until they go stale (two minutes at a fraction of the rate). Another SQLite connection holds the lock."""
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}", timeout=0.2)
+    db.upgrade()
+    throttles_ = Throttles(db)
+    sent = [throttles_.admit(NAME, 2, 0.2, 120.0)[0] for _ in range(2)]
+    assert None not in sent and throttles_.admit(NAME, 2, 0.2, 120.0)[0] is None  # the limit: two in flight
+
+    other = sqlite3.connect(tmp_path / "bridge.db", timeout=5, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    for ticket in sent:
+        throttles_.complete(NAME, ticket)  # refused by the database, kept: no error for the caller
+    other.execute("ROLLBACK")
+    other.close()
+
+    time.sleep(0.25)  # one window after the answers came
+    ticket, wait = throttles_.admit(NAME, 2, 0.2, 120.0)
+    assert ticket is not None, f"still counted as in flight; asked to wait {wait:.1f} s"
+    with db.read() as conn:
+        entries = conn.execute(select(throttles.c.recent_sends).where(throttles.c.name == NAME)).scalar()
+    assert entries == [[ticket, None]]  # the two answered sends aged out of the window, as answered ones do
+    db.dispose()

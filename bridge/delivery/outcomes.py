@@ -1,0 +1,169 @@
+"""A delivery's outcome into the database: done, dead, stale, or pending again (retry later, or given back).
+
+Each write is made while the delivery's lease is surely this worker's, again after the database refused it
+(a blip passes unnoticed); when the lease may have run out it gives up, and the lease lapses: the delivery
+returns to the queue when it expires and is run again, the destinations' idempotent writes making that safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bridge.delivery.leases import HeldLeases
+from bridge.delivery.retry import GiveUp, RetryPolicy
+from bridge.errors import StorageUnavailable
+from bridge.metrics import delivery_finished
+from bridge.settings import Settings
+from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
+from bridge.storage.remote import AppliedVersions
+from bridge.storage.throttles import Throttles
+from bridge.timeutil import utcnow
+
+log = logging.getLogger("bridge.delivery")
+
+
+class Outcomes:
+    """Records the outcomes of one worker process's deliveries. Methods return the delivery's new status, or
+    None when it could not be recorded."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        deliveries: DeliveryStore,
+        applied: AppliedVersions,
+        throttles: Throttles,
+        leases: HeldLeases,
+        stop: threading.Event,
+        owner: str,
+    ) -> None:
+        self.settings = settings
+        self.deliveries = deliveries
+        self.applied = applied
+        self.throttles = throttles
+        self.leases = leases
+        self.stop = stop
+        self.owner = owner
+        self.policy = RetryPolicy(settings.retry_schedule, settings.retry_max_age)
+
+    def record(self, claimed: Claimed, write: Callable[[], object]) -> bool:
+        """Run an outcome `write`, again while the database refuses it and the lease is surely ours (a blip
+        passes unnoticed); False when it gave up, and the lease lapses."""
+        recorded, _ = self.leases.write(claimed.id, write, self.stop.wait)
+        return recorded
+
+    def release(self, claimed: Claimed, next_attempt_at: datetime | None) -> str | None:
+        """Give the delivery back unsent (no attempt spent), due at `next_attempt_at` (default: at once)."""
+
+        def write() -> None:
+            self.deliveries.release(claimed.id, self.owner, utcnow(), next_attempt_at=next_attempt_at)
+
+        return PENDING if self.record(claimed, write) else None
+
+    def later(self, claimed: Claimed, status: int, error: str, delay: float) -> str | None:
+        """Pending again in `delay` seconds: the destination asked us to slow down (429), not a failure."""
+        due = utcnow() + timedelta(seconds=delay)
+
+        def write() -> None:
+            self.deliveries.finish(
+                claimed.id,
+                self.owner,
+                status=PENDING,
+                now=utcnow(),
+                next_attempt_at=due,
+                last_status=status,
+                last_error=error,
+            )
+
+        return PENDING if self.record(claimed, write) else None
+
+    def retry(self, claimed: Claimed, status: int | None, error: str, retry_after: float | None) -> str | None:
+        """A failed attempt: pending again on the retry schedule, or dead once the delivery is too old."""
+        decision = self.policy.decide(
+            attempt=claimed.attempts, first_attempt_at=claimed.first_attempt_at, now=utcnow(), retry_after=retry_after
+        )
+        if isinstance(decision, GiveUp):
+            return self.finish(claimed, DEAD, code=status, error=f"{error}; {decision.reason}")
+
+        def write() -> None:
+            self.deliveries.finish(
+                claimed.id,
+                self.owner,
+                status=PENDING,
+                now=utcnow(),
+                next_attempt_at=decision.when,
+                last_status=status,
+                last_error=error,
+            )
+
+        if not self.record(claimed, write):
+            return None
+        log.info(
+            "delivery will retry",
+            extra={
+                "delivery_id": claimed.id,
+                "event_id": claimed.event_id,
+                "destination": claimed.destination,
+                "status": status,
+                "error": error,
+                "retry_at": decision.when.isoformat(),
+            },
+        )
+        return PENDING
+
+    def finish(
+        self,
+        claimed: Claimed,
+        outcome: str,
+        *,
+        code: int | None = None,
+        error: str | None = None,
+        note: str | None = None,
+        applied: tuple[str, datetime] | None = None,
+    ) -> str | None:
+        """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination."""
+
+        def write() -> None:
+            if applied is not None:  # the version this delivery applied (idempotent: never lowers it)
+                self.applied.bump(claimed.destination, *applied)
+            self.deliveries.finish(
+                claimed.id, self.owner, status=outcome, now=utcnow(), last_status=code, last_error=error, note=note
+            )
+
+        if not self.record(claimed, write):
+            return None
+        delivery_finished(claimed.destination, outcome)
+        if outcome == DEAD:
+            log.warning(
+                "delivery dead",
+                extra={
+                    "delivery_id": claimed.id,
+                    "event_id": claimed.event_id,
+                    "destination": claimed.destination,
+                    "http_status": code,
+                    "error": error,
+                },
+            )
+        return outcome
+
+    def health(self, destination: str, *, ok: bool) -> None:
+        """Circuit-breaker bookkeeping: best effort, a database blip must not cost the delivery's outcome."""
+        now = time.time()
+        try:
+            if ok:
+                if self.throttles.record_success(destination):
+                    self._resume(destination)
+            else:
+                self.throttles.record_failure(
+                    destination, self.settings.circuit_threshold, self.settings.circuit_cooldown, now
+                )
+        except StorageUnavailable:
+            log.warning("database unavailable; destination health not recorded", extra={"destination": destination})
+
+    def _resume(self, destination: str) -> None:
+        """After an outage, deliveries that backed off during it go now instead of hours later."""
+        count = self.deliveries.hurry(destination, utcnow())
+        log.info("destination recovered", extra={"destination": destination, "resumed_deliveries": count})
