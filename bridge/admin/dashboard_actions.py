@@ -52,13 +52,17 @@ def retry(delivery_id: int) -> Any:
 
 @bp.post("/destinations/<name>/pause")
 def pause(name: str) -> Any:
-    """Pause (`action=pause`) or resume (`action=resume`) a destination."""
+    """Pause (`action=pause`) or resume (`action=resume`) a destination; resume also ends a Retry-After
+    pause or an open circuit at once."""
     paused = request.form.get("action") == "pause"
     try:
-        _admin().set_paused(name, paused)
+        hurried = _admin().set_paused(name, paused)
     except KeyError:
         return _error(404, "No such destination", f"There is no destination {name!r}.")
-    flash(f"{name} {'paused' if paused else 'resumed'}.", "ok")
+    if paused:
+        flash(f"{name} paused.", "ok")
+    else:
+        flash(f"{name} resumed: {hurried} waiting deliveries are due now.", "ok")
     return redirect(url_for("dashboard.overview"), code=303)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -132,8 +133,9 @@ class Executor:
             self.deliveries.release(claimed.id, self.owner, utcnow())
             return PENDING
         except Paused as exc:
-            # Not an attempt: the destination was paused while this call waited for its slot.
-            resume = datetime.fromtimestamp(exc.until, UTC) if exc.until else utcnow() + timedelta(seconds=1)
+            # Not an attempt: the destination was paused while this call waited for its slot. It waits in the
+            # queue until the pause ends, or the operator resumes the destination (which makes it due now).
+            resume = self._after(exc.until - time.time() if exc.until else 1.0)
             self.deliveries.release(claimed.id, self.owner, utcnow(), next_attempt_at=resume)
             return PENDING
         except PermanentError as exc:
@@ -189,6 +191,7 @@ class Executor:
                 record=record,
                 pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok),
                 dry_run=dry_run,
+                max_retry_after=self.settings.max_retry_after,
             )
             records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
             state = MemoryState(self.ac_state) if dry_run else self.ac_state
@@ -210,10 +213,17 @@ class Executor:
             record=record,
             pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok),
             dry_run=dry_run,
+            max_retry_after=self.settings.max_retry_after,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
 
     # -- outcomes ------------------------------------------------------------------------------------------
+
+    def _after(self, seconds: float) -> datetime:
+        """`seconds` from now, bounded by BRIDGE_MAX_RETRY_AFTER (whatever a destination or a stored pause
+        said, a delivery is never put off longer, and the date arithmetic cannot overflow)."""
+        bounded = seconds if math.isfinite(seconds) else self.settings.max_retry_after
+        return utcnow() + timedelta(seconds=min(max(bounded, 0.0), self.settings.max_retry_after))
 
     def _later(self, claimed: Claimed, status: int, error: str, delay: float) -> str:
         now = utcnow()
@@ -222,7 +232,7 @@ class Executor:
             self.owner,
             status=PENDING,
             now=now,
-            next_attempt_at=now + timedelta(seconds=delay),
+            next_attempt_at=self._after(delay),
             last_status=status,
             last_error=error,
         )
