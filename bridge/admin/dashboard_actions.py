@@ -13,6 +13,7 @@ from bridge.admin import dashboard_event_view as event_view
 from bridge.admin import dashboard_view as view
 from bridge.admin.dashboard import _admin, _error, bp
 from bridge.admin.schemas import MAX_ID
+from bridge.admin.service import resumed_message
 
 #: The form value that confirms a retry which makes real calls where the first run was a dry-run.
 CONFIRM_LIVE = "send-live"
@@ -62,7 +63,7 @@ def pause(name: str) -> Any:
     if paused:
         flash(f"{name} paused.", "ok")
     else:
-        flash(f"{name} resumed: {hurried} waiting deliveries are due now.", "ok")
+        flash(f"{resumed_message(name, hurried)}.", "ok")
     return redirect(url_for("dashboard.overview"), code=303)
 
 

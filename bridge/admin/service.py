@@ -35,6 +35,12 @@ class EventDetail:
     attempts: list[dict[str, Any]]
 
 
+def resumed_message(destination: str, hurried: int) -> str:
+    """What the operator is told after a resume (dashboard and command line)."""
+    waiting = "1 waiting delivery is" if hurried == 1 else f"{hurried} waiting deliveries are"
+    return f"{destination} resumed: {waiting} due now"
+
+
 class AdminService:
     """Operator actions over the database; no HTTP here."""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bridge.admin.service import DESTINATIONS, AdminService
+from bridge.admin.service import DESTINATIONS, AdminService, resumed_message
 from bridge.storage import Database
 
 
@@ -67,5 +67,5 @@ def resume(state: object, name: str) -> None:
     deliveries due at once."""
     admin = _admin(state)
     hurried = admin.set_paused(name, False)
-    click.echo(f"{name} resumed: {hurried} waiting deliveries are due now")
+    click.echo(resumed_message(name, hurried))
     click.echo(describe(next(d for d in admin.destinations() if d["name"] == name)))

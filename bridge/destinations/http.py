@@ -155,7 +155,7 @@ class HttpCaller:
         pause = None
         if retry is not None and response.status_code in PAUSING_STATUSES and self.pacer is not None:
             # Before anything else: this process's other senders hold from the moment the answer is here...
-            pause = retry.retry_after if retry.retry_after is not None else DEFAULT_PAUSE
+            pause = retry.retry_after if retry.retry_after is not None else min(DEFAULT_PAUSE, self.max_retry_after)
             self.pacer.hold(pause)
         elapsed = int((time.perf_counter() - clock) * 1000)
         if self.pacer is not None:
