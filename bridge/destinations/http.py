@@ -85,7 +85,9 @@ def classify(
         location = (headers.get("Location") or "")[:LOCATION_SHOWN] or None
         target = f"to {location}" if location else "without a Location"
         return RedirectRefused(
-            f"HTTP {status} redirect {target} not followed (check the configured URL)", status=status, location=location
+            f"HTTP {status} redirect {target} not followed (it would carry the credentials; check the configured URL)",
+            status=status,
+            location=location,
         )
     if status not in RETRYABLE_STATUSES:
         return None
@@ -201,10 +203,6 @@ class NoRedirectSession(requests.Session):
     """A Session that never follows a redirect, whatever its caller asks: every session that carries a
     credential is one (requests re-sends custom headers such as `Api-Token`, and with 307/308 the body, to
     wherever `Location` points, even another host)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.max_redirects = 0
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs["allow_redirects"] = False
