@@ -53,6 +53,6 @@ class RetryPolicy:
         # whether it is a day too long or infinite, and `now + timedelta` must never overflow.
         delay = min(max(self.spread(step), asked), self.max_age + 1.0, LONGEST)
         when = now + timedelta(seconds=delay)
-        if when - first_attempt_at > timedelta(seconds=self.max_age):
+        if (when - first_attempt_at).total_seconds() > self.max_age:
             return GiveUp(f"still failing {self.max_age:.0f} s after the first attempt")
         return RetryAt(when)

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from bridge.delivery.retry import LONGEST, GiveUp, RetryAt, RetryPolicy
+from bridge.destinations.http import parse_retry_after
+from bridge.storage.tables import throttles as throttles_table
 from bridge.storage.throttles import Throttles
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.admin.dashboard_fixtures import login_fixture  # noqa: F401 - the dashboard's form login
@@ -174,3 +180,68 @@ def test_the_operator_ends_a_long_retry_after_and_delivery_proceeds_at_once(
     assert [(leg["status"], leg["attempts"]) for leg in legs] == [("done", 2), ("done", 1)]
     assert sorted(o["externalid"] for o in fake_ac.orders()) == ["ord-1", "ord-2"]
     assert capped_warnings(caplog) == [("31536000", 3600.0)]
+
+
+# -- the pieces, on their own ---------------------------------------------------------------------------------
+
+
+NOW = 1_800_000_000.0  # 2027-01-15
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("0", 0.0),
+        ("31536000", 31536000.0),
+        ("1e12", 1e12),
+        ("inf", math.inf),
+        ("Infinity", math.inf),
+        ("9" * 400, math.inf),
+        ("Fri, 15 Jan 2027 08:00:30 GMT", 30.0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 253402300799.0 - NOW),
+        (PAST_DATE, 0.0),
+        ("nan", None),
+        ("-30", None),
+        ("-inf", None),
+        ("", None),
+        (None, None),
+        ("soon, maybe", None),
+        ("Mon, 99 Foo 2026 99:99:99 GMT", None),
+        ("Mon, 01 Jan 99999 00:00:00 GMT", None),
+        ("Fri, 15 Jan 2027 08:00:30", 30.0),  # no zone: read as UTC
+    ],
+)
+def test_retry_after_values_parse_to_a_number_or_none(value, seconds):
+    parsed = parse_retry_after(value, now=NOW)
+    assert parsed == pytest.approx(seconds) if seconds is not None else parsed is None
+
+
+@pytest.mark.parametrize("retry_after", [math.inf, math.nan, 1e12, 1e300, -5.0, None])
+@pytest.mark.parametrize("max_age", [60.0, 3 * 86400.0, 1e300])
+def test_the_retry_decision_never_overflows(retry_after, max_age):
+    policy = RetryPolicy((5.0,), max_age, spread=lambda delay: delay)
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    decision = policy.decide(attempt=1, first_attempt_at=now, now=now, retry_after=retry_after)
+    if isinstance(decision, RetryAt):
+        assert now < decision.when <= now + timedelta(seconds=min(max_age, LONGEST))
+    else:
+        assert isinstance(decision, GiveUp) and retry_after is not None and retry_after > max_age
+
+
+def test_an_infinite_pause_stored_by_an_older_version_blocks_nothing_and_resume_clears_a_long_one(db):
+    throttles = Throttles(db)
+    throttles.pause(AC, time.time() + 10)  # creates the row
+    with db.write() as conn:
+        conn.execute(update(throttles_table).values(paused_until=math.inf, next_slot_at=math.inf))
+    state = throttles.get(AC)
+    assert not state.blocked(time.time()) and state.next_slot_at == 0.0
+    assert throttles.reserve_slot(AC, 0.2) <= time.time()
+
+    throttles.pause(AC, time.time() + 31536000)
+    assert throttles.get(AC).blocked(time.time())
+    throttles.resume(AC)
+    assert not throttles.get(AC).blocked(time.time())
+    ticket, wait = Throttles(db).admit(AC, 5, 1.0, 120.0)
+    assert ticket is not None and wait == 0.0
