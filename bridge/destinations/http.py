@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -82,7 +82,7 @@ def classify(
     `Retry-After` is honoured up to `max_retry_after` seconds.
     """
     if status in REDIRECT_STATUSES:
-        location = (headers.get("Location") or "")[:LOCATION_SHOWN] or None
+        location = loggable_url(headers.get("Location") or "")[:LOCATION_SHOWN] or None
         target = f"to {location}" if location else "without a Location"
         return RedirectRefused(
             f"HTTP {status} redirect {target} not followed (it would carry the credentials; check the configured URL)",
@@ -152,7 +152,7 @@ class HttpCaller:
             self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
             raise RetryableError(f"{type(exc).__name__} calling {method} {shown_url}") from exc
         retry = classify(
-            response.status_code, response.headers, max_retry_after=self.max_retry_after, where=_without_query(url)
+            response.status_code, response.headers, max_retry_after=self.max_retry_after, where=loggable_url(url)
         )
         pause = None
         if retry is not None and response.status_code in PAUSING_STATUSES and self.pacer is not None:
@@ -193,10 +193,12 @@ class HttpCaller:
             self.pacer.finished()
 
 
-def _without_query(url: str) -> str:
-    """`url` without its query (which may hold an email address): for log lines."""
+def loggable_url(url: str) -> str:
+    """`url` as it may be logged and shown: without user info, and with any query (which may hold an email
+    address or a token) replaced by `?…`."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
 
 
 class NoRedirectSession(requests.Session):

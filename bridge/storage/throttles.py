@@ -44,6 +44,7 @@ class Throttles:
         # committed, a hold still counts for `held_until` until it ends, unless the operator resumed the
         # destination meanwhile (the stored pause is then earlier than the hold: see `_forget_resumed`).
         self._held: dict[str, list[_Hold]] = {}
+        self._commits = 0  # numbers the holds as their pauses are committed
         self._lock = threading.Lock()
 
     def hold(self, name: str, until: float) -> None:
@@ -57,19 +58,31 @@ class Throttles:
         with self._lock:
             live = [h for h in self._held.get(name, []) if h.until > now]
             self._held[name] = live
-            return max((h.until for h in live if not (uncommitted_only and h.committed)), default=0.0)
+            return max((h.until for h in live if not (uncommitted_only and h.committed is not None)), default=0.0)
 
     def _committed(self, name: str, stored: float) -> None:
         """The database now holds a pause until `stored`: local holds up to then are in it."""
         with self._lock:
+            self._commits += 1
             for held in self._held.get(name, []):
-                held.committed = held.committed or held.until <= stored
+                if held.committed is None and held.until <= stored:
+                    held.committed = self._commits
 
-    def _forget_resumed(self, name: str, stored: float) -> None:
-        """Committed holds later than the stored pause were cleared by a resume (`pause` only ever raises
-        `paused_until`): forget them, so the operator's resume is obeyed in this process too."""
+    def _commits_so_far(self) -> int:
         with self._lock:
-            self._held[name] = [h for h in self._held.get(name, []) if not (h.committed and h.until > stored)]
+            return self._commits
+
+    def _forget_resumed(self, name: str, stored: float, seen: int) -> None:
+        """`stored` is `paused_until` as read by a transaction begun when `seen` pauses were committed. A hold
+        committed by then yet later than `stored` was cleared by a resume (`pause` only ever raises
+        `paused_until`): forget it, so the operator's resume is obeyed in this process too. (A hold committed
+        after the read began may not be in `stored` yet, and is kept.)"""
+        with self._lock:
+            self._held[name] = [
+                h
+                for h in self._held.get(name, [])
+                if not (h.committed is not None and h.committed <= seen and h.until > stored)
+            ]
 
     def _row(self, conn: object, name: str) -> ThrottleState:
         return _state(self._locked(conn, name))
@@ -97,12 +110,13 @@ class Throttles:
     def reserve_slot(self, name: str, interval: float) -> float:
         """Reserve the next send time for `name`, `interval` seconds after the previous reservation and not
         before any pause ends. Returns the reserved time; the caller waits until then."""
+        seen = self._commits_so_far()
         with self.db.write() as conn:
             state = self._row(conn, name)
             now = time.time()  # read under the lock: a time taken before waiting for it may be long past
             slot = max(now, state.next_slot_at, state.paused_until)
             conn.execute(update(throttles).where(throttles.c.name == name).values(next_slot_at=slot + interval))
-        self._forget_resumed(name, state.paused_until)
+        self._forget_resumed(name, state.paused_until, seen)
         return slot
 
     def admit(self, name: str, limit: int, window: float, stale_after: float) -> tuple[float | None, float]:
@@ -115,11 +129,12 @@ class Throttles:
         response — or (None, seconds to wait before asking again). Requests of a crashed process count as
         complete `stale_after` seconds after they were sent.
         """
+        seen = self._commits_so_far()
         with self.db.write() as conn:
             row = self._locked(conn, name)
             now = time.time()
             stored = _finite(float(row.paused_until))
-            self._forget_resumed(name, stored)
+            self._forget_resumed(name, stored, seen)
             paused_until = max(stored, self.held_until(name, uncommitted_only=True))
             if paused_until > now:
                 # Checked under the same lock that `pause` takes: no send is admitted once a pause is stored.
@@ -233,7 +248,7 @@ class _Hold:
     """One pause this process imposed: until when, and whether the database has it yet."""
 
     until: float
-    committed: bool = False
+    committed: int | None = None  # the commit number of its pause, once the database has it
 
 
 def _finite(value: float) -> float:
