@@ -30,7 +30,7 @@ def describe(destination: dict[str, Any]) -> str:
         held = "running"
     failures = circuit["consecutive_failures"]
     return (
-        f"{destination['name']}: {destination['mode']}, {held}"
+        f"{destination['name']}: {destination['mode'].replace('_', '-')}, {held}"
         + (f", {failures} failures in a row" if failures else "")
         + f"; {destination['queue_depth']} queued"
     )

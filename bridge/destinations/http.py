@@ -13,11 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after, parse_retry_after
+from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.errors import PermanentError, RedirectRefused, RetryableError
 from bridge.timeutil import utcnow
-
-__all__ = ["parse_retry_after"]  # re-exported: the parsing lives in retry_after.py
 
 EXCERPT = 2000
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import update
 
 from bridge.delivery.retry import LONGEST, GiveUp, RetryAt, RetryPolicy
-from bridge.destinations.http import parse_retry_after
+from bridge.destinations.retry_after import parse_retry_after
 from bridge.storage.tables import throttles as throttles_table
 from bridge.storage.throttles import Throttles
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
@@ -180,6 +180,23 @@ def test_the_operator_ends_a_long_retry_after_and_delivery_proceeds_at_once(
     assert [(leg["status"], leg["attempts"]) for leg in legs] == [("done", 2), ("done", 1)]
     assert sorted(o["externalid"] for o in fake_ac.orders()) == ["ord-1", "ord-2"]
     assert capped_warnings(caplog) == [("31536000", 3600.0)]
+
+
+def test_the_command_line_pauses_lists_and_resumes(client, db, fake_ac, worker, delivery_env, tmp_path):
+    paused = run_cli(["destinations", "pause", AC], delivery_env, tmp_path)
+    assert (paused.returncode, paused.stdout) == (0, f"{AC} paused\n"), paused.stderr
+    event_id = order(client, "ord-1")
+    time.sleep(1.0)  # the worker would have sent it by now
+    assert fake_ac.requests == [] and [d["status"] for d in delivery_rows(db, event_id)] == ["pending"]
+    listed = run_cli(["destinations", "list"], delivery_env, tmp_path)
+    assert listed.stdout.splitlines() == [
+        f"{AC}: live, paused by an operator; 1 queued",
+        "ecartapi: live, running; 0 queued",
+    ]
+    assert run_cli(["destinations", "resume", "nowhere"], delivery_env, tmp_path).returncode == 2
+
+    assert run_cli(["destinations", "resume", AC], delivery_env, tmp_path).returncode == 0
+    assert wait_final(db, event_id, timeout=15)[AC]["status"] == "done"
 
 
 # -- the pieces, on their own ---------------------------------------------------------------------------------
