@@ -123,3 +123,12 @@ class RetryableError(DeliveryError):
     ) -> None:
         super().__init__(message, status=status, body=body)
         self.retry_after = retry_after
+
+
+class RedirectRefused(RetryableError):
+    """The destination answered with a redirect, which is never followed: following it would send the
+    credentials (and the body) to wherever `Location` points. Retryable: it usually means a mis-set URL."""
+
+    def __init__(self, message: str | None = None, *, status: int | None = None, location: str | None = None) -> None:
+        super().__init__(message, status=status)
+        self.location = location

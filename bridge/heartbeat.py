@@ -1,6 +1,7 @@
 """The worker's heartbeat file, for a container or service manager health check (`storebridge health
 --role worker`, or the worker's own `/healthz` when BRIDGE_WORKER_METRICS_BIND is set): its heartbeat thread
-writes a small status record every lease_seconds / 3 saying when the database last took a write and whether each worker thread is alive.
+writes a small status record every lease_seconds / 3 saying when the database last took a write and whether
+each worker thread is alive.
 
 The worker is healthy while that record is fresh (the heartbeat thread runs), the database took a write within
 the limit, and every thread that must run (housekeeping, each `deliver-N`) is alive. A worker that hangs,

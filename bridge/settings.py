@@ -60,6 +60,8 @@ class Settings:
     worker_threads: int = 4
     circuit_threshold: int = 5
     circuit_cooldown: float = 60.0
+    # The longest Retry-After (429/503) honoured: a destination asking for a year is waited an hour.
+    max_retry_after: float = 3600.0
     timer_interval: float = 1.0
     # Log lines: "auto" is readable text on a terminal and JSON otherwise; "json" / "text" force one.
     log_format: str = "auto"
@@ -268,6 +270,7 @@ class SettingsSchema(Schema):
     worker_threads = mfields.Integer(data_key="BRIDGE_WORKER_THREADS", validate=validate.Range(min=1, max=64))
     circuit_threshold = mfields.Integer(data_key="BRIDGE_CIRCUIT_THRESHOLD", validate=validate.Range(min=1))
     circuit_cooldown = mfields.Float(data_key="BRIDGE_CIRCUIT_COOLDOWN", validate=validate.Range(min=0.1))
+    max_retry_after = mfields.Float(data_key="BRIDGE_MAX_RETRY_AFTER", validate=validate.Range(min=1, max=86400))
     timer_interval = mfields.Float(data_key="BRIDGE_TIMER_INTERVAL", validate=validate.Range(min=0.05, max=60))
     web_workers = mfields.Integer(data_key="BRIDGE_WEB_WORKERS", validate=validate.Range(min=1, max=256))
     web_threads = mfields.Integer(data_key="BRIDGE_WEB_THREADS", validate=validate.Range(min=1, max=256))

@@ -51,5 +51,9 @@ def startup_message(facts: dict[str, object]) -> str:
 
 
 def log_startup(settings: Settings, address: str) -> None:
-    """Log the start-up line (the same words on a terminal and in JSON's `msg`)."""
+    """Log the start-up line (the same words on a terminal and in JSON's `msg`), then a warning for each API
+    URL that would carry a credential unencrypted."""
+    from bridge.cleartext import warn_cleartext
+
     log.info(startup_message(startup_facts(settings, address)))
+    warn_cleartext(settings, log)

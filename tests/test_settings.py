@@ -69,6 +69,7 @@ EVERY_VARIABLE = {
     "BRIDGE_CIRCUIT_THRESHOLD": "3",
     "BRIDGE_CIRCUIT_COOLDOWN": "12.5",
     "BRIDGE_TIMER_INTERVAL": "0.25",
+    "BRIDGE_MAX_RETRY_AFTER": "600",
 }
 
 
@@ -102,6 +103,7 @@ def test_every_variable_is_parsed():
         circuit_threshold=3,
         circuit_cooldown=12.5,
         timer_interval=0.25,
+        max_retry_after=600.0,
     )
     assert settings.ac_enabled and settings.ecart_enabled
 
@@ -143,6 +145,10 @@ def test_several_bad_values_are_all_named_at_once():
         ("BRIDGE_RETRY_SCHEDULE", "5,soon"),
         ("BRIDGE_RETRY_SCHEDULE", "0"),
         ("BRIDGE_WORKER_THREADS", "0"),
+        ("BRIDGE_MAX_RETRY_AFTER", "0"),
+        ("BRIDGE_MAX_RETRY_AFTER", "inf"),
+        ("BRIDGE_MAX_RETRY_AFTER", "nan"),
+        ("BRIDGE_MAX_RETRY_AFTER", "31536000"),
         ("BRIDGE_WEBHOOK_SECRET", "not-a-whsec"),
         ("BRIDGE_WEBHOOK_SECRET", "whsec_" + base64.b64encode(b"too short").decode()),
     ],

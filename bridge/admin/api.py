@@ -188,7 +188,8 @@ def pause_destination(name: str) -> tuple[Response, int]:
 @bp.post("/destinations/<name>/resume")
 @require_admin_token
 def resume_destination(name: str) -> tuple[Response, int]:
-    """Resume a paused destination."""
+    """Resume a destination: clears a manual pause, a Retry-After pause and an open circuit; its waiting
+    deliveries are due at once."""
     return _set_paused(name, False)
 
 

@@ -13,6 +13,7 @@ from bridge.admin import dashboard_event_view as event_view
 from bridge.admin import dashboard_view as view
 from bridge.admin.dashboard import _admin, _error, bp
 from bridge.admin.schemas import MAX_ID
+from bridge.admin.service import resumed_message
 
 #: The form value that confirms a retry which makes real calls where the first run was a dry-run.
 CONFIRM_LIVE = "send-live"
@@ -52,13 +53,17 @@ def retry(delivery_id: int) -> Any:
 
 @bp.post("/destinations/<name>/pause")
 def pause(name: str) -> Any:
-    """Pause (`action=pause`) or resume (`action=resume`) a destination."""
+    """Pause (`action=pause`) or resume (`action=resume`) a destination; resume also ends a Retry-After
+    pause or an open circuit at once."""
     paused = request.form.get("action") == "pause"
     try:
-        _admin().set_paused(name, paused)
+        hurried = _admin().set_paused(name, paused)
     except KeyError:
         return _error(404, "No such destination", f"There is no destination {name!r}.")
-    flash(f"{name} {'paused' if paused else 'resumed'}.", "ok")
+    if paused:
+        flash(f"{name} paused.", "ok")
+    else:
+        flash(f"{resumed_message(name, hurried)}.", "ok")
     return redirect(url_for("dashboard.overview"), code=303)
 
 

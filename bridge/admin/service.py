@@ -35,6 +35,12 @@ class EventDetail:
     attempts: list[dict[str, Any]]
 
 
+def resumed_message(destination: str, hurried: int) -> str:
+    """What the operator is told after a resume (dashboard and command line)."""
+    waiting = "1 waiting delivery is" if hurried == 1 else f"{hurried} waiting deliveries are"
+    return f"{destination} resumed: {waiting} due now"
+
+
 class AdminService:
     """Operator actions over the database; no HTTP here."""
 
@@ -120,12 +126,32 @@ class AdminService:
         log.info("retry delivery", extra={"delivery_id": delivery_id, "retried": retried})
         return retried
 
-    def set_paused(self, destination: str, paused: bool) -> None:
-        """Pause or resume a destination: paused deliveries wait, they do not spend attempts."""
+    def set_paused(self, destination: str, paused: bool) -> int:
+        """Pause or resume a destination: paused deliveries wait, they do not spend attempts.
+
+        Resume is the operator's "go now": it also clears a `Retry-After` pause and an open circuit, and makes
+        the destination's waiting deliveries due at once. Returns how many deliveries it hurried (0 on pause).
+        """
         if destination not in DESTINATIONS:
             raise KeyError(destination)
-        self.throttles.set_manual_pause(destination, paused)
-        log.info("destination paused" if paused else "destination resumed", extra={"destination": destination})
+        if paused:
+            self.throttles.set_manual_pause(destination, True)
+            log.info("destination paused", extra={"destination": destination})
+            return 0
+        was = self.throttles.resume(destination)
+        hurried = self.deliveries.hurry(destination, utcnow())
+        epoch = time.time()
+        log.info(
+            "destination resumed",
+            extra={
+                "destination": destination,
+                "was_paused": was.manual_pause,
+                "cleared_retry_after_seconds": round(max(0.0, was.paused_until - epoch), 3),
+                "cleared_circuit": was.circuit_open_until > epoch,
+                "resumed_deliveries": hurried,
+            },
+        )
+        return hurried
 
     def start_bulk(self, kind: str, flt: EventFilter, params: dict[str, Any]) -> int:
         """Start a bulk job over the events matching `flt` in a background thread; returns the job id.

@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "worker": "bridge.cli.serve:worker",
     "db": "bridge.cli.db:db",
     "events": "bridge.cli.events:events",
+    "destinations": "bridge.cli.destinations:destinations",
     "send": "bridge.cli.send:send",
     "setup": "bridge.cli.ops:setup",
     "check": "bridge.cli.ops:check",

@@ -11,6 +11,7 @@ from bridge.checks import (
     check_ac_list,
     check_activecampaign,
     check_ecartapi,
+    check_transport,
     run_checks,
     setup_connections,
 )
@@ -47,8 +48,8 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
             if not connections:
                 click.echo("activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com")
     checks = (check_activecampaign, check_ac_list, check_ac_entitlements, check_ecartapi)
-    for check_result in (run(settings) for run in checks):
-        click.echo(f"{check_result.name}: {'ok' if check_result.ok else 'FAILED'} - {check_result.detail}")
+    for check_result in [*check_transport(settings), *(run(settings) for run in checks)]:
+        click.echo(f"{check_result.name}: {check_result.label} - {check_result.detail}")
         problems += not check_result.ok
     sys.exit(1 if problems else 0)
 
@@ -59,5 +60,5 @@ def check(state: object) -> None:
     """Check the configuration, the database and both destinations; exit non-zero on any problem."""
     results = run_checks(state.settings)  # type: ignore[attr-defined]
     for result in results:
-        click.echo(f"{result.name}: {'ok' if result.ok else 'FAILED'} - {result.detail}")
+        click.echo(f"{result.name}: {result.label} - {result.detail}")
     sys.exit(0 if all(r.ok for r in results) else 1)

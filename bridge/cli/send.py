@@ -72,7 +72,8 @@ def send(state: object, file: Path, source_name: str, url: str | None, topic: st
         raise click.ClickException(str(exc)) from None
     target = webhook_url(url, source_name)
     try:
-        response = requests.post(target, data=body, headers=headers, timeout=30)
+        # Not followed: the signed body and its signature are for this bridge only.
+        response = requests.post(target, data=body, headers=headers, timeout=30, allow_redirects=False)
     except requests.RequestException as exc:
         raise click.ClickException(f"could not reach {target}: {exc}") from None
     click.echo(f"{response.status_code} {response.text.strip()}")

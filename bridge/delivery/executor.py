@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -144,9 +144,9 @@ class Executor:
         except Interrupted:
             return self.outcomes.release(claimed, None)
         except Paused as exc:
-            # Not an attempt: the destination was paused while this call waited for its slot.
-            resume = datetime.fromtimestamp(exc.until, UTC) if exc.until else utcnow() + timedelta(seconds=1)
-            return self.outcomes.release(claimed, resume)
+            # Not an attempt: the destination was paused while this call waited for its slot. It waits in the
+            # queue until the pause ends, or the operator resumes the destination (which makes it due now).
+            return self.outcomes.release(claimed, self.outcomes.after(exc.until - time.time() if exc.until else 1.0))
         except PermanentError as exc:
             self.outcomes.health(claimed.destination, ok=True)
             return self.outcomes.finish(
@@ -203,6 +203,7 @@ class Executor:
                 record=record,
                 pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok),
                 dry_run=dry_run,
+                max_retry_after=self.settings.max_retry_after,
             )
             records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
             state = MemoryState(self.ac_state) if dry_run else self.ac_state
@@ -224,5 +225,6 @@ class Executor:
             record=record,
             pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok),
             dry_run=dry_run,
+            max_retry_after=self.settings.max_retry_after,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))

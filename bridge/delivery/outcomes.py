@@ -8,6 +8,7 @@ returns to the queue when it expires and is run again, the destinations' idempot
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +50,12 @@ class Outcomes:
         self.owner = owner
         self.policy = RetryPolicy(settings.retry_schedule, settings.retry_max_age)
 
+    def after(self, seconds: float) -> datetime:
+        """`seconds` from now, bounded by BRIDGE_MAX_RETRY_AFTER (whatever a destination or a stored pause
+        said, a delivery is never put off longer, and the date arithmetic cannot overflow)."""
+        bounded = seconds if math.isfinite(seconds) else self.settings.max_retry_after
+        return utcnow() + timedelta(seconds=min(max(bounded, 0.0), self.settings.max_retry_after))
+
     def record(self, claimed: Claimed, write: Callable[[], object]) -> bool:
         """Run an outcome `write`, again while the database refuses it and the lease is surely ours (a blip
         passes unnoticed); False when it gave up, and the lease lapses."""
@@ -65,7 +72,7 @@ class Outcomes:
 
     def later(self, claimed: Claimed, status: int, error: str, delay: float) -> str | None:
         """Pending again in `delay` seconds: the destination asked us to slow down (429), not a failure."""
-        due = utcnow() + timedelta(seconds=delay)
+        due = self.after(delay)
 
         def write() -> None:
             self.deliveries.finish(

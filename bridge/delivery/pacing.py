@@ -9,13 +9,15 @@ from collections.abc import Callable
 
 from bridge.errors import BridgeError
 from bridge.metrics import rate_limit_waited
-from bridge.storage.throttles import Throttles
+from bridge.storage.throttles import Throttles, ThrottleState
 
 #: Booked slots space senders `1/rate` apart (so threads do not all queue on the admission check); the
 #: admission check (Throttles.admit) is what guarantees the limit, by completed requests, so no slack is needed.
 WINDOW = 1.0
 #: A send whose process died before recording its response stops counting after this long.
 STALE_AFTER = 120.0
+#: The longest single sleep while waiting for a slot: a pause (or a stop) is noticed within this.
+NAP = 1.0
 
 
 class Interrupted(BridgeError):
@@ -54,36 +56,51 @@ class SharedPacer:
 
     def wait(self) -> None:
         """Block until this caller may send. Raises Interrupted if the worker stops meanwhile, Paused if the
-        destination was paused while we waited; a Retry-After pause that began meanwhile books a later slot."""
+        destination is paused (by hand, its circuit, or a Retry-After) before or while we wait: the delivery
+        is then given back to wait in the queue, where an operator's resume reaches it, instead of in a
+        sleeping thread that holds its lease."""
+        self._check(self.throttles.get(self.name))  # a paused destination books no send slot
+        slot = self.throttles.reserve_slot(self.name, self.interval)
+        self._sleep(slot - time.time())
+        self._check(self.throttles.get(self.name))
+        if not self.limit:
+            return
         while True:
-            if self.stop.is_set() or not self.lease_ok():
-                raise Interrupted()
-            slot = self.throttles.reserve_slot(self.name, self.interval)
-            delay = slot - time.time()
-            if delay > 0:
-                self.waited += delay
-                rate_limit_waited(self.name, delay)
-                if self.stop.wait(delay):
-                    raise Interrupted()
-            state = self.throttles.get(self.name)
-            now = time.time()
-            if state.manual_pause:
-                raise Paused(None)
-            if state.circuit_open_until > now:
-                raise Paused(state.circuit_open_until)
-            if state.paused_until > now:
-                continue
-            if not self.limit:
+            ticket, delay = self.throttles.admit(self.name, self.limit, self.window, STALE_AFTER)
+            if ticket is not None:
+                self.ticket = ticket
                 return
-            while True:
-                ticket, delay = self.throttles.admit(self.name, self.limit, self.window, STALE_AFTER)
-                if ticket is not None:
-                    self.ticket = ticket
-                    return
-                self.waited += delay
-                rate_limit_waited(self.name, delay)
-                if self.stop.wait(delay):
-                    raise Interrupted()
+            if delay >= NAP:  # a Retry-After pause stored by another process, most likely
+                self._check(self.throttles.get(self.name))
+            self._sleep(delay)
+
+    def _check(self, state: ThrottleState) -> None:
+        """Interrupted if the worker stops or the lease may be gone; Paused if `state` says so."""
+        if self.stop.is_set() or not self.lease_ok():
+            raise Interrupted()
+        now = time.time()
+        if state.manual_pause:
+            raise Paused(None)
+        if state.circuit_open_until > now:
+            raise Paused(state.circuit_open_until)
+        if state.paused_until > now:
+            raise Paused(state.paused_until)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait `seconds` in naps of at most NAP, checking after each whether the destination was paused
+        meanwhile (or the worker is stopping). Waits under a nap cost no database read."""
+        deadline = time.time() + seconds
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                return
+            nap = min(left, NAP)
+            self.waited += nap
+            rate_limit_waited(self.name, nap)
+            if self.stop.wait(nap):
+                raise Interrupted()
+            if left > NAP:
+                self._check(self.throttles.get(self.name))
 
     def clear(self) -> bool:
         """True unless a pause began in this process since `wait()` admitted us (or our lease may be gone).

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+#: No wait is longer than this (ten years), whatever the settings: date arithmetic stays far from overflow.
+LONGEST = 10 * 365 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,11 @@ class RetryPolicy:
     ) -> RetryAt | GiveUp:
         """What to do after failed attempt number `attempt` (1-based)."""
         step = self.schedule[min(max(attempt, 1), len(self.schedule)) - 1]
-        delay = max(self.spread(step), retry_after or 0.0)
+        asked = retry_after if retry_after is not None and not math.isnan(retry_after) else 0.0
+        # Bounded before any date arithmetic: a wait past the delivery's age limit gives up the same way
+        # whether it is a day too long or infinite, and `now + timedelta` must never overflow.
+        delay = min(max(self.spread(step), asked), self.max_age + 1.0, LONGEST)
         when = now + timedelta(seconds=delay)
-        if when - first_attempt_at > timedelta(seconds=self.max_age):
+        if (when - first_attempt_at).total_seconds() > self.max_age:
             return GiveUp(f"still failing {self.max_age:.0f} s after the first attempt")
         return RetryAt(when)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
+from bridge.cleartext import warn_cleartext
 from bridge.delivery.worker import Worker
 from bridge.logs import configure_logging
 from bridge.settings import Settings
@@ -13,6 +15,7 @@ from bridge.storage import Database
 def run_worker(settings: Settings, *, stop: threading.Event) -> None:
     """Migrate if needed, then run the delivery worker until `stop` is set."""
     configure_logging(settings.log_level, settings)
+    warn_cleartext(settings, logging.getLogger("bridge.startup"))  # the worker is what sends the tokens
     db = Database(settings.database_url, timeout=settings.db_timeout, durable=False)
     db.upgrade()
     try:

@@ -8,18 +8,22 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from bridge.errors import PermanentError, RetryableError
+from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
+from bridge.errors import PermanentError, RedirectRefused, RetryableError
 from bridge.timeutil import utcnow
 
 EXCERPT = 2000
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
+REDIRECT_STATUSES = frozenset(range(300, 400))
 PAUSING_STATUSES = frozenset({429, 503})
 DEFAULT_PAUSE = 5.0
+#: How much of a redirect's `Location` is kept in the attempt's error.
+LOCATION_SHOWN = 500
 
 
 @dataclass(frozen=True)
@@ -66,27 +70,27 @@ class Pacer(Protocol):
     def pause(self, seconds: float) -> None: ...
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+def classify(
+    status: int, headers: Mapping[str, str], *, max_retry_after: float = DEFAULT_MAX_RETRY_AFTER, where: str = ""
+) -> RetryableError | None:
+    """The retry decision for an HTTP status: a RetryableError to raise, or None (final answer).
 
-
-def classify(status: int, headers: Mapping[str, str]) -> RetryableError | None:
-    """The retry decision for an HTTP status: a RetryableError to raise, or None (final answer)."""
+    A redirect (3xx) is never followed (it would carry the credentials and the body to wherever `Location`
+    points): it is a `RedirectRefused`, retryable, because it usually means a mis-set URL the operator fixes.
+    `Retry-After` is honoured up to `max_retry_after` seconds.
+    """
+    if status in REDIRECT_STATUSES:
+        location = loggable_url(headers.get("Location") or "")[:LOCATION_SHOWN] or None
+        target = f"to {location}" if location else "without a Location"
+        return RedirectRefused(
+            f"HTTP {status} redirect {target} not followed (it would carry the credentials; check the configured URL)",
+            status=status,
+            location=location,
+        )
     if status not in RETRYABLE_STATUSES:
         return None
-    return RetryableError(f"HTTP {status}", status=status, retry_after=parse_retry_after(headers.get("Retry-After")))
+    retry_after = honoured_retry_after(headers.get("Retry-After"), max_retry_after, where=where)
+    return RetryableError(f"HTTP {status}", status=status, retry_after=retry_after)
 
 
 class HttpCaller:
@@ -101,6 +105,7 @@ class HttpCaller:
         record: Callable[[CallLog], None],
         pacer: Pacer | None = None,
         dry_run: bool = False,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
         self.session = session
         self.headers = dict(headers)
@@ -108,6 +113,7 @@ class HttpCaller:
         self.record = record
         self.pacer = pacer
         self.dry_run = dry_run
+        self.max_retry_after = max_retry_after
 
     def call(
         self,
@@ -118,7 +124,8 @@ class HttpCaller:
         params: Mapping[str, str] | None = None,
         dry_run_answer: Any = None,
     ) -> CallResult:
-        """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx."""
+        """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx, and
+        RedirectRefused on a 3xx (never followed: see `classify`)."""
         shown_url = url if not params else requests.Request("GET", url, params=params).prepare().url or url
         request_text = json.dumps(json_body, ensure_ascii=False)[:EXCERPT] if json_body is not None else None
         if self.dry_run:
@@ -127,7 +134,13 @@ class HttpCaller:
         started, clock = self._admitted()
         try:
             response = self.session.request(
-                method, url, json=json_body, params=params, headers=self.headers, timeout=self.timeout
+                method,
+                url,
+                json=json_body,
+                params=params,
+                headers=self.headers,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             if self.pacer is not None:
@@ -136,11 +149,13 @@ class HttpCaller:
             error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
             self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
             raise RetryableError(f"{type(exc).__name__} calling {method} {shown_url}") from exc
-        retry = classify(response.status_code, response.headers)
+        retry = classify(
+            response.status_code, response.headers, max_retry_after=self.max_retry_after, where=loggable_url(url)
+        )
         pause = None
         if retry is not None and response.status_code in PAUSING_STATUSES and self.pacer is not None:
             # Before anything else: this process's other senders hold from the moment the answer is here...
-            pause = retry.retry_after if retry.retry_after is not None else DEFAULT_PAUSE
+            pause = retry.retry_after if retry.retry_after is not None else min(DEFAULT_PAUSE, self.max_retry_after)
             self.pacer.hold(pause)
         elapsed = int((time.perf_counter() - clock) * 1000)
         if self.pacer is not None:
@@ -148,10 +163,11 @@ class HttpCaller:
                 self.pacer.pause(pause)  # ...and every other process's, before this slot is given back.
             self.pacer.finished()
         text = response.text
-        outcome = "ok" if response.ok else ("retry" if retry else "failed")
+        outcome = "retry" if retry else ("ok" if response.ok else "failed")
+        error = retry.message if isinstance(retry, RedirectRefused) else None
         self.record(
             CallLog(
-                started, elapsed, method, shown_url, request_text, response.status_code, text[:EXCERPT], None, outcome
+                started, elapsed, method, shown_url, request_text, response.status_code, text[:EXCERPT], error, outcome
             )
         )
         if retry is not None:
@@ -175,9 +191,27 @@ class HttpCaller:
             self.pacer.finished()
 
 
+def loggable_url(url: str) -> str:
+    """`url` as it may be logged and shown: without user info, and with any query (which may hold an email
+    address or a token) replaced by `?…`."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
+
+
+class NoRedirectSession(requests.Session):
+    """A Session that never follows a redirect, whatever its caller asks: every session that carries a
+    credential is one (requests re-sends custom headers such as `Api-Token`, and with 307/308 the body, to
+    wherever `Location` points, even another host)."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["allow_redirects"] = False
+        return super().send(request, **kwargs)
+
+
 def make_session(user_agent: str) -> requests.Session:
-    """A pooled session with the bridge's User-Agent."""
-    session = requests.Session()
+    """A pooled session with the bridge's User-Agent that never follows redirects."""
+    session = NoRedirectSession()
     session.headers["User-Agent"] = user_agent
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
     session.mount("http://", adapter)

@@ -5,6 +5,7 @@ manual pauses. Times are Unix epoch seconds."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -43,8 +44,12 @@ class Throttles:
         self.db = db
         self._ensure = db.insert_ignoring_conflicts(throttles, "name")
         # Pauses this process has seen, set before the database hears of them: the threads of this process
-        # must not send in the milliseconds between a 429 arriving and its pause being committed.
-        self._held: dict[str, float] = {}
+        # must not send in the milliseconds between a 429 arriving and its pause being committed. Once
+        # committed, a hold still counts for `held_until` until it ends, unless the operator resumed the
+        # destination meanwhile (the stored pause is then earlier than the hold: see `_forget_resumed`).
+        self._held: dict[str, list[_Hold]] = {}
+        self._commits = 0  # numbers the holds as their pauses are committed
+        self._lock = threading.Lock()
         # Completions the database could not take (name -> ticket -> when its response came): written with the
         # next throttle write, so a database blip does not leave sends counting against the limit until stale.
         self._owed: dict[str, dict[float, float]] = {}
@@ -52,11 +57,40 @@ class Throttles:
 
     def hold(self, name: str, until: float) -> None:
         """Hold this process's sends to `name` until `until`, at once (`pause` then tells every process)."""
-        self._held[name] = max(until, self.held_until(name))
+        with self._lock:
+            self._held.setdefault(name, []).append(_Hold(_finite(until)))
 
-    def held_until(self, name: str) -> float:
+    def held_until(self, name: str, *, uncommitted_only: bool = False) -> float:
         """When the latest pause this process imposed on `name` ends (0 when none)."""
-        return self._held.get(name, 0.0)
+        now = time.time()
+        with self._lock:
+            live = [h for h in self._held.get(name, []) if h.until > now]
+            self._held[name] = live
+            return max((h.until for h in live if not (uncommitted_only and h.committed is not None)), default=0.0)
+
+    def _committed(self, name: str, stored: float) -> None:
+        """The database now holds a pause until `stored`: local holds up to then are in it."""
+        with self._lock:
+            self._commits += 1
+            for held in self._held.get(name, []):
+                if held.committed is None and held.until <= stored:
+                    held.committed = self._commits
+
+    def _commits_so_far(self) -> int:
+        with self._lock:
+            return self._commits
+
+    def _forget_resumed(self, name: str, stored: float, seen: int) -> None:
+        """`stored` is `paused_until` as read by a transaction begun when `seen` pauses were committed. A hold
+        committed by then yet later than `stored` was cleared by a resume (`pause` only ever raises
+        `paused_until`): forget it, so the operator's resume is obeyed in this process too. (A hold committed
+        after the read began may not be in `stored` yet, and is kept.)"""
+        with self._lock:
+            self._held[name] = [
+                h
+                for h in self._held.get(name, [])
+                if not (h.committed is not None and h.committed <= seen and h.until > stored)
+            ]
 
     def _row(self, conn: object, name: str) -> ThrottleState:
         return _state(self._locked(conn, name))
@@ -84,11 +118,13 @@ class Throttles:
     def reserve_slot(self, name: str, interval: float) -> float:
         """Reserve the next send time for `name`, `interval` seconds after the previous reservation and not
         before any pause ends. Returns the reserved time; the caller waits until then."""
+        seen = self._commits_so_far()
         with self.db.write() as conn:
             state = self._row(conn, name)
             now = time.time()  # read under the lock: a time taken before waiting for it may be long past
             slot = max(now, state.next_slot_at, state.paused_until)
             conn.execute(update(throttles).where(throttles.c.name == name).values(next_slot_at=slot + interval))
+        self._forget_resumed(name, state.paused_until, seen)
         return slot
 
     def admit(self, name: str, limit: int, window: float, stale_after: float) -> tuple[float | None, float]:
@@ -102,10 +138,13 @@ class Throttles:
         complete `stale_after` seconds after they were sent.
         """
         self._settle(name)  # completions a database blip kept from being written count first
+        seen = self._commits_so_far()
         with self.db.write() as conn:
             row = self._locked(conn, name)
             now = time.time()
-            paused_until = max(float(row.paused_until), self.held_until(name))
+            stored = _finite(float(row.paused_until))
+            self._forget_resumed(name, stored, seen)
+            paused_until = max(stored, self.held_until(name, uncommitted_only=True))
             if paused_until > now:
                 # Checked under the same lock that `pause` takes: no send is admitted once a pause is stored.
                 return None, paused_until - now
@@ -154,11 +193,13 @@ class Throttles:
     def pause(self, name: str, until: float) -> None:
         """Hold every send to `name` until `until` (a 429/503 Retry-After): this process at once, then every
         process through the database."""
+        until = _finite(until)
         self.hold(name, until)
         with self.db.write() as conn:
             state = self._row(conn, name)
             if until > state.paused_until:
                 conn.execute(update(throttles).where(throttles.c.name == name).values(paused_until=until))
+        self._committed(name, max(until, state.paused_until))
 
     def record_failure(self, name: str, threshold: int, cooldown: float, now: float) -> bool:
         """Count a failed call; open the circuit at `threshold` consecutive failures. True if it is open now."""
@@ -188,10 +229,32 @@ class Throttles:
         return state.circuit_open_until > 0
 
     def set_manual_pause(self, name: str, paused: bool) -> None:
-        """Pause or resume a destination by hand (admin)."""
+        """Pause or un-pause a destination by hand (admin); `resume` also clears every other hold."""
         with self.db.write() as conn:
             self._row(conn, name)
             conn.execute(update(throttles).where(throttles.c.name == name).values(manual_pause=int(paused)))
+
+    def resume(self, name: str) -> ThrottleState:
+        """The operator's "go now": clear the manual pause, a Retry-After pause, the circuit (and its failure
+        count), and send slots booked into such a pause. Returns the state it cleared."""
+        with self.db.write() as conn:
+            state = self._row(conn, name)
+            now = time.time()
+            conn.execute(
+                update(throttles)
+                .where(throttles.c.name == name)
+                .values(
+                    manual_pause=0,
+                    paused_until=0.0,
+                    circuit_open_until=0.0,
+                    consecutive_failures=0,
+                    next_slot_at=min(_finite(state.next_slot_at), now),
+                    updated_at=utcnow(),
+                )
+            )
+        with self._lock:
+            self._held.pop(name, None)
+        return state
 
     def get(self, name: str) -> ThrottleState:
         """One destination's state (defaults when it has none yet)."""
@@ -205,13 +268,27 @@ class Throttles:
             return {row.name: _state(row) for row in conn.execute(select(throttles))}
 
 
+@dataclass
+class _Hold:
+    """One pause this process imposed: until when, and whether the database has it yet."""
+
+    until: float
+    committed: int | None = None  # the commit number of its pause, once the database has it
+
+
+def _finite(value: float) -> float:
+    """A stored time that can be waited for: infinity (written by an older version for `Retry-After: inf`)
+    counts as "now"; it never blocks for ever, and an operator's resume clears it in any case."""
+    return value if math.isfinite(value) else 0.0
+
+
 def _state(row: object) -> ThrottleState:
     m = row._mapping  # type: ignore[attr-defined]
     return ThrottleState(
         name=m["name"],
-        next_slot_at=float(m["next_slot_at"]),
-        paused_until=float(m["paused_until"]),
+        next_slot_at=_finite(float(m["next_slot_at"])),
+        paused_until=_finite(float(m["paused_until"])),
         consecutive_failures=int(m["consecutive_failures"]),
-        circuit_open_until=float(m["circuit_open_until"]),
+        circuit_open_until=_finite(float(m["circuit_open_until"])),
         manual_pause=bool(m["manual_pause"]),
     )

@@ -9,14 +9,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session, with_retries
-from bridge.errors import PermanentError, RetryableError
+from bridge.errors import PermanentError, RedirectRefused, RetryableError
 
 log = logging.getLogger("bridge.stores")
 MAX_WAIT = 60.0
 
 
 class StoreHttp:
-    """GET/POST to one store API, retried on network errors, 408/429/5xx (honouring Retry-After)."""
+    """GET/POST to one store API, retried on network errors, 408/429/5xx (honouring Retry-After, up to
+    MAX_WAIT). Redirects are never followed (the session would send the credentials to `Location`)."""
 
     def __init__(
         self,
@@ -61,7 +62,9 @@ class StoreHttp:
         result.expect(200)
         return result, self._last_headers
 
-    def _wait_for(self, exc: RetryableError, attempt: int) -> float:
+    def _wait_for(self, exc: RetryableError, attempt: int) -> float | None:
+        if isinstance(exc, RedirectRefused):
+            return None  # a mis-set URL does not fix itself in seconds: the run fails now, saying where it led
         wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** (attempt - 1)
         wait = min(MAX_WAIT, wait)
         log.warning(

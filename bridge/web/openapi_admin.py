@@ -187,7 +187,7 @@ def add_paths(spec: APISpec) -> None:
     )
     for action, summary in (
         ("pause", "Pause a destination: its deliveries wait without spending attempts"),
-        ("resume", "Resume a paused destination"),
+        ("resume", "Resume a destination: clears a manual or Retry-After pause and an open circuit; deliveries go now"),
     ):
         spec.path(
             path=f"/admin/api/destinations/{{name}}/{action}",

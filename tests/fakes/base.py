@@ -305,6 +305,14 @@ class FakeService:
         for hold in holds:
             hold.release()
 
+    def cancel_rules(self) -> None:
+        """Drop every pending injection rule and forced 429 (held responses are released): from now on the
+        fake answers normally, as a service does once its outage or misconfiguration is over."""
+        self.release()
+        with self._lock:
+            self._rules.clear()
+            self._forced_429.clear()
+
     def force_429(self, count: int = 1, retry_after: int = 2) -> None:
         """Make the next ``count`` requests (any path) answer 429 with ``Retry-After: retry_after``."""
         with self._lock:
