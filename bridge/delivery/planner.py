@@ -52,7 +52,11 @@ class Planner:
             interpreted = self.interpret_received()
             with self.db.write() as conn:
                 if not self.db.is_sqlite:
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLANNER_LOCK})
+                    # Keyed by schema too: bridges sharing one PostgreSQL database in separate schemas (and tests)
+                    # must not queue behind each other's planner.
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": PLANNER_LOCK}
+                    )
                 batch = self.events.accepted(conn, BATCH, before_id=self.events.first_received_id(conn))
                 for event in batch:
                     self._plan(conn, event)

@@ -167,7 +167,7 @@ class Database:
             with conn.begin():
                 if not self.is_sqlite:
                     # Several hosts may start at once: one migrates, the others wait and then find nothing to do.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(727462)"))
+                    conn.execute(text("SELECT pg_advisory_xact_lock(727462, hashtext(current_schema()))"))
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
 

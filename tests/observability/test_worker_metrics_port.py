@@ -157,12 +157,24 @@ def listener(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         db.dispose()
 
 
+def _write_record(path) -> None:
+    """A live worker's heartbeat record: the database just took a write, every thread alive."""
+    now = time.time()
+    record = {
+        "pid": 4242,
+        "written_at": now,
+        "database_ok_at": now,
+        "threads": {"housekeeping": True, "deliver-0": True},
+    }
+    path.write_text(json.dumps(record))
+
+
 def test_healthz_follows_the_heartbeat(listener) -> None:
     server, directory = listener
     url = f"http://127.0.0.1:{server.address[1]}/healthz"
     assert requests.get(url, timeout=5).status_code == 503  # no worker has beaten yet
     beat = directory / "worker_4242.heartbeat"
-    beat.touch()
+    _write_record(beat)
     assert requests.get(url, timeout=5).json() == {"status": "ok"}
     stale = time.time() - 16  # older than lease_seconds + 5
     os.utime(beat, (stale, stale))
@@ -172,7 +184,7 @@ def test_healthz_follows_the_heartbeat(listener) -> None:
 
 def test_connections_beyond_the_bound_are_closed_and_idle_ones_time_out(listener) -> None:
     server, directory = listener
-    (directory / "worker_4242.heartbeat").touch()
+    _write_record(directory / "worker_4242.heartbeat")
     address = ("127.0.0.1", server.address[1])
     idle = [socket.create_connection(address, timeout=10) for _ in range(MAX_CONCURRENT)]
     try:
