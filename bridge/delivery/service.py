@@ -13,7 +13,7 @@ from bridge.storage import Database
 def run_worker(settings: Settings, *, stop: threading.Event) -> None:
     """Migrate if needed, then run the delivery worker until `stop` is set."""
     configure_logging(settings.log_level, settings)
-    db = Database(settings.database_url, timeout=settings.db_timeout, durable=False)
+    db = Database.for_settings(settings, durable=False)
     db.upgrade()
     try:
         Worker(settings, db, stop).run()

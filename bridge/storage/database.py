@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
+import time
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,33 +22,76 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from bridge.errors import StorageUnavailable
+from bridge.storage import bounded
 from bridge.storage.prepared import Outcome, PreparedStatement
 from bridge.storage.prepared import run as run_prepared
 
+if TYPE_CHECKING:
+    from bridge.settings import Settings
+
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: The bound on one database operation outside the request path (the worker, the command line): long enough for
+#: any statement this code runs on a healthy database, short enough that a stalled one never holds a thread.
+BACKGROUND_OPERATION_TIMEOUT = 30.0
+
+#: A writer that queued this long behind its own process's writers has its SQLite busy timeout shortened to the
+#: operation's time left (one PRAGMA); a shorter queue is not worth the statement.
+_QUEUE_WORTH_SHORTENING = 0.01
 
 
 class Database:
     """One engine per process. `write()` and `read()` give a connection inside a transaction."""
 
-    def __init__(self, url: str, *, timeout: float = 2.0, echo: bool = False, durable: bool = True) -> None:
-        """`durable=False` (the worker) commits without waiting for the disk: SQLite `synchronous=NORMAL`
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 2.0,
+        operation_timeout: float | None = None,
+        pool_size: int = 8,
+        max_overflow: int = 16,
+        echo: bool = False,
+        durable: bool = True,
+    ) -> None:
+        """`timeout`: how long to wait for the database's lock (SQLite's busy timeout) or for a new connection.
+        `operation_timeout` (default: the longer of `timeout` and 30 s): the most one `read()`, `write()` or
+        prepared statement may take in all, pool checkout, pre-ping, lock waits, statements and commit together,
+        before it raises StorageUnavailable; the web passes `timeout` (see `for_settings`).
+
+        `durable=False` (the worker) commits without waiting for the disk: SQLite `synchronous=NORMAL`
         (WAL: safe against a process crash, the last commits can be lost to a power cut), PostgreSQL
         `synchronous_commit=off`. Worker state can afford it: a call whose record is lost is made again and
         lands on the idempotent lookup/duplicate path. Webhook acks always use `durable=True`."""
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.durable = durable
-        self.engine = self._make_engine(timeout=timeout, echo=echo)
+        self.timeout = timeout
+        self.operation_timeout = operation_timeout or max(timeout, BACKGROUND_OPERATION_TIMEOUT)
+        self.engine = self._make_engine(echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         # SQLite admits one writer at a time, and its busy handler waits by sleeping (up to 100 ms a try), not by
         # queueing. Threads of one process therefore queue here, where the hand-over is immediate; other
         # processes still meet SQLite's lock and its busy timeout.
-        self.write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._sqlite_writers = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, serving_requests: bool = False, durable: bool = True) -> Database:
+        """The database as `settings` describe it. `serving_requests` (the web): every operation ends within
+        BRIDGE_DB_TIMEOUT, so a stalled database costs a webhook a 503, not a hung request."""
+        return cls(
+            settings.database_url,
+            timeout=settings.db_timeout,
+            operation_timeout=settings.db_timeout if serving_requests else None,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_overflow,
+            durable=durable,
+        )
 
     # -- engine -------------------------------------------------------------------------------------------
 
-    def _make_engine(self, *, timeout: float, echo: bool) -> Engine:
+    def _make_engine(self, *, echo: bool, pool_size: int, max_overflow: int) -> Engine:
+        pooling = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": self.operation_timeout}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
@@ -55,9 +100,8 @@ class Database:
                 echo=echo,
                 # Statement parameters are webhook contents (customer emails): never in an exception or a log.
                 hide_parameters=True,
-                connect_args={"timeout": timeout, "check_same_thread": False},
-                pool_size=8,
-                max_overflow=16,
+                connect_args={"timeout": self.timeout, "check_same_thread": False},
+                **pooling,
             )
             _configure_sqlite(engine, synchronous="FULL" if self.durable else "NORMAL")
             return engine
@@ -66,19 +110,18 @@ class Database:
             echo=echo,
             hide_parameters=True,
             pool_pre_ping=True,
-            pool_size=8,
-            max_overflow=16,
-            connect_args={"connect_timeout": max(1, int(timeout))},
+            connect_args=_tcp_arguments(self.operation_timeout),
+            **pooling,
         )
-        if not self.durable:
-
-            @event.listens_for(engine, "connect")
-            def _relaxed(dbapi_conn: Any, _record: Any) -> None:
-                with dbapi_conn.cursor() as cursor:
-                    cursor.execute("SET synchronous_commit = off")
-                dbapi_conn.commit()
-
+        _configure_postgres(engine, self)
         return engine
+
+    def listener_arguments(self) -> dict[str, Any]:
+        """psycopg connect arguments for a connection of its own outside the pool (the worker's LISTEN)."""
+        return {
+            "connect_timeout": max(bounded.MIN_CONNECT_TIMEOUT, int(self.timeout)),
+            **_tcp_arguments(self.operation_timeout),
+        }
 
     def dispose(self) -> None:
         """Close pooled connections (after fork, and at shutdown)."""
@@ -90,10 +133,14 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction, committed on exit. SQLite takes the write lock up front (BEGIN IMMEDIATE) so a
         read-then-write transaction can never fail half-way on a lock upgrade."""
-        with self.write_lock, self._translate_errors(), self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+        with (
+            bounded.operation(self.operation_timeout),
+            self._translate_errors(),
+            self.engine.connect() as conn,
+            self.writer_turn(conn.connection.driver_connection),
+            conn.execution_options(sqlite_begin="IMMEDIATE").begin(),
+        ):
+            yield conn
 
     def write_one(self, statement: Any, parameters: dict[str, Any] | None = None) -> None:
         """Execute one statement as a transaction of its own, committed before this returns."""
@@ -103,8 +150,40 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (a consistent snapshot)."""
-        with self._translate_errors(), self.engine.connect() as conn, conn.begin():
+        with (
+            bounded.operation(self.operation_timeout),
+            self._translate_errors(),
+            self.engine.connect() as conn,
+            conn.begin(),
+        ):
             yield conn
+
+    @contextlib.contextmanager
+    def writer_turn(self, driver_connection: Any) -> Iterator[None]:
+        """On SQLite, this thread's turn to write: behind this process's other writers, then SQLite's own lock
+        against other processes, the two waits within the current operation's time (StorageUnavailable when it
+        runs out). PostgreSQL has no such queue."""
+        if not self.is_sqlite:
+            yield
+            return
+        left = bounded.time_left()
+        started = time.monotonic()
+        wait = -1 if left is None or math.isinf(left) else max(left, 0.0)  # -1: as long as it takes
+        if not self._sqlite_writers.acquire(timeout=wait):
+            log.warning("database unavailable: this process's other writers held the write lock too long")
+            raise StorageUnavailable("database unavailable: the write lock was held too long")
+        try:
+            queued = time.monotonic() - started
+            busy = self.timeout if left is None else min(self.timeout, left - queued)
+            if busy < self.timeout and queued >= _QUEUE_WORTH_SHORTENING:
+                if busy <= 0:
+                    raise StorageUnavailable("database unavailable: the write lock was held too long")
+                with _busy_timeout(driver_connection, busy, restore=self.timeout):
+                    yield
+            else:
+                yield
+        finally:
+            self._sqlite_writers.release()
 
     @contextlib.contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -160,12 +239,14 @@ class Database:
         return self.current_revision() == self.head_revision
 
     def upgrade(self) -> None:
-        """Apply pending migrations (idempotent; safe to run at every start)."""
+        """Apply pending migrations (idempotent; safe to run at every start). No time limit: a migration may
+        rewrite a large table, and other hosts starting at the same time wait for it."""
         cfg = self._alembic_config()
-        with self._translate_errors(), self.engine.connect() as conn:
+        with bounded.unbounded(), self._translate_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 if not self.is_sqlite:
+                    conn.execute(text("SET LOCAL statement_timeout = 0"))
                     # Several hosts may start at once: one migrates, the others wait and then find nothing to do.
                     conn.execute(text("SELECT pg_advisory_xact_lock(727462)"))
                 cfg.attributes["connection"] = conn
@@ -176,6 +257,57 @@ class Database:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("path_separator", "os")
         return cfg
+
+
+def _tcp_arguments(operation_timeout: float) -> dict[str, Any]:
+    """libpq socket options: keepalives find a dead peer or path under an idle pooled or listening connection,
+    and `tcp_user_timeout` drops a connection whose sent data goes unacknowledged (a path that silently drops
+    packets). Neither fires while a stalled server's kernel still acknowledges; pg_connection.py covers that."""
+    return {
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(max(operation_timeout, 1.0) * 1000),
+    }
+
+
+def _configure_postgres(engine: Engine, db: Database) -> None:
+    """Connections are `BoundedConnection`s (no wait outlives the operation's deadline), opened with a
+    connect timeout cut to the operation's time left; each session gets a server-side statement_timeout of
+    the operation bound (the server then ends a runaway statement and frees its locks itself) and, for the
+    worker, synchronous_commit=off."""
+    from bridge.storage.pg_connection import BoundedConnection, DatabaseStalled
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        seconds = bounded.connect_timeout(db.timeout)
+        if seconds is None:
+            raise DatabaseStalled("no time left to connect to the database")
+        cparams["connect_timeout"] = seconds
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.stall_limit = db.operation_timeout
+        return connection
+
+    session = [f"SET statement_timeout = {int(db.operation_timeout * 1000)}"]
+    if not db.durable:
+        session.append("SET synchronous_commit = off")
+
+    @event.listens_for(engine, "connect")
+    def _session(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("; ".join(session))
+        dbapi_conn.commit()
+
+
+@contextlib.contextmanager
+def _busy_timeout(driver_connection: Any, seconds: float, *, restore: float) -> Iterator[None]:
+    """SQLite's busy timeout set to `seconds` for the block, then back to `restore`."""
+    driver_connection.execute(f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}")
+    try:
+        yield
+    finally:
+        driver_connection.execute(f"PRAGMA busy_timeout = {int(restore * 1000)}")
 
 
 def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
