@@ -62,6 +62,9 @@ def _configure(state: BlueprintSetupState) -> None:
     settings = state.app.extensions["bridge"].settings
     configure_session(state.app, settings)
     state.app.extensions[REDACTOR_KEY] = Redactor.for_settings(settings)
+    # Stored bodies may hold what no page can (a lone surrogate was a 500): every rendered value is made showable.
+    assert "jinja_env" not in state.app.__dict__, "the Jinja environment must not exist before the dashboard is set up"
+    state.app.jinja_options = {**state.app.jinja_options, "finalize": view.displayable}
 
 
 def _redactor() -> Redactor:
