@@ -28,9 +28,9 @@ ESCAPES = {
 
 def _post(client: FlaskClient, source: str, name: str, change: Callable[[dict], None], escape: str, n: int) -> int:
     document = json.loads(fixture(source, name))
-    change(document)
     document["id"] = 9000 + n
-    document["date_modified_gmt" if source == "woocommerce" else "updated_at"] = f"2026-03-{n + 1:02d}T10:00:00"
+    document["date_modified_gmt" if source == "woocommerce" else "updatedAt"] = f"2026-03-{n + 1:02d}T10:00:00"
+    change(document)
     body = json.dumps(document).replace("@@", escape).encode()
     response = client.post(f"/webhooks/{source}", data=body, headers=headers_for(source, body, name=name))
     assert response.status_code == 202, response.get_json()
@@ -46,6 +46,11 @@ def _in_a_key(document: dict) -> None:
     document["x@@y"] = 1
 
 
+def _in_the_order_id(document: dict) -> None:
+    # The page shows a quarantined event's order id as sent, outside any JSON: `Order A\u0000 (as sent …)`.
+    document["id"] = "A@@"
+
+
 @pytest.mark.parametrize("what", ESCAPES)
 def test_the_event_page_shows_unshowable_text_as_escapes(
     client: FlaskClient, db: Database, login: Callable[[], str], what: str
@@ -54,6 +59,7 @@ def test_the_event_page_shows_unshowable_text_as_escapes(
     ids = [
         _post(client, "woocommerce", "order_updated__completed.json", _in_a_value, escape, 0),
         _post(client, "woocommerce", "order_updated__completed.json", _in_a_key, escape, 1),
+        _post(client, "ecartapi", "order__paid.json", _in_the_order_id, escape, 2),
     ]
     interpret_stored(client, db)
     login()
