@@ -1,4 +1,5 @@
-"""The database handle: engine set-up, transactions, migrations, and the few statements that differ by dialect."""
+"""The database handle: transactions (each within its time bound), migrations, and the few statements that
+differ by dialect. The engines themselves are set up in engines.py."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url, text
+from sqlalchemy import Connection, Table, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from bridge.errors import StorageUnavailable
 from bridge.storage import bounded
+from bridge.storage.engines import Pool, busy_timeout, make_engine, tcp_arguments
 from bridge.storage.prepared import Outcome, PreparedStatement
 from bridge.storage.prepared import run as run_prepared
 
@@ -69,7 +71,14 @@ class Database:
         self.durable = durable
         self.timeout = timeout
         self.operation_timeout = operation_timeout or max(timeout, BACKGROUND_OPERATION_TIMEOUT)
-        self.engine = self._make_engine(echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = make_engine(
+            self.url,
+            durable=durable,
+            timeout=timeout,
+            operation_timeout=self.operation_timeout,
+            pool=Pool(pool_size, max_overflow),
+            echo=echo,
+        )
         # SQLite admits one writer at a time, and its busy handler waits by sleeping (up to 100 ms a try), not by
         # queueing. Threads of one process therefore queue here, where the hand-over is immediate; other
         # processes still meet SQLite's lock and its busy timeout.
@@ -90,37 +99,11 @@ class Database:
 
     # -- engine -------------------------------------------------------------------------------------------
 
-    def _make_engine(self, *, echo: bool, pool_size: int, max_overflow: int) -> Engine:
-        pooling = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": self.operation_timeout}
-        if self.is_sqlite:
-            if self.url.database and self.url.database != ":memory:":
-                Path(self.url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(
-                self.url,
-                echo=echo,
-                # Statement parameters are webhook contents (customer emails): never in an exception or a log.
-                hide_parameters=True,
-                connect_args={"timeout": self.timeout, "check_same_thread": False},
-                **pooling,
-            )
-            _configure_sqlite(engine, synchronous="FULL" if self.durable else "NORMAL")
-            return engine
-        engine = create_engine(
-            self.url,
-            echo=echo,
-            hide_parameters=True,
-            pool_pre_ping=True,
-            connect_args=_tcp_arguments(self.operation_timeout),
-            **pooling,
-        )
-        _configure_postgres(engine, self)
-        return engine
-
     def listener_arguments(self) -> dict[str, Any]:
         """psycopg connect arguments for a connection of its own outside the pool (the worker's LISTEN)."""
         return {
             "connect_timeout": max(bounded.MIN_CONNECT_TIMEOUT, int(self.timeout)),
-            **_tcp_arguments(self.operation_timeout),
+            **tcp_arguments(self.operation_timeout),
         }
 
     def dispose(self) -> None:
@@ -178,7 +161,7 @@ class Database:
             if busy < self.timeout and queued >= _QUEUE_WORTH_SHORTENING:
                 if busy <= 0:
                     raise StorageUnavailable("database unavailable: the write lock was held too long")
-                with _busy_timeout(driver_connection, busy, restore=self.timeout):
+                with busy_timeout(driver_connection, busy, restore=self.timeout):
                     yield
             else:
                 yield
@@ -257,75 +240,3 @@ class Database:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("path_separator", "os")
         return cfg
-
-
-def _tcp_arguments(operation_timeout: float) -> dict[str, Any]:
-    """libpq socket options: keepalives find a dead peer or path under an idle pooled or listening connection,
-    and `tcp_user_timeout` drops a connection whose sent data goes unacknowledged (a path that silently drops
-    packets). Neither fires while a stalled server's kernel still acknowledges; pg_connection.py covers that."""
-    return {
-        "keepalives": 1,
-        "keepalives_idle": 10,
-        "keepalives_interval": 5,
-        "keepalives_count": 3,
-        "tcp_user_timeout": int(max(operation_timeout, 1.0) * 1000),
-    }
-
-
-def _configure_postgres(engine: Engine, db: Database) -> None:
-    """Connections are `BoundedConnection`s (no wait outlives the operation's deadline), opened with a
-    connect timeout cut to the operation's time left; each session gets a server-side statement_timeout of
-    the operation bound (the server then ends a runaway statement and frees its locks itself) and, for the
-    worker, synchronous_commit=off."""
-    from bridge.storage.pg_connection import BoundedConnection, DatabaseStalled
-
-    @event.listens_for(engine, "do_connect")
-    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
-        seconds = bounded.connect_timeout(db.timeout)
-        if seconds is None:
-            raise DatabaseStalled("no time left to connect to the database")
-        cparams["connect_timeout"] = seconds
-        connection = BoundedConnection.connect(*cargs, **cparams)
-        connection.stall_limit = db.operation_timeout
-        return connection
-
-    session = [f"SET statement_timeout = {int(db.operation_timeout * 1000)}"]
-    if not db.durable:
-        session.append("SET synchronous_commit = off")
-
-    @event.listens_for(engine, "connect")
-    def _session(dbapi_conn: Any, _record: Any) -> None:
-        with dbapi_conn.cursor() as cursor:
-            cursor.execute("; ".join(session))
-        dbapi_conn.commit()
-
-
-@contextlib.contextmanager
-def _busy_timeout(driver_connection: Any, seconds: float, *, restore: float) -> Iterator[None]:
-    """SQLite's busy timeout set to `seconds` for the block, then back to `restore`."""
-    driver_connection.execute(f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}")
-    try:
-        yield
-    finally:
-        driver_connection.execute(f"PRAGMA busy_timeout = {int(restore * 1000)}")
-
-
-def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
-    """WAL + synchronous=FULL: a commit is on disk before the 2xx. pysqlite's own transaction handling is turned
-    off so that BEGIN is ours (the SQLAlchemy-documented recipe), which makes BEGIN IMMEDIATE possible."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "")
-        conn.exec_driver_sql(f"BEGIN {mode}".strip())
