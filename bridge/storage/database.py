@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import Insert
 
 from bridge.errors import StorageUnavailable
@@ -177,6 +178,10 @@ class Database:
                 raise  # integrity and programming errors are bugs or conflicts, not outages
             log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
             raise StorageUnavailable(f"database unavailable: {exc.orig or exc}") from exc
+        except PoolTimeout as exc:
+            # Every pooled connection busy for the whole operation bound (BRIDGE_DB_POOL_SIZE + _OVERFLOW in use).
+            log.warning("database unavailable: no free connection in the pool")
+            raise StorageUnavailable("database unavailable: no free connection in the pool") from exc
 
     def prepare(self, statement: Any, column_keys: list[str] | None = None) -> PreparedStatement:
         """`statement` compiled once for this database, to run with `run_prepared` (the webhook ack's path)."""
