@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # One byte of headroom so the webhook view can tell "exactly the limit" from "over it" (see webhooks.py).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    db = db or Database(settings.database_url, timeout=settings.db_timeout)
+    db = db or Database.for_settings(settings, serving_requests=True)
     app.extensions["bridge"] = BridgeContext(
         settings=settings,
         db=db,

@@ -6,6 +6,7 @@ shape (it is also the public contract of the `custom` source) and dumps it to JS
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime
 from typing import Any
 
@@ -137,6 +138,17 @@ def _text(max_len: int = 1000, **kwargs: Any) -> fields.String:
 class _Base(Schema):
     class Meta:
         unknown = EXCLUDE
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        """marshmallow's load. A refusal leaves marshmallow's frame holding its own error (a reference cycle
+        through the traceback), and with it, through the callers' frames, everything the request holds: the
+        whole parsed body then waited for a collection that walked all of it (~8 ms for 1,000 bad items, once
+        per failing nested item). Cleared here, it is freed as soon as it is dropped."""
+        try:
+            return super().load(*args, **kwargs)
+        except ValidationError as exc:
+            traceback.clear_frames(exc.__traceback__)
+            raise
 
 
 class CustomerSchema(_Base):

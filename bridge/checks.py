@@ -183,7 +183,7 @@ def check_database(settings: Settings) -> Check:
     missing = _missing_sqlite_file(settings)
     if missing is not None:
         return missing
-    db = Database(settings.database_url, timeout=settings.db_timeout)
+    db = Database.for_settings(settings, serving_requests=True)  # answers within BRIDGE_DB_TIMEOUT, as /readyz
     try:
         current = db.current_revision()
     except StorageUnavailable as exc:
@@ -217,7 +217,7 @@ def check_reconciliation(settings: Settings) -> Check:
         schedule = "not scheduled (BRIDGE_RECONCILE_INTERVAL=0)"
     else:
         schedule = f"every {settings.reconcile_interval:g} s"
-    db = Database(settings.database_url, timeout=settings.db_timeout)
+    db = Database.for_settings(settings)
     try:
         runs = describe_runs(db, readers)
     except StorageUnavailable as exc:
@@ -255,7 +255,7 @@ def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, 
     them for the worker, and return store -> connection id."""
     if not settings.ac_enabled:
         raise BridgeError("BRIDGE_AC_URL and BRIDGE_AC_TOKEN are needed to set up the ActiveCampaign connection")
-    db = Database(settings.database_url, timeout=settings.db_timeout)
+    db = Database.for_settings(settings)
     db.upgrade()
     try:
         targets = stores or tuple(EventStore(db).stores())

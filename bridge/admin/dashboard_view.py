@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from markupsafe import Markup
 from marshmallow import ValidationError
 
 from bridge.admin.schemas import DEFAULT_LIMIT, EVENT_STATUSES, EventQuerySchema, to_filter
@@ -23,6 +25,18 @@ CHART_ORDER = ("done", "planned", "accepted", "received", "quarantined", "dead")
 FORM_FIELDS = ("status", "source", "kind", "store", "q", "since", "until", "limit")
 EXCERPT_CHARS = 4000
 NESTED_TOO_DEEPLY = "(nested too deeply to show here; see the raw body)"
+#: What a page cannot carry as it is: lone surrogates (a body's `\ud800` escape, decoded; UTF-8 cannot encode
+#: them, so the page was a 500) and control characters HTML forbids (NUL and the rest, bar tab and newlines).
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def displayable(value: Any) -> Any:
+    """`value` as a page can show it: each unshowable character becomes its JSON escape (`\u0000`, `\ud800`),
+    which is also how the stored body spells it. The dashboard's Jinja `finalize`: every `{{ … }}` passes here."""
+    if isinstance(value, str) and _UNSHOWABLE.search(value):
+        shown = _UNSHOWABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", value)
+        return Markup(shown) if isinstance(value, Markup) else shown  # noqa: S704 - was markup; only characters swapped
+    return value
 
 
 @dataclass

@@ -17,7 +17,7 @@ def db() -> None:
 def upgrade(state: object) -> None:
     """Apply pending migrations (safe to run at every start)."""
     settings = state.settings  # type: ignore[attr-defined]
-    database = Database(settings.database_url, timeout=settings.db_timeout)
+    database = Database.for_settings(settings)
     before = database.current_revision()
     database.upgrade()
     click.echo(f"database at {database.current_revision()} (was {before or 'empty'})")
@@ -28,5 +28,5 @@ def upgrade(state: object) -> None:
 def current(state: object) -> None:
     """Show the database's migration revision and the code's head."""
     settings = state.settings  # type: ignore[attr-defined]
-    database = Database(settings.database_url, timeout=settings.db_timeout)
+    database = Database.for_settings(settings)
     click.echo(f"current {database.current_revision() or 'empty'}, head {database.head_revision}")

@@ -20,7 +20,7 @@ from bridge.timeutil import parse_datetime
 
 def _db(state: object) -> Database:
     settings = state.settings  # type: ignore[attr-defined]
-    return Database(settings.database_url, timeout=settings.db_timeout)
+    return Database.for_settings(settings)
 
 
 def _store(state: object) -> EventStore:

@@ -28,7 +28,7 @@ def _date(value: str | None) -> datetime | None:
 
 def _database(state: object) -> Database:
     settings = state.settings  # type: ignore[attr-defined]
-    db = Database(settings.database_url, timeout=settings.db_timeout)
+    db = Database.for_settings(settings)
     db.upgrade()
     return db
 

@@ -29,7 +29,7 @@ def gunicorn_argv(bind: str) -> list[str]:
 
 def _migrate(state: object) -> None:
     settings = state.settings  # type: ignore[attr-defined]
-    Database(settings.database_url, timeout=settings.db_timeout).upgrade()
+    Database.for_settings(settings).upgrade()
 
 
 @click.command()

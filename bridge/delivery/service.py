@@ -16,7 +16,7 @@ def run_worker(settings: Settings, *, stop: threading.Event) -> None:
     """Migrate if needed, then run the delivery worker until `stop` is set."""
     configure_logging(settings.log_level, settings)
     warn_cleartext(settings, logging.getLogger("bridge.startup"))  # the worker is what sends the tokens
-    db = Database(settings.database_url, timeout=settings.db_timeout, durable=False)
+    db = Database.for_settings(settings, durable=False)
     db.upgrade()
     try:
         Worker(settings, db, stop).run()

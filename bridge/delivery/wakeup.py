@@ -52,12 +52,16 @@ class Waker:
 
     def _listen(self) -> Any:
         if self._listener is None:
-            import psycopg
+            from bridge.storage.pg_connection import BoundedConnection
 
             url = self.db.url.set(drivername="postgresql")
             dsn = url.render_as_string(hide_password=False)
-            self._listener = psycopg.connect(dsn, autocommit=True, connect_timeout=2)
-            self._listener.execute(f"LISTEN {CHANNEL}")
+            # Bounded like the pool's connections: a stalled server cannot hold the worker's loop in LISTEN;
+            # keepalives notice a dead peer under a connection that otherwise only waits.
+            listener = BoundedConnection.connect(dsn, autocommit=True, **self.db.listener_arguments())
+            listener.stall_limit = self.db.operation_timeout
+            self._listener = listener
+            listener.execute(f"LISTEN {CHANNEL}")
         return self._listener
 
     def _pg_wait(self, timeout: float) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.sql import ClauseElement
 
 from bridge.errors import StorageUnavailable
+from bridge.storage import bounded
 
 if TYPE_CHECKING:
     from bridge.storage.database import Database
@@ -71,15 +72,16 @@ def run(db: Database, prepared: PreparedStatement, values: dict[str, Any], *, wr
     writing and committing (the fsync) happen inside one call into SQLite, so the database lock is never held
     while this thread waits for the GIL behind the request threads."""
     parameters = prepared.parameters(values)
-    try:
-        return _execute(db, prepared, parameters, write=write)
-    except _StaleReadOnly:
-        # SQLite opens a file it cannot write read-only, silently, and such a connection stays read-only after
-        # the file is writable again (a disk remounted, permissions fixed). It has been dropped: try once more
-        # on a fresh one, so the first webhook after the repair is not refused. Its siblings in the pool may have
-        # been opened at the same time: all are replaced.
-        db.engine.dispose()
-        return _execute(db, prepared, parameters, write=write, last_try=True)
+    with bounded.operation(db.operation_timeout):
+        try:
+            return _execute(db, prepared, parameters, write=write)
+        except _StaleReadOnly:
+            # SQLite opens a file it cannot write read-only, silently, and such a connection stays read-only
+            # after the file is writable again (a disk remounted, permissions fixed). It has been dropped: try
+            # once more on a fresh one, so the first webhook after the repair is not refused. Its siblings in the
+            # pool may have been opened at the same time: all are replaced.
+            db.engine.dispose()
+            return _execute(db, prepared, parameters, write=write, last_try=True)
 
 
 class _StaleReadOnly(Exception):
@@ -93,7 +95,7 @@ def _execute(
         cursor = raw.cursor()
         try:
             if write and db.is_sqlite:
-                with db.write_lock:
+                with db.writer_turn(raw.driver_connection):
                     cursor.execute(prepared.sql, parameters)
             else:
                 cursor.execute(prepared.sql, parameters)

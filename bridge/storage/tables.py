@@ -255,3 +255,13 @@ store_sweeps = Table(
     Column("total_recovered", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Random secrets the server keeps to itself, created once and shared by every process and host: `admin-session`
+# keys the dashboard's session cookie (with the admin token), so a cookie is no oracle for the token.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),  # hex
+    Column("created_at", UTCDateTime(), nullable=False),
+)

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from bridge.errors import InboundError
+from bridge.errors import InboundError, StorageUnavailable
 
 log = logging.getLogger("bridge.web")
 
@@ -23,6 +23,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> tuple[Response, int]:
         return jsonify(error="too_large"), 413
+
+    @app.errorhandler(StorageUnavailable)
+    def _unavailable(exc: StorageUnavailable) -> tuple[Response, int]:
+        # Any page or API call whose database is down or stalled (the webhook view answers its own 503).
+        response = jsonify(error="unavailable", message="the database is unavailable; retry later")
+        response.headers["Retry-After"] = "5"
+        return response, 503
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response, int]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.documents import MAX_DEPTH, _too_deep, read_quickly
+from bridge.documents import _FEW_ESCAPES, MAX_DEPTH, _too_deep, read_quickly
 
 TRICKY = st.text(alphabet='[]{}"\\/ ux0', max_size=12)
 
@@ -42,3 +43,13 @@ def test_brackets_inside_strings_do_not_count() -> None:
     body = json.dumps({"a": "[" * 200 + '\\"' + "{" * 200, "b": "\\" * 9}).encode()
     assert not _too_deep(body)
     assert read_quickly(body)["b"] == "\\" * 9
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH - 2, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 3])
+@pytest.mark.parametrize("escapes", [1, _FEW_ESCAPES + 1], ids=["few escapes", "many escapes"])
+def test_depth_test_is_exact_on_both_escape_paths(levels: int, escapes: int) -> None:
+    """Few escapes go through one regex, many through two replaces: the same verdict either way."""
+    document = {"pad": ['\\"[' * escapes, "\\" * escapes + "]"], "deep": nested(levels, '\\"{')}
+    body = json.dumps(document).encode()
+    assert (body.count(b"\\") > _FEW_ESCAPES) == (escapes > _FEW_ESCAPES)
+    assert _too_deep(body) == (depth(document) > MAX_DEPTH)
