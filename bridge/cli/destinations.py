@@ -14,7 +14,7 @@ from bridge.storage import Database
 
 def _admin(state: object) -> AdminService:
     settings = state.settings  # type: ignore[attr-defined]
-    return AdminService(settings, Database(settings.database_url, timeout=settings.db_timeout))
+    return AdminService(settings, Database.for_settings(settings))
 
 
 def describe(destination: dict[str, Any]) -> str:

@@ -106,7 +106,8 @@ def _worker_listener(settings: Settings) -> WorkerHttp | None:
     from bridge.worker_http import WorkerHttp
 
     configure_logging(settings.log_level, settings)
-    database = Database(settings.database_url, timeout=settings.db_timeout)
+    # A scrape is a request: bounded like the web's, so a stalled database answers 503, not a hung scrape.
+    database = Database.for_settings(settings, serving_requests=True)
     listener = WorkerHttp(settings.worker_metrics_bind, database, lease_seconds=settings.lease_seconds)
     listener.start()
     return listener
