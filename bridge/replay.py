@@ -14,6 +14,9 @@ from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, RECEIVED
 from bridge.stores import READERS
 from bridge.sweeps.recorder import BACKFILL, RECONCILE, reinterpret
 
+#: A replay's status for an event whose body retention (or an erasure) has emptied.
+PRUNED = "pruned"
+
 
 @dataclass(frozen=True)
 class ReplayOutcome:
@@ -39,6 +42,11 @@ class Replayer:
         record = self.events.get(event_id)
         if record is None:
             return ReplayOutcome(event_id, "missing", "no such event")
+        if record.pruned_at is not None:
+            when = record.pruned_at.strftime("%Y-%m-%d %H:%M UTC")
+            return ReplayOutcome(
+                event_id, PRUNED, f"nothing to replay: its body was erased on {when} (retention or an erasure)"
+            )
         if record.status in (RECEIVED, QUARANTINED) or record.payload is None:
             return self._reinterpret(record)
         self.events.requeue(event_id, "replayed")

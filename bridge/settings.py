@@ -46,6 +46,8 @@ class Settings:
         default_factory=lambda: {"order.paid": "paid", "order.cancelled": "cancelled", "order.refunded": "refunded"}
     )
     abandon_after: float = 3600.0
+    # Spec §16: a finished event's bodies and call excerpts are erased after this many days.
+    retention_days: float = 30.0
     admin_token: str | None = field(default=None, repr=False)
     # Peers whose X-Real-IP header names the client (the shipped nginx sets it): admin throttling per address.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
@@ -259,6 +261,7 @@ class SettingsSchema(Schema):
     ecart_token = mfields.String(data_key="BRIDGE_ECART_TOKEN")
     ecart_statuses = _StatusMap(data_key="BRIDGE_ECART_STATUSES")
     abandon_after = mfields.Float(data_key="BRIDGE_ABANDON_AFTER", validate=validate.Range(min=0.1))
+    retention_days = mfields.Float(data_key="BRIDGE_RETENTION_DAYS", validate=validate.Range(min=0))
     admin_token = mfields.String(data_key="BRIDGE_ADMIN_TOKEN", validate=validate.Length(min=16))
     max_body = mfields.Integer(data_key="BRIDGE_MAX_BODY", validate=validate.Range(min=1024, max=64 * 1024 * 1024))
     db_timeout = mfields.Float(data_key="BRIDGE_DB_TIMEOUT", validate=validate.Range(min=0.01, max=60))

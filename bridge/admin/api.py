@@ -125,6 +125,8 @@ def replay_event(event_id: int) -> tuple[Response, int]:
     outcome = _admin().replay_event(event_id)
     if outcome.status == "missing":
         return _not_found(f"event {event_id}")
+    if outcome.status == "pruned":
+        return jsonify(error="gone", message=f"event {event_id}: {outcome.message}"), 409
     body = {"event_id": outcome.event_id, "status": outcome.status, "message": outcome.message}
     return _reply(s.ReplayOutcomeSchema(), body, 202)
 

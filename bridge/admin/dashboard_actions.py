@@ -28,7 +28,7 @@ def replay(event_id: int) -> Response | tuple[str, int]:
     if outcome.status == "quarantined":
         flash(f"Event {event_id} is still quarantined: the fields below are still refused.", "error")
     else:
-        flash(f"Event {event_id}: {outcome.message}.", "ok")
+        flash(f"Event {event_id}: {outcome.message}.", "error" if outcome.status == "pruned" else "ok")
     return redirect(url_for("dashboard.event", event_id=event_id), code=303)
 
 

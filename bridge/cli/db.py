@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from bridge.storage import Database
+from bridge.storage.retention import Retention
+from bridge.timeutil import utcnow
 
 
 @click.group()
@@ -30,3 +34,14 @@ def current(state: object) -> None:
     settings = state.settings  # type: ignore[attr-defined]
     database = Database.for_settings(settings)
     click.echo(f"current {database.current_revision() or 'empty'}, head {database.head_revision}")
+
+
+@db.command()
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
+@click.pass_obj
+def prune(state: object, dry_run: bool) -> None:
+    """Erase what BRIDGE_RETENTION_DAYS no longer keeps (what the worker does every few minutes), in short
+    batches; prints the counts as JSON."""
+    settings = state.settings  # type: ignore[attr-defined]
+    counts = Retention(Database.for_settings(settings)).prune(utcnow(), settings.retention_days, dry_run=dry_run)
+    click.echo(json.dumps({"retention_days": settings.retention_days, **counts.as_dict()}))

@@ -27,6 +27,7 @@ from bridge.heartbeat import beat
 from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.retention import Retention
 from bridge.storage.throttles import Throttles
 from bridge.storage.timers import TimerStore
 from bridge.timeutil import utcnow
@@ -34,6 +35,10 @@ from bridge.timeutil import utcnow
 log = logging.getLogger("bridge.worker")
 IDLE_WAIT = 0.5
 THROTTLE_CACHE = 0.2
+#: Seconds between retention passes (spec §16), and the most batches one pass erases: a backlog of old events
+#: (retention just turned on) is worked off over several passes, never in one long stretch of writes.
+PRUNE_INTERVAL = 300.0
+PRUNE_BATCHES = 20
 
 
 def new_owner() -> str:
@@ -74,6 +79,7 @@ class Worker:
         self.timer_store = TimerStore(db)
         self.deliveries = DeliveryStore(db)
         self.throttles = Throttles(db)
+        self.retention = Retention(db)
         self.work = threading.Condition()
         self._blocked: tuple[float, frozenset[str]] = (0.0, frozenset())
         self.database_ok_at: float | None = None  # wall clock of the heartbeat's last successful write
@@ -119,6 +125,7 @@ class Worker:
     def _housekeeping(self) -> None:
         waker = Waker(self.db, self.stop)
         last_reclaim = 0.0
+        last_prune = time.monotonic() - PRUNE_INTERVAL  # the first pass at start
         try:
             while not self.stop.is_set():
                 try:
@@ -128,6 +135,9 @@ class Worker:
                     if time.monotonic() - last_reclaim > 1.0:
                         last_reclaim = time.monotonic()
                         created += self.deliveries.reclaim_expired(utcnow())
+                    if time.monotonic() - last_prune > PRUNE_INTERVAL:
+                        last_prune = time.monotonic()
+                        self._prune()
                     if created:
                         with self.work:
                             self.work.notify_all()
@@ -145,6 +155,12 @@ class Worker:
                     self.stop.wait(1.0)
         finally:
             waker.close()
+
+    def _prune(self) -> None:
+        """One bounded retention pass (a failure is logged and retried next interval)."""
+        counts = self.retention.prune(utcnow(), self.settings.retention_days, max_batches=PRUNE_BATCHES)
+        if counts.events or counts.applied_versions or counts.timers or counts.remote_state:
+            log.info("retention: pruned", extra=counts.as_dict())
 
     def _reconcile(self) -> None:
         """Reconcile every BRIDGE_RECONCILE_INTERVAL seconds. Every worker host runs

@@ -66,6 +66,7 @@ class EventRecord:
     origin: str = "webhook"
     delivery_key: str | None = None
     historical: int = 0
+    pruned_at: datetime | None = None  # when retention or an erasure emptied body, payload and errors
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> EventRecord:

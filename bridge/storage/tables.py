@@ -79,6 +79,9 @@ events = Table(
     Column("payload", JSON),
     Column("errors", JSON),
     Column("note", Text),
+    # When retention (or an erasure) emptied body, payload and errors (spec §16): the identity columns stay, so a
+    # redelivery is still a duplicate and a replay can say the body is gone.
+    Column("pruned_at", UTCDateTime()),
     Index(None, "status", "id"),
     Index(None, "source", "id"),
     Index(None, "order_id"),
@@ -264,4 +267,20 @@ server_secrets = Table(
     Column("name", String(64), primary_key=True),
     Column("value", String(128), nullable=False),  # hex
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Spec §16: every erasure (`forget`, Shopify's customers/redact and shop/redact) and every data request
+# (customers/data_request), recorded without the personal data itself: the subject is a SHA-256.
+privacy_requests = Table(
+    "privacy_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # erasure | data_request
+    Column("subject_sha256", String(64), nullable=False),  # of the lower-case email, or of source|customer id
+    Column("source", String(32)),
+    Column("store", String(255)),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("origin", String(32), nullable=False),  # cli | admin-api | shopify:customers/redact | …
+    Column("detail", JSON, nullable=False),  # erased: counts per table; a data request: what the shop asked
+    Index(None, "kind", "id"),
 )

@@ -1,7 +1,7 @@
 """The AC contact behind an order or cart: `POST /api/3/contact/sync` with the name and phone the store has, and
 the buyer's marketing consent as a subscription to `BRIDGE_AC_LIST_ID` (spec §9).
 
-Calls cost a fifth of a second each, so the bridge remembers (in `RemoteState`, per lower-case email) what it
+Calls cost a fifth of a second each, so the bridge remembers (in `RemoteState`, per digest of the lower-case email) what it
 last synced: unchanged details cost no call, and a contact whose list status is known (subscribed, or
 unsubscribed by the person) is never asked again. The list status is read before it is written: a contact
 who unsubscribed (status 2) is never re-subscribed, and a buyer who did not accept marketing is never
@@ -18,6 +18,7 @@ from typing import Any
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, new_id
 from bridge.destinations.activecampaign.state import StateStore
 from bridge.destinations.http import CallResult
+from bridge.privacy import email_digest
 from bridge.timeutil import utcnow
 
 SUBSCRIBED, UNSUBSCRIBED = "1", "2"
@@ -63,7 +64,7 @@ class ContactSync:
             return ContactOutcome(None)
         consent = (event.get("customer") or {}).get("accepts_marketing")
         fields = contact_fields(event) if self.sync else {}
-        known = self.state.get(KEY_TYPE, email) or {}
+        known = self.state.get(KEY_TYPE, email_digest(email)) or {}
         contact_id = known.get("contact_id")
         synced = known.get("fields") or {}
         # Only a value AC has not had from the bridge is news: an event that lacks a field changes nothing.
@@ -86,12 +87,12 @@ class ContactSync:
             record.update(contact_id=contact_id, fields={**synced, **changed})
             notes.append(f"contact {contact_id} synced")
             # Saved at once: if a later call of this delivery must be retried, the sync is not sent again.
-            self.state.put(KEY_TYPE, email, record, utcnow())
+            self.state.put(KEY_TYPE, email_digest(email), record, utcnow())
         if need_list and contact_id:
             status, note = self._subscribe(contact_id)
             record["list_status"] = status
             notes.append(note)
-            self.state.put(KEY_TYPE, email, record, utcnow())
+            self.state.put(KEY_TYPE, email_digest(email), record, utcnow())
         return ContactOutcome(contact_id, tuple(notes))
 
     # -- calls ---------------------------------------------------------------------------------------------

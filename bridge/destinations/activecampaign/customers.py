@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from bridge.destinations.activecampaign import payloads
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, is_duplicate, new_id
 from bridge.errors import PermanentError
+from bridge.privacy import email_digest
 from bridge.timeutil import utcnow
 
 KEY_TYPE = "customer"
@@ -47,8 +48,9 @@ class CustomerRecords(Protocol):
 
 
 def email_key(connection: str, email: str) -> str:
-    """A guest's key (and the claim every create of a record with this email takes)."""
-    return f"{connection}|{email}"
+    """A guest's key (and the claim every create of a record with this email takes): the email's digest, so
+    the mapping, which outlives every event (spec §16), holds no address."""
+    return f"{connection}|sha256:{email_digest(email)}"
 
 
 def person_key(connection: str, external_id: str) -> str:
@@ -82,14 +84,14 @@ class CustomerDirectory:
             if known is not None:
                 return known
             if time.monotonic() > deadline:  # never reached unless the claim keeps being renewed
-                raise PermanentError(f"ecomCustomer for {email} stayed claimed by another worker")
+                raise PermanentError("ecomCustomer for this email stayed claimed by another worker")
 
     # -- steps ---------------------------------------------------------------------------------------------
 
     def _remembered(self, connection: str, external_id: str | None, email: str) -> str | None:
         if external_id:
             person = self.records.get(KEY_TYPE, person_key(connection, external_id))
-            if person and person.remote_id and person.detail in (None, email):
+            if person and person.remote_id and person.detail in (None, email_digest(email)):
                 return str(person.remote_id)
         guest = self.records.get(KEY_TYPE, email_key(connection, email))
         if guest and guest.remote_id:
@@ -144,9 +146,10 @@ class CustomerDirectory:
 
     def _remember(self, connection: str, external_id: str | None, email: str, remote_id: str) -> None:
         now = utcnow()
-        self.records.put(KEY_TYPE, email_key(connection, email), remote_id, "customer", now, detail=email)
+        digest = email_digest(email)  # the record's email, as a digest: enough to tell whether it changed
+        self.records.put(KEY_TYPE, email_key(connection, email), remote_id, "customer", now, detail=digest)
         if external_id:
-            self.records.put(KEY_TYPE, person_key(connection, external_id), remote_id, "customer", now, detail=email)
+            self.records.put(KEY_TYPE, person_key(connection, external_id), remote_id, "customer", now, detail=digest)
 
 
 def _external_id(event: dict[str, Any]) -> str | None:

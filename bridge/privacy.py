@@ -1,0 +1,22 @@
+"""Personal data, kept out of what does not need it (spec §16): the digests that stand for an email or a store
+customer id wherever the bridge only needs to recognise one again (the AC id mapping, contact state, the
+record of an erasure, a log line)."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def email_digest(email: str) -> str:
+    """The SHA-256 (hex) of an email, trimmed and lower-cased: the same person whatever the case they typed."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def subject_digest(value: str) -> str:
+    """The SHA-256 (hex) of an identifier as given (a store customer id)."""
+    return hashlib.sha256(value.strip().encode()).hexdigest()
+
+
+def log_digest(email: str) -> str:
+    """What a log line may say about an email: `email_sha256:` and the first 12 hex digits of its digest."""
+    return f"email_sha256:{email_digest(email)[:12]}"
