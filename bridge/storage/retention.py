@@ -122,7 +122,9 @@ class Retention:
         self.db = db
         self.batch_size = batch_size
 
-    def prune(self, now: datetime, days: float, *, dry_run: bool = False, max_batches: int | None = None) -> PruneCounts:
+    def prune(
+        self, now: datetime, days: float, *, dry_run: bool = False, max_batches: int | None = None
+    ) -> PruneCounts:
         """Erase what is older than `days` at `now` (0 days: retention off, nothing happens). With `dry_run`,
         only count. `max_batches` bounds one pass (the worker's); None runs until nothing is left. Each batch
         commits on its own: an interrupted pass leaves only whole batches done."""
