@@ -1,7 +1,7 @@
 """The AC contact behind an order or cart: `POST /api/3/contact/sync` with the name and phone the store has, and
 the buyer's marketing consent as a subscription to `BRIDGE_AC_LIST_ID` (spec §9).
 
-Calls cost a fifth of a second each, so the bridge remembers (in `RemoteState`, per digest of the lower-case email)
+Calls cost a fifth of a second each, so the bridge remembers (in `RemoteState`, per email digest) what it
 last synced: unchanged details cost no call, and a contact whose list status is known (subscribed, or
 unsubscribed by the person) is never asked again. The list status is read before it is written: a contact
 who unsubscribed (status 2) is never re-subscribed, and a buyer who did not accept marketing is never
