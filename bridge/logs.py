@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from bridge.privacy import log_digest
+
 if TYPE_CHECKING:
     from bridge.settings import Settings
 
@@ -38,6 +40,10 @@ _SECRET_HEADERS = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"
+#: Query parameters that name a person (AC's `filters[email]`, a search): a log line keeps a digest, not them.
+_PERSONAL_KEYS = re.compile(r"(email|name|phone|address|search)", re.IGNORECASE)
+#: An email address anywhere in free text (an error excerpt, a note): replaced by its digest's prefix.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 #: Configured secrets shorter than this are not replaced by value (they would shred every line).
 MIN_SECRET_LENGTH = 4
 
@@ -70,8 +76,9 @@ def register_settings_secrets(settings: Settings) -> None:
 
 
 def scrub(text: str) -> str:
-    """`text` with credential headers and every registered secret value replaced."""
+    """`text` with credential headers, every registered secret value and every email address replaced."""
     text = _SECRET_HEADERS.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", text)
+    text = mask_personal(text) or text
     pattern = _secret_pattern
     return pattern.sub(REDACTED, text) if pattern is not None else text
 
@@ -91,8 +98,25 @@ def redact(value: Any) -> Any:
     return value
 
 
+def mask_personal(text: str | None) -> str | None:
+    """`text` with every email address replaced by `email_sha256:<prefix>` (spec §16: logs carry ids, never
+    emails); for free text that may quote a request or a response."""
+    if not text or "@" not in text:
+        return text
+    return _EMAIL.sub(lambda m: log_digest(m.group(0)), text)
+
+
+def _query_value(key: str, value: str) -> str:
+    if _SECRET_KEYS.search(key):
+        return REDACTED
+    if "@" in value or "email" in key.lower():
+        return log_digest(value) if value else value
+    return REDACTED if _PERSONAL_KEYS.search(key) and value else value
+
+
 def safe_url(url: str) -> str:
-    """`url` without a password in it and with secret-looking query parameters redacted (for logs)."""
+    """`url` without a password in it, with secret-looking query parameters redacted and personal ones (an
+    email, a name, a search) replaced by a digest or redacted (for logs)."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -101,7 +125,7 @@ def safe_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, REDACTED if _SECRET_KEYS.search(k) else v) for k, v in pairs], safe="[]")
+        query = urlencode([(k, _query_value(k, v)) for k, v in pairs], safe="[]:")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
@@ -221,6 +245,6 @@ def log_attempt(log: logging.Logger, delivery: Any, call: Any) -> None:
             "status": call.status_code,
             "duration_ms": call.duration_ms,
             "outcome": call.outcome,
-            "error": call.error,
+            "error": mask_personal(call.error),
         },
     )

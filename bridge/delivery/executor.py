@@ -24,7 +24,7 @@ from bridge.destinations.activecampaign.state import MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
 from bridge.destinations.http import DEFAULT_PAUSE, CallLog, HttpCaller, make_session
 from bridge.errors import PermanentError, RetryableError, StorageUnavailable
-from bridge.logs import log_attempt
+from bridge.logs import log_attempt, mask_personal
 from bridge.metrics import attempt_recorded
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
@@ -173,7 +173,7 @@ class Executor:
                 "event_id": claimed.event_id,
                 "destination": claimed.destination,
                 "outcome": status,
-                "note": result.note,
+                "note": mask_personal(result.note),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.retry import GiveUp, RetryPolicy
 from bridge.errors import StorageUnavailable
+from bridge.logs import mask_personal
 from bridge.metrics import delivery_finished
 from bridge.settings import Settings
 from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
@@ -115,7 +116,7 @@ class Outcomes:
                 "event_id": claimed.event_id,
                 "destination": claimed.destination,
                 "status": status,
-                "error": error,
+                "error": mask_personal(error),
                 "retry_at": decision.when.isoformat(),
             },
         )
@@ -151,7 +152,7 @@ class Outcomes:
                     "event_id": claimed.event_id,
                     "destination": claimed.destination,
                     "http_status": code,
-                    "error": error,
+                    "error": mask_personal(error),
                 },
             )
         return outcome

@@ -10,6 +10,7 @@ from typing import Any
 
 from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session, with_retries
 from bridge.errors import PermanentError, RedirectRefused, RetryableError
+from bridge.logs import safe_url
 
 log = logging.getLogger("bridge.stores")
 MAX_WAIT = 60.0
@@ -81,5 +82,10 @@ class StoreHttp:
         self.calls += 1
         log.debug(
             "store API call",
-            extra={"store_api": self.name, "url": call.url, "status": call.status_code, "ms": call.duration_ms},
+            extra={
+                "store_api": self.name,
+                "url": safe_url(call.url),
+                "status": call.status_code,
+                "ms": call.duration_ms,
+            },
         )
