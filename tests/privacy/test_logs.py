@@ -20,7 +20,12 @@ from tests.privacy.people import Person, post_signed
 
 @pytest.fixture
 def env_overrides() -> dict[str, str]:
-    return {"BRIDGE_ECART_STATUSES": "", "BRIDGE_AC_LIST_ID": "1"}
+    return {
+        "BRIDGE_ECART_STATUSES": "",
+        "BRIDGE_AC_LIST_ID": "1",
+        "BRIDGE_AC_CONTACT_SYNC": "on",
+        "BRIDGE_AC_REVENUE": "net",
+    }
 
 
 def test_no_log_record_carries_a_buyers_personal_data(

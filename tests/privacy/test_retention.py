@@ -1,0 +1,116 @@
+"""Retention (spec §16) on SQLite and PostgreSQL, with injected time: after a pass, no table holds a pruned
+buyer's email, name, phone or street, while the events are still listed, a store's redelivery is still
+`duplicate`, and a replay says the body is gone; an event with pending work keeps its body."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bridge.delivery.planner import Planner
+from bridge.storage.retention import Retention
+from bridge.storage.tables import applied_versions, events
+from bridge.timeutil import utcnow
+from tests.helpers.delivery import bridge_executable, event_rows, subprocess_env, wait_final
+from tests.privacy.people import Person, post_signed
+from tests.privacy.search import find_anywhere
+
+ADMIN = {"Authorization": "Bearer privacy-admin-token-0123456789"}
+LATER = timedelta(days=31)
+
+
+@pytest.fixture
+def env_overrides() -> dict[str, str]:
+    return {
+        "BRIDGE_ECART_STATUSES": "",
+        "BRIDGE_AC_CONTACT_SYNC": "on",
+        "BRIDGE_ADMIN_TOKEN": ADMIN["Authorization"].split()[1],
+    }
+
+
+def deliver(client, db, person: Person, order_no: int = 1, webhook_id: str | None = None) -> int:
+    response = post_signed(client, person.order_body(order_no), "orders/paid", webhook_id=webhook_id)
+    assert response.status_code == 202, response.get_json()
+    event_id = int(response.get_json()["event_id"])
+    assert wait_final(db, event_id)["activecampaign"]["status"] == "done"
+    return event_id
+
+
+def test_pruning_erases_the_personal_data_and_keeps_ids_statuses_and_dedupe(client, db, worker) -> None:
+    alice, bob = Person(11), Person(12)
+    first = deliver(client, db, alice, webhook_id="wh-alice-1")
+    second = deliver(client, db, bob)
+    assert {n for _, _, n in find_anywhere(db, alice.personal())} == {v.lower() for v in alice.personal()}
+
+    counts = Retention(db, batch_size=1).prune(utcnow() + LATER, 30)
+
+    assert counts.events == 2 and counts.batches == 2 and counts.attempts >= 2
+    assert find_anywhere(db, alice.personal() + bob.personal()) == []
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(applied_versions)).scalar_one() == 0
+    # Still listed, with their status, keys and ids; bodies gone.
+    rows = {r["id"]: r for r in event_rows(db)}
+    assert {rows[first]["status"], rows[second]["status"]} == {"done"}
+    assert rows[first]["body"] == b"" and rows[first]["payload"] is None and rows[first]["pruned_at"] is not None
+    listed = client.get("/admin/api/events", headers=ADMIN).get_json()["items"]
+    assert {int(e["id"]) for e in listed} >= {first, second}
+    # A late redelivery (same webhook id, or the same order state under a new one) is still a duplicate.
+    for webhook_id in ("wh-alice-1", None):
+        again = post_signed(client, alice.order_body(1), "orders/paid", webhook_id=webhook_id)
+        assert (again.status_code, again.get_json()["status"]) == (200, "duplicate")
+        assert int(again.get_json()["event_id"]) == first
+    # A replay says the body is gone, and changes nothing.
+    replay = client.post(f"/admin/api/events/{first}/replay", headers=ADMIN)
+    assert replay.status_code == 409 and "erased" in replay.get_json()["message"]
+    assert event_rows(db, id=first)[0]["status"] == "done"
+    # A second pass finds nothing more to do.
+    assert Retention(db).prune(utcnow() + LATER, 30).events == 0
+
+
+def test_an_event_with_pending_work_keeps_its_body(client, db, settings) -> None:
+    person = Person(21)
+    response = post_signed(client, person.order_body(1), "orders/paid")
+    event_id = int(response.get_json()["event_id"])
+    Planner(settings, db).plan_pending()  # deliveries pending, no worker to send them
+    unread = post_signed(client, person.order_body(2), "orders/paid")  # received, not even interpreted
+    with db.write() as conn:  # long finished by the clock: only the open work protects them
+        conn.execute(events.update().values(received_at=utcnow() - timedelta(days=90)))
+
+    counts = Retention(db).prune(utcnow(), 30)
+
+    assert counts.events == 0
+    rows = {r["id"]: r for r in event_rows(db)}
+    assert rows[event_id]["body"] == person.order_body(1) and rows[event_id]["pruned_at"] is None
+    assert rows[int(unread.get_json()["event_id"])]["body"] == person.order_body(2)
+
+
+def test_retention_zero_is_off_and_the_worker_bound_is_per_pass(client, db, worker) -> None:
+    deliver(client, db, Person(31))
+    deliver(client, db, Person(32))
+    assert Retention(db).prune(utcnow() + LATER * 100, 0).events == 0
+    assert Retention(db, batch_size=1).prune(utcnow() + LATER, 30, max_batches=1).events == 1
+
+
+def test_db_prune_command_counts_then_prunes(client, db, worker, delivery_env) -> None:
+    person = Person(41)
+    deliver(client, db, person)
+    env = subprocess_env({**delivery_env, "BRIDGE_RETENTION_DAYS": "0.000001"})  # a tenth of a second
+
+    def run(*args: str) -> dict:
+        done = subprocess.run(
+            [bridge_executable(), "db", "prune", *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    dry = run("--dry-run")
+    assert dry["dry_run"] is True and dry["events"] == 1 and dry["attempts"] >= 1
+    assert find_anywhere(db, person.personal()) != []
+    real = run()
+    assert real["events"] == 1 and real["dry_run"] is False
+    assert find_anywhere(db, person.personal()) == []
+    assert run()["events"] == 0
