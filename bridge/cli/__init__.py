@@ -26,6 +26,8 @@ SUBCOMMANDS = {
     "health": "bridge.cli.health:health",
     "backfill": "bridge.cli.reconcile:backfill",
     "reconcile": "bridge.cli.reconcile:reconcile",
+    "forget": "bridge.cli.privacy:forget",
+    "export": "bridge.cli.privacy:export",
 }
 
 
