@@ -9,12 +9,12 @@ import hashlib
 
 def email_digest(email: str) -> str:
     """The SHA-256 (hex) of an email, trimmed and lower-cased: the same person whatever the case they typed."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def subject_digest(value: str) -> str:
     """The SHA-256 (hex) of an identifier as given (a store customer id)."""
-    return hashlib.sha256(value.strip().encode()).hexdigest()
+    return hashlib.sha256(value.strip().encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def log_digest(email: str) -> str:

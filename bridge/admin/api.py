@@ -245,3 +245,7 @@ def _delivery(row: dict[str, Any]) -> dict[str, Any]:
 
 def _attempt(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "request": excerpt(row.get("request")), "response": excerpt(row.get("response"))}
+
+
+# The privacy routes (spec §16) live in their own module, on this blueprint.
+from bridge.admin import privacy_api  # noqa: E402, F401

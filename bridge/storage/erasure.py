@@ -111,8 +111,8 @@ class Erasure:
 
     def find(self, subject: Subject) -> Found:
         """The events about `subject` and the emails they name. Read-only."""
-        found = Found(emails={e.strip().lower() for e in subject.emails})
-        wanted_ids = set(subject.customer_ids)
+        found = Found(emails={e.strip().lower() for e in subject.emails if "@" in e})  # else it names nobody
+        wanted_ids = {c for c in subject.customer_ids if _storable(c)}
         for row in self._scan():
             if self._matches(subject, row, found.emails, wanted_ids):
                 found.event_ids.append(row.id)
@@ -133,8 +133,9 @@ class Erasure:
             return True
         body = bytes(row.body or b"")
         if emails:
+            # As a JSON string value (quoted): `pat@x.example` must not match `spat@x.example`.
             text = body.decode("utf-8", errors="replace").lower()
-            if any(e in text for e in emails) or _emails_in(row.payload, None) & emails:
+            if any(f'"{e}"' in text for e in emails) or _emails_in(row.payload, None) & emails:
                 return True
         if customer_ids and same_source:
             document = row.payload if isinstance(row.payload, dict) else _parsed(body)
@@ -279,7 +280,9 @@ def _mapping_rows(digests: list[str], customer_ids: tuple[str, ...]) -> Any:
     """The AC customer mapping rows keyed by these email digests or store customer ids (or naming a digest)."""
     conditions = [remote_records.c.external_key.endswith(f"|sha256:{d}", autoescape=True) for d in digests]
     conditions += [remote_records.c.detail == d for d in digests]
-    conditions += [remote_records.c.external_key.endswith(f"|id:{c}", autoescape=True) for c in customer_ids]
+    conditions += [
+        remote_records.c.external_key.endswith(f"|id:{c}", autoescape=True) for c in customer_ids if _storable(c)
+    ]
     if not conditions:
         return remote_records.c.scope.is_(None)  # matches nothing (scope is part of the primary key)
     return (remote_records.c.key_type == "customer") & or_(*conditions)
@@ -288,6 +291,12 @@ def _mapping_rows(digests: list[str], customer_ids: tuple[str, ...]) -> Any:
 def _contact_rows(digests: list[str]) -> Any:
     """The AC contact state rows of these email digests."""
     return (remote_state.c.key_type == "contact") & remote_state.c.external_key.in_(digests)
+
+
+def _storable(text: str) -> bool:
+    """Text a database can compare: no NUL (PostgreSQL refuses it), no lone surrogate (no driver encodes it);
+    no stored key holds either, so such a value names nothing."""
+    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def _jsonable(value: Any) -> Any:

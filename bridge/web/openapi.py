@@ -78,6 +78,7 @@ def build_document() -> dict[str, Any]:
     openapi_webhooks.add_paths(spec)
     _add_operations_paths(spec)
     openapi_admin.add_paths(spec)
+    openapi_admin.add_privacy_paths(spec)
     return spec.to_dict()
 
 

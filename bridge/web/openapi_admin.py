@@ -116,7 +116,10 @@ def add_paths(spec: APISpec) -> None:
             "post": _operation(
                 "admin_replay_event",
                 "Replay an event: a quarantined one is re-read, any other is planned again (idempotently)",
-                {"202": _json(_ref("ReplayOutcome"), "what the replay did")},
+                {
+                    "202": _json(_ref("ReplayOutcome"), "what the replay did"),
+                    "409": _json(_ref("Error"), "its body was erased (retention or an erasure): nothing to replay"),
+                },
                 parameters=[_id_param("event_id", "event")],
             )
         },
@@ -200,3 +203,66 @@ def add_paths(spec: APISpec) -> None:
                 )
             },
         )
+
+
+_SOURCE = {"type": "string", "enum": ["custom", "ecartapi", "shopify", "woocommerce"]}
+PRIVACY_SUBJECT = {
+    "description": "whom the request is about: `email`, or `customer_id` with `source`",
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": {"type": "string", "minLength": 1, "maxLength": 320},
+                "source": _SOURCE,
+            },
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "required": ["customer_id", "source"],
+            "properties": {
+                "customer_id": {"type": "string", "minLength": 1, "maxLength": 255},
+                "source": _SOURCE,
+            },
+            "additionalProperties": False,
+        },
+    ],
+}
+
+
+def add_privacy_paths(spec: APISpec) -> None:
+    """`/admin/api/privacy/…` (spec §16): erase, export, and the recorded requests."""
+    body = {"required": True, "content": {JSON: {"schema": PRIVACY_SUBJECT, "example": {"email": "pat@example.com"}}}}
+    erased = {
+        "type": "object",
+        "properties": {
+            "subject_sha256": {"type": "string", "description": "SHA-256 of the lower-case email (or source|id)"},
+            "erased": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "counts"},
+        },
+    }
+    for name, summary, answer in (
+        ("forget", "Erase one person's data from every table; the erasure is recorded", erased),
+        ("export", "Everything stored about one person: events, deliveries, attempts, mapping", {"type": "object"}),
+    ):
+        spec.path(
+            path=f"/admin/api/privacy/{name}",
+            operations={
+                "post": _operation(
+                    f"admin_privacy_{name}",
+                    summary,
+                    {"200": _json(answer, summary), "422": INVALID},
+                    requestBody=body,
+                )
+            },
+        )
+    spec.path(
+        path="/admin/api/privacy/requests",
+        operations={
+            "get": _operation(
+                "admin_privacy_requests",
+                "The newest recorded erasures and data requests (subjects as SHA-256 only)",
+                {"200": _json({"type": "object"}, "the requests, newest first")},
+            )
+        },
+    )

@@ -17,10 +17,13 @@ from tests.privacy.people import Person
 from tests.privacy.search import find_anywhere
 from tests.privacy.test_retention import deliver
 
+ADMIN_TOKEN = "privacy-admin-token-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
 
 @pytest.fixture
 def env_overrides() -> dict[str, str]:
-    return {"BRIDGE_ECART_STATUSES": "", "BRIDGE_AC_CONTACT_SYNC": "on"}
+    return {"BRIDGE_ECART_STATUSES": "", "BRIDGE_AC_CONTACT_SYNC": "on", "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}
 
 
 def run(delivery_env: dict[str, str], *args: str) -> dict:
@@ -73,3 +76,25 @@ def test_forget_by_store_customer_id(client, db, worker, delivery_env) -> None:
     assert outcome["subject_sha256"] == subject_digest(f"shopify|{carol.customer_id}")
     assert find_anywhere(db, carol.personal()) == []
     assert find_anywhere(db, dave.personal()) != []
+
+
+def test_the_admin_api_exports_and_forgets_behind_the_token(client, db, worker) -> None:
+    erin, frank = Person(71), Person(72)
+    first = deliver(client, db, erin)
+    deliver(client, db, frank)
+    body = {"email": erin.email}
+
+    assert client.post("/admin/api/privacy/export", json=body).status_code == 401
+    assert client.post("/admin/api/privacy/forget", json=body).status_code == 401
+    assert client.post("/admin/api/privacy/forget", json={}, headers=ADMIN).status_code == 422
+    assert client.post("/admin/api/privacy/forget", json={"customer_id": "1"}, headers=ADMIN).status_code == 422
+
+    exported = client.post("/admin/api/privacy/export", json=body, headers=ADMIN)
+    assert exported.status_code == 200 and [e["id"] for e in exported.get_json()["events"]] == [first]
+
+    erased = client.post("/admin/api/privacy/forget", json=body, headers=ADMIN)
+    assert erased.status_code == 200 and erased.get_json()["erased"]["events"] == 1
+    assert find_anywhere(db, erin.personal()) == [] and find_anywhere(db, frank.personal()) != []
+    (recorded,) = client.get("/admin/api/privacy/requests", headers=ADMIN).get_json()["items"]
+    assert recorded["subject_sha256"] == email_digest(erin.email) and recorded["origin"] == "admin-api"
+    assert client.get("/openapi.json").get_json()["paths"]["/admin/api/privacy/forget"]["post"]
