@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from bridge import compliance
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.ecartapi import deliver as ecart
 from bridge.interpret import Interpretation, interpret
@@ -72,6 +73,11 @@ class Planner:
             return 0
         results: list[tuple[EventRecord, Interpretation]] = []
         for record in records:
+            if record.kind in compliance.KINDS:  # Shopify's compliance topics: carried out, never delivered
+                compliance.carry_out(self.db, record)
+                log.info("compliance request carried out", extra={"event_id": record.id, "topic": record.topic})
+                event_interpreted(record.source, record.kind, "done")
+                continue
             source = self.sources.get(record.source)
             if source is None:  # never from a webhook (404); a row written by other code, kept for a look
                 errors = {"_schema": [f"no source {record.source!r} to read this event"]}

@@ -180,13 +180,15 @@ class Erasure:
 
     # -- erasure -------------------------------------------------------------------------------------------
 
-    def erase(self, subject: Subject, now: datetime, *, origin: str) -> dict[str, int]:
+    def erase(self, subject: Subject, now: datetime, *, origin: str, spare: int | None = None) -> dict[str, int]:
         """Erase `subject`'s personal data from every table and record the erasure (its digest, `now`, the
         counts). Events keep their ids, statuses and keys (a redelivery stays a duplicate); their pending
         deliveries are skipped and their abandonment timers dropped (nothing may be sent from an erased body);
         the AC mapping and contact state keyed by the subject's emails are deleted (a later order looks AC up
-        again). Each batch commits on its own; the record is written last, with the counts."""
+        again). Each batch commits on its own; the record is written last, with the counts. `spare`: an event
+        left to the caller (the compliance request being carried out erases its own body when done)."""
         found = self.find(subject)
+        found.event_ids = [i for i in found.event_ids if i != spare]
         counts = {"events": 0, "attempts": 0, "deliveries": 0, "timers": 0, "remote_records": 0, "remote_state": 0}
         for start in range(0, len(found.event_ids), ERASE_BATCH):
             batch = found.event_ids[start : start + ERASE_BATCH]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from bridge import compliance
 from bridge.errors import InvalidSignature
 from bridge.sources.base import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
 from bridge.sources.shopify import consistency, schemas
@@ -80,6 +81,14 @@ class ShopifySource(Source):
     def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
         topic = inbound.header("X-Shopify-Topic") or ""
         kind = TOPIC_KINDS.get(topic)
+        if topic in compliance.TOPICS:
+            # A compliance request (spec §16): stored as it came, carried out by the worker.
+            shop = inbound.header("X-Shopify-Shop-Domain")
+            webhook_id = inbound.header("X-Shopify-Webhook-Id")
+            key = dedupe_key(self.name, shop, "compliance", topic, webhook_id or body_digest(inbound.body))
+            return Interpreted(
+                topic=topic, dedupe_key=key, kind=compliance.TOPICS[topic], document=document, store=shop
+            )
         if kind is None:
             return Ignored(f"shopify topic {topic or '(none)'} is not handled")
         shop = inbound.header("X-Shopify-Shop-Domain")
