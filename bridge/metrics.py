@@ -292,32 +292,9 @@ class DatabaseCollector:
         unplanned_gauge = GaugeMetricFamily("bridge_events_unplanned", "Events accepted but not planned yet.")
         unplanned_gauge.add_metric([], unplanned)
         yield unplanned_gauge
-        yield from _table_gauges(self.db)
+        from bridge.storage.sizes import gauges as table_gauges
 
-
-def _table_gauges(db: Any) -> Iterator[Any]:
-    """Stored rows and bytes per table (spec §16), from a reading at most a minute old."""
-    from prometheus_client.core import GaugeMetricFamily
-
-    from bridge.storage.sizes import table_sizes
-
-    try:
-        sizes = table_sizes(db)
-    except Exception as exc:  # the queue figures above still answer
-        log.warning("metrics: table sizes unavailable", extra={"error": type(exc).__name__})
-        return
-    rows = GaugeMetricFamily(
-        "bridge_table_rows", "Rows stored per table (counted at most once a minute).", labels=["table"]
-    )
-    size = GaugeMetricFamily(
-        "bridge_table_bytes", f"Bytes stored per table, indexes included ({sizes.method}).", labels=["table"]
-    )
-    for table in sorted(sizes.rows):
-        rows.add_metric([table], sizes.rows[table])
-        size.add_metric([table], sizes.bytes.get(table, 0))
-    method = GaugeMetricFamily("bridge_table_bytes_method", "How bridge_table_bytes is measured.", labels=["method"])
-    method.add_metric([sizes.method], 1)
-    yield from (rows, size, method)
+        yield from table_gauges(self.db)
 
 
 class _Forward:

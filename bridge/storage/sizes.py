@@ -8,15 +8,20 @@ the sum of `length()` of every column (`method` says which).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bridge.storage.database import Database
 from bridge.storage.tables import metadata
+
+log = logging.getLogger(__name__)
 
 #: Seconds a reading is reused.
 CACHE_SECONDS = 60.0
@@ -64,7 +69,7 @@ def measure(db: Database) -> TableSizes:
         pages = _dbstat(conn)
         if pages is not None:
             return TableSizes(rows, {name: pages.get(name, 0) for name in names}, "dbstat")
-        return TableSizes(rows, {name: _length_estimate(conn, name) for name in names}, "length_estimate")
+        return TableSizes(rows, {name: length_estimate(conn, name) for name in names}, "length_estimate")
 
 
 def _dbstat(conn: Connection) -> dict[str, int] | None:
@@ -81,8 +86,31 @@ def _dbstat(conn: Connection) -> dict[str, int] | None:
     return {str(name): int(size or 0) for name, size in rows}
 
 
-def _length_estimate(conn: Connection, name: str) -> int:
+def length_estimate(conn: Connection, name: str) -> int:
     """The sum of every column's `length()` (what the rows hold, without page and index overhead)."""
     table = metadata.tables[name]
     total = sum(func.coalesce(func.sum(func.length(column)), 0) for column in table.columns)
     return int(conn.execute(select(total)).scalar_one() or 0)
+
+
+def gauges(db: Database) -> Iterator[Any]:
+    """Stored rows and bytes per table (spec §16), from a reading at most a minute old."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    try:
+        sizes = table_sizes(db)
+    except Exception as exc:  # the queue figures above still answer
+        log.warning("metrics: table sizes unavailable", extra={"error": type(exc).__name__})
+        return
+    rows = GaugeMetricFamily(
+        "bridge_table_rows", "Rows stored per table (counted at most once a minute).", labels=["table"]
+    )
+    size = GaugeMetricFamily(
+        "bridge_table_bytes", f"Bytes stored per table, indexes included ({sizes.method}).", labels=["table"]
+    )
+    for table in sorted(sizes.rows):
+        rows.add_metric([table], sizes.rows[table])
+        size.add_metric([table], sizes.bytes.get(table, 0))
+    method = GaugeMetricFamily("bridge_table_bytes_method", "How bridge_table_bytes is measured.", labels=["method"])
+    method.add_metric([sizes.method], 1)
+    yield from (rows, size, method)

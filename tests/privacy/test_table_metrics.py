@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import time
 
-from bridge.storage.sizes import CACHE_SECONDS, table_sizes
+import pytest
+
+from bridge.storage.sizes import CACHE_SECONDS, length_estimate, table_sizes
 from tests.privacy.people import Person, post_signed
 
 
@@ -30,3 +32,13 @@ def test_metrics_show_rows_and_bytes_per_table(client, db) -> None:
     assert post_signed(client, Person(1).order_body(2), "orders/paid").status_code == 202
     assert gauge(client.get("/metrics").text, "bridge_table_rows", "events") == 1
     assert table_sizes(db, now=time.monotonic() + CACHE_SECONDS + 1).rows["events"] == 2
+
+
+def test_the_estimate_without_dbstat_counts_what_the_rows_hold(client, db) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite's fallback (a build without dbstat); PostgreSQL always measures")
+    body = Person(2).order_body(1)
+    assert post_signed(client, body, "orders/paid").status_code == 202
+    with db.read() as conn:
+        estimate = length_estimate(conn, "events")
+    assert len(body) < estimate < len(body) + 2000  # the body, its headers, keys and timestamps
