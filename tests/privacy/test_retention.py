@@ -15,6 +15,7 @@ from bridge.delivery.planner import Planner
 from bridge.storage.retention import Retention
 from bridge.storage.tables import applied_versions, events
 from bridge.timeutil import utcnow
+from tests.admin.dashboard_fixtures import csrf_of
 from tests.helpers.delivery import bridge_executable, event_rows, subprocess_env, wait_final
 from tests.privacy.people import Person, post_signed
 from tests.privacy.search import find_anywhere
@@ -67,6 +68,11 @@ def test_pruning_erases_the_personal_data_and_keeps_ids_statuses_and_dedupe(clie
     replay = client.post(f"/admin/api/events/{first}/replay", headers=ADMIN)
     assert replay.status_code == 409 and "erased" in replay.get_json()["message"]
     assert event_rows(db, id=first)[0]["status"] == "done"
+    # The dashboard still shows the event, saying nothing of what is gone.
+    form = client.get("/admin/login")
+    login = {"csrf_token": csrf_of(form.text), "token": ADMIN["Authorization"].split()[1]}
+    assert client.post("/admin/login", data=login).status_code == 303
+    assert client.get(f"/admin/events/{first}").status_code == 200
     # A second pass finds nothing more to do.
     assert Retention(db).prune(utcnow() + LATER, 30).events == 0
 
