@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bridge.delivery.planner import Planner
+from bridge.settings import load_settings
 from bridge.storage.retention import Retention
 from bridge.storage.tables import applied_versions, events
 from bridge.timeutil import utcnow
 from tests.admin.dashboard_fixtures import csrf_of
-from tests.helpers.delivery import bridge_executable, event_rows, subprocess_env, wait_final
+from tests.helpers.delivery import bridge_executable, event_rows, subprocess_env, wait_final, wait_until
 from tests.privacy.people import Person, post_signed
 from tests.privacy.search import find_anywhere
 
@@ -120,3 +121,14 @@ def test_db_prune_command_counts_then_prunes(client, db, worker, delivery_env) -
     assert real["events"] == 1 and real["dry_run"] is False
     assert find_anywhere(db, person.personal()) == []
     assert run()["events"] == 0
+
+
+def test_the_worker_prunes_on_its_own(client, db, start_worker, delivery_env) -> None:
+    first = start_worker()
+    person = Person(45)
+    event_id = deliver(client, db, person)
+    first.stop()
+    # A worker whose retention is a tenth of a second runs a pass as it starts (then every PRUNE_INTERVAL).
+    start_worker(load_settings({**delivery_env, "BRIDGE_RETENTION_DAYS": "0.000001"}, env_file=None))
+    wait_until(lambda: event_rows(db, id=event_id)[0]["pruned_at"] is not None, describe="the event was not pruned")
+    assert find_anywhere(db, person.personal()) == []
