@@ -38,6 +38,7 @@ _SECRET_HEADERS = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"
+_EMAILS = re.compile(r"[^\s@'\"<>(),;:]+@[^\s@'\"<>(),;:]+\.[A-Za-z]{2,}")
 #: Configured secrets shorter than this are not replaced by value (they would shred every line).
 MIN_SECRET_LENGTH = 4
 
@@ -89,6 +90,12 @@ def redact(value: Any) -> Any:
         except (TypeError, ValueError):
             return value
     return value
+
+
+def without_emails(text: str) -> str:
+    """`text` with every email address replaced by `[email]`: a destination's message ("not a valid email
+    address: pat@example.com") is a cause worth logging, the address in it is not."""
+    return _EMAILS.sub("[email]", text)
 
 
 def safe_url(url: str) -> str:

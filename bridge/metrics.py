@@ -274,7 +274,9 @@ class DatabaseCollector:
             "open": GaugeMetricFamily("bridge_circuit_open", "1 while the circuit is open.", labels=one),
             "failures": GaugeMetricFamily("bridge_circuit_consecutive_failures", "Consecutive failures.", labels=one),
             "paused": GaugeMetricFamily(
-                "bridge_destination_paused", "1 while paused (by hand, Retry-After).", labels=one
+                "bridge_destination_paused",
+                "1 while paused; reason: manual, token_rejected or retry_after (empty when not paused).",
+                labels=[*one, "reason"],
             ),
         }
         now = time.time()
@@ -287,11 +289,20 @@ class DatabaseCollector:
             state = throttles.get(name)
             gauges["open"].add_metric([name], 1 if state and state.circuit_open_until > now else 0)
             gauges["failures"].add_metric([name], state.consecutive_failures if state else 0)
-            gauges["paused"].add_metric([name], 1 if state and (state.manual_pause or state.paused_until > now) else 0)
+            gauges["paused"].add_metric([name, _pause_reason(state, now)], 1 if _pause_reason(state, now) else 0)
         yield from gauges.values()
         unplanned_gauge = GaugeMetricFamily("bridge_events_unplanned", "Events accepted but not planned yet.")
         unplanned_gauge.add_metric([], unplanned)
         yield unplanned_gauge
+
+
+def _pause_reason(state: Any, now: float) -> str:
+    """Why a destination is paused ("" when it is not): an operator's or a token-rejected pause first."""
+    if state is None:
+        return ""
+    if state.manual_pause:
+        return state.pause_reason or "manual"
+    return "retry_after" if state.paused_until > now else ""
 
 
 class _Forward:
@@ -304,8 +315,9 @@ class _Forward:
         return iter(self.registry.collect())
 
 
-def render(db: Any) -> tuple[bytes, str]:
-    """The `/metrics` body and content type: every process's instruments plus the database gauges."""
+def render(db: Any, settings: Any = None) -> tuple[bytes, str]:
+    """The `/metrics` body and content type: every process's instruments plus the database gauges (and, given
+    the settings, the alert gauges of bridge/alerts/gauges.py)."""
     from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
     instruments()
@@ -317,6 +329,10 @@ def render(db: Any) -> tuple[bytes, str]:
     else:
         registry.register(_Forward(REGISTRY))  # type: ignore[arg-type]
     registry.register(DatabaseCollector(db))  # type: ignore[arg-type]
+    if settings is not None:
+        from bridge.alerts.gauges import AlertGauges
+
+        registry.register(AlertGauges(db, settings))  # type: ignore[arg-type]
     for attempt in range(3):
         try:
             return generate_latest(registry), CONTENT_TYPE

@@ -85,6 +85,10 @@ class Settings:
     woocommerce_key_secret: str | None = field(default=None, repr=False)
     reconcile_interval: float = 900.0
     reconcile_live_window: float = 86400.0
+    # Where the worker POSTs its own alerts as `{"text": …}` (Slack-style incoming webhook; the URL is a secret).
+    alert_url: str | None = field(default=None, repr=False)
+    # No webhook from a configured source for this long is an alert (the store may have disabled its webhook).
+    quiet_alert: float = 86400.0
 
     def __repr__(self) -> str:
         # Secrets are left out (repr=False); the database URL is shown with its password masked.
@@ -171,6 +175,19 @@ class _StatusMap(mfields.Field):
                 raise ValidationError(f"{pair!r}: the status must be one of {', '.join(ECART_STATUS_VALUES)}")
             mapping[kind] = status
         return mapping
+
+
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+class _Duration(mfields.Field):
+    """Seconds, plain (`90`) or with a unit (`90s`, `15m`, `24h`, `1d`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value).lower())
+        if not match or float(match.group(1)) <= 0:
+            raise ValidationError("must be a positive duration: seconds, or with a unit, e.g. 90m, 24h, 1d")
+        return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
 _ON = {v for w in ("on", "1", "true", "yes") for v in (w, w.upper(), w.title())}
@@ -296,6 +313,8 @@ class SettingsSchema(Schema):
     woocommerce_key_secret = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY_SECRET")
     reconcile_interval = mfields.Float(data_key="BRIDGE_RECONCILE_INTERVAL", validate=validate.Range(min=0))
     reconcile_live_window = mfields.Float(data_key="BRIDGE_RECONCILE_LIVE_WINDOW", validate=validate.Range(min=0))
+    alert_url = mfields.Url(data_key="BRIDGE_ALERT_URL", require_tld=False, schemes={"http", "https"})
+    quiet_alert = _Duration(data_key="BRIDGE_QUIET_ALERT")
 
     @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -95,6 +95,10 @@ class AdminService:
                     "name": name,
                     "mode": "live" if enabled else "dry_run",
                     "paused": bool(state and state.manual_pause),
+                    # Why: "manual" or "token_rejected", the cause in plain words, and since when (epoch s).
+                    "pause_reason": state.pause_reason if state and state.manual_pause else None,
+                    "pause_cause": state.pause_cause if state and state.manual_pause else None,
+                    "paused_since": state.paused_since if state and state.manual_pause else None,
                     "circuit": {
                         "state": "open" if circuit_until > epoch else "closed",
                         "open_for_seconds": max(0.0, round(circuit_until - epoch, 3)),

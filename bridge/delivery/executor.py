@@ -13,6 +13,8 @@ from typing import Any
 import requests
 
 from bridge.canonical import load_canonical
+from bridge.causes import exception_cause, http_cause
+from bridge.delivery.account import token_fingerprint
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
@@ -22,9 +24,16 @@ from bridge.destinations.activecampaign.contacts import ContactSync
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
-from bridge.destinations.http import DEFAULT_PAUSE, CallLog, HttpCaller, make_session
-from bridge.errors import PermanentError, RetryableError, StorageUnavailable
-from bridge.logs import log_attempt
+from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, CallLog, HttpCaller, make_session
+from bridge.errors import (
+    DeliveryError,
+    PermanentError,
+    RedirectRefused,
+    RetryableError,
+    StorageUnavailable,
+    TokenRejected,
+)
+from bridge.logs import log_attempt, without_emails
 from bridge.metrics import attempt_recorded
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
@@ -147,17 +156,27 @@ class Executor:
             # Not an attempt: the destination was paused while this call waited for its slot. It waits in the
             # queue until the pause ends, or the operator resumes the destination (which makes it due now).
             return self.outcomes.release(claimed, self.outcomes.after(exc.until - time.time() if exc.until else 1.0))
+        except TokenRejected as exc:
+            # The account, not this delivery: the destination pauses and this delivery waits, unspent.
+            fingerprint = token_fingerprint(self.settings, claimed.destination)
+            return self.outcomes.token_rejected(claimed, self._cause(exc), fingerprint)
         except PermanentError as exc:
             self.outcomes.health(claimed.destination, ok=True)
             return self.outcomes.finish(
-                claimed, DEAD, code=exc.status, error=f"{exc.message}: {exc.body or ''}".strip()
+                claimed, DEAD, code=exc.status, error=f"{exc.message}: {exc.body or ''}".strip(), cause=self._cause(exc)
             )
         except RetryableError as exc:
             if exc.status == 429:
                 # Not a failure: the destination is up and asked us to slow down. Come back when it said.
-                return self.outcomes.later(claimed, exc.status, exc.message, exc.retry_after or DEFAULT_PAUSE)
-            self.outcomes.health(claimed.destination, ok=False)
-            return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after)
+                wait = exc.retry_after or DEFAULT_PAUSE
+                log.warning(
+                    "rate limited; delivery waits",
+                    extra={"delivery_id": claimed.id, "destination": claimed.destination, "wait_seconds": wait},
+                )
+                return self.outcomes.later(claimed, exc.status, exc.message, wait)
+            cause = self._cause(exc)
+            self.outcomes.health(claimed.destination, ok=False, cause=cause)
+            return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after, cause=cause)
         except StorageUnavailable:
             raise  # not the leg's fault: run() gives the delivery back
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
@@ -179,6 +198,19 @@ class Executor:
         )
         applied_version = (subject, version) if status == DONE else None
         return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version)
+
+    def _cause(self, exc: DeliveryError) -> str:
+        """The failure in plain words for the log: the status and the destination's own message (email
+        addresses left out), or what went wrong on the network ("cannot resolve host …")."""
+        if isinstance(exc, RedirectRefused):
+            return exc.message
+        if exc.status is not None:
+            return without_emails(http_cause(exc.status, exc.body))
+        failure = exc.__cause__
+        if failure is None:
+            return exc.message
+        request = getattr(failure, "request", None)
+        return exception_cause(failure, url=getattr(request, "url", None), timeout=self.settings.http_timeout)
 
     def _enabled(self, destination: str) -> bool:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
@@ -204,6 +236,7 @@ class Executor:
                 pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok),
                 dry_run=dry_run,
                 max_retry_after=self.settings.max_retry_after,
+                token_statuses=TOKEN_STATUSES,
             )
             records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
             state = MemoryState(self.ac_state) if dry_run else self.ac_state
@@ -226,5 +259,6 @@ class Executor:
             pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok),
             dry_run=dry_run,
             max_retry_after=self.settings.max_retry_after,
+            token_statuses=TOKEN_STATUSES,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))

@@ -14,13 +14,15 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
-from bridge.errors import PermanentError, RedirectRefused, RetryableError
+from bridge.errors import PermanentError, RedirectRefused, RetryableError, TokenRejected
 from bridge.timeutil import utcnow
 
 EXCERPT = 2000
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 REDIRECT_STATUSES = frozenset(range(300, 400))
 PAUSING_STATUSES = frozenset({429, 503})
+#: Answers that reject the account's credentials: every call would fail alike (see `TokenRejected`).
+TOKEN_STATUSES = frozenset({401, 403})
 DEFAULT_PAUSE = 5.0
 #: How much of a redirect's `Location` is kept in the attempt's error.
 LOCATION_SHOWN = 500
@@ -106,8 +108,10 @@ class HttpCaller:
         pacer: Pacer | None = None,
         dry_run: bool = False,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        token_statuses: frozenset[int] = frozenset(),
     ) -> None:
         self.session = session
+        self.token_statuses = token_statuses
         self.headers = dict(headers)
         self.timeout = timeout
         self.record = record
@@ -124,8 +128,8 @@ class HttpCaller:
         params: Mapping[str, str] | None = None,
         dry_run_answer: Any = None,
     ) -> CallResult:
-        """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx, and
-        RedirectRefused on a 3xx (never followed: see `classify`)."""
+        """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx, RedirectRefused on
+        a 3xx (never followed: see `classify`), and TokenRejected on a status in `token_statuses`."""
         shown_url = url if not params else requests.Request("GET", url, params=params).prepare().url or url
         request_text = json.dumps(json_body, ensure_ascii=False)[:EXCERPT] if json_body is not None else None
         if self.dry_run:
@@ -173,6 +177,9 @@ class HttpCaller:
         if retry is not None:
             retry.body = text[:EXCERPT]
             raise retry
+        if response.status_code in self.token_statuses:
+            # Raised whatever the caller expected (a side call too): the account, not this call, is at fault.
+            raise TokenRejected(f"HTTP {response.status_code}", status=response.status_code, body=text[:EXCERPT])
         try:
             body = response.json() if text.strip() else None
         except ValueError:

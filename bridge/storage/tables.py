@@ -189,6 +189,13 @@ throttles = Table(
     Column("manual_pause", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime()),
     Column("recent_sends", JSON),  # actual send times (epoch) inside the current window
+    # Why `manual_pause` is set: "manual" (an operator) or "token_rejected" (a 401/403 for the account's token),
+    # the cause in plain words, when (epoch), and a fingerprint (a hash, never the token) of the rejected token:
+    # a worker started with other credentials resumes the destination.
+    Column("pause_reason", String(32)),
+    Column("pause_cause", Text),
+    Column("paused_since", Float),
+    Column("pause_fingerprint", String(64)),
 )
 
 admin_jobs = Table(
@@ -264,4 +271,17 @@ server_secrets = Table(
     Column("name", String(64), primary_key=True),
     Column("value", String(128), nullable=False),  # hex
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The worker's own alerts (BRIDGE_ALERT_URL): one row per condition ("backlog:activecampaign"), so "at most once
+# an hour" and "resolved" survive a restart and are decided once across worker hosts.
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("first_seen", UTCDateTime()),  # since when the condition holds (None: it does not)
+    Column("notified_at", UTCDateTime()),  # the last alert sent for it
+    Column("firing", Integer, nullable=False, default=0),  # 1: an alert went out and no resolved message yet
+    Column("text", Text),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
