@@ -246,6 +246,7 @@ class DatabaseCollector:
         """Queue figures per destination, unplanned events and the circuit state of each destination."""
         from prometheus_client.core import GaugeMetricFamily
 
+        from bridge.storage.pauses import pause_label
         from bridge.storage.queries import OperatorQueries
         from bridge.storage.throttles import Throttles
         from bridge.timeutil import utcnow
@@ -289,20 +290,12 @@ class DatabaseCollector:
             state = throttles.get(name)
             gauges["open"].add_metric([name], 1 if state and state.circuit_open_until > now else 0)
             gauges["failures"].add_metric([name], state.consecutive_failures if state else 0)
-            gauges["paused"].add_metric([name, _pause_reason(state, now)], 1 if _pause_reason(state, now) else 0)
+            reason = pause_label(state, now)
+            gauges["paused"].add_metric([name, reason], 1 if reason else 0)
         yield from gauges.values()
         unplanned_gauge = GaugeMetricFamily("bridge_events_unplanned", "Events accepted but not planned yet.")
         unplanned_gauge.add_metric([], unplanned)
         yield unplanned_gauge
-
-
-def _pause_reason(state: Any, now: float) -> str:
-    """Why a destination is paused ("" when it is not): an operator's or a token-rejected pause first."""
-    if state is None:
-        return ""
-    if state.manual_pause:
-        return state.pause_reason or "manual"
-    return "retry_after" if state.paused_until > now else ""
 
 
 class _Forward:

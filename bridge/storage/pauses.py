@@ -11,7 +11,7 @@ import time
 from sqlalchemy import update
 
 from bridge.storage.tables import throttles
-from bridge.storage.throttles import Throttles
+from bridge.storage.throttles import Throttles, ThrottleState
 from bridge.timeutil import utcnow
 
 TOKEN_REJECTED = "token_rejected"  # noqa: S105 - a reason, not a credential
@@ -50,3 +50,13 @@ def pause_for_token(store: Throttles, name: str, cause: str, token_fingerprint: 
 def reason_words(reason: str | None) -> str | None:
     """ "token rejected", "paused by an operator", or None when not paused."""
     return REASON_WORDS.get(reason or "", reason) if reason else None
+
+
+def pause_label(state: ThrottleState | None, now: float) -> str:
+    """Why a destination is paused, as the metrics label it ("" when it is not): an operator's or a
+    token-rejected pause first, then a Retry-After pause (`retry_after`)."""
+    if state is None:
+        return ""
+    if state.manual_pause:
+        return state.pause_reason or MANUAL
+    return "retry_after" if state.paused_until > now else ""

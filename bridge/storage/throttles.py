@@ -274,12 +274,7 @@ class Throttles:
             return {row.name: _state(row) for row in conn.execute(select(throttles))}
 
 
-_NO_REASON: dict[str, Any] = {
-    "pause_reason": None,
-    "pause_cause": None,
-    "paused_since": None,
-    "pause_fingerprint": None,
-}
+_NO_REASON: dict[str, Any] = dict.fromkeys(("pause_reason", "pause_cause", "paused_since", "pause_fingerprint"))
 
 
 @dataclass
@@ -305,8 +300,5 @@ def _state(row: object) -> ThrottleState:
         consecutive_failures=int(m["consecutive_failures"]),
         circuit_open_until=_finite(float(m["circuit_open_until"])),
         manual_pause=bool(m["manual_pause"]),
-        pause_reason=m["pause_reason"] if m["manual_pause"] else None,
-        pause_cause=m["pause_cause"],
-        paused_since=m["paused_since"],
-        pause_fingerprint=m["pause_fingerprint"],
+        **{key: m[key] for key in _NO_REASON},
     )

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.causes import http_cause
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, new_id
 from bridge.destinations.activecampaign.state import StateStore
 from bridge.destinations.http import CallResult
+from bridge.logs import without_emails
 from bridge.timeutil import utcnow
 
+log = logging.getLogger("bridge.delivery")
 SUBSCRIBED, UNSUBSCRIBED = "1", "2"
 KEY_TYPE = "contact"
 
@@ -120,6 +124,14 @@ class ContactSync:
         )
         if result.status not in (200, 201):
             # An unknown list (422) is a setting to fix (`bridge check` says so); the order still goes.
+            log.warning(
+                "list subscription refused",
+                extra={
+                    "destination": "activecampaign",
+                    "list_id": self.list_id,
+                    "cause": without_emails(http_cause(result.status, result.text)),
+                },
+            )
             return None, f"list {self.list_id} subscription refused: HTTP {result.status} {result.text[:200]}"
         return SUBSCRIBED, f"subscribed to list {self.list_id}"
 
