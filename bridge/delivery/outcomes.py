@@ -18,6 +18,7 @@ from bridge.delivery.account import how_to_fix
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.retry import GiveUp, RetryPolicy
 from bridge.errors import StorageUnavailable
+from bridge.logs import without_emails
 from bridge.metrics import delivery_finished
 from bridge.settings import Settings
 from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
@@ -126,8 +127,8 @@ class Outcomes:
                 "event_id": claimed.event_id,
                 "destination": claimed.destination,
                 "status": status,
-                "error": error,
-                "cause": cause or error,
+                "error": without_emails(error),
+                "cause": cause or without_emails(error),
                 "retry_at": decision.when.isoformat(),
             },
         )
@@ -158,7 +159,7 @@ class Outcomes:
             return None
         delivery_finished(claimed.destination, outcome)
         if outcome == DEAD:
-            why = cause or error or "unknown"
+            why = cause or without_emails(error or "unknown")
             log.error(
                 "delivery dead",
                 extra={
@@ -166,7 +167,7 @@ class Outcomes:
                     "event_id": claimed.event_id,
                     "destination": claimed.destination,
                     "http_status": code,
-                    "error": error,
+                    "error": without_emails(error or ""),
                     "cause": why,
                 },
             )
