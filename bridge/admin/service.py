@@ -140,7 +140,8 @@ class AdminService:
             raise KeyError(destination)
         if paused:
             self.throttles.set_manual_pause(destination, True)
-            log.info("destination paused", extra={"destination": destination})
+            # A warning: nothing is delivered to it until someone resumes it.
+            log.warning("destination paused", extra={"destination": destination, "reason": "manual"})
             return 0
         was = self.throttles.resume(destination)
         hurried = self.deliveries.hurry(destination, utcnow())
