@@ -80,7 +80,9 @@ def test_a_rejected_token_pauses_the_destination_and_a_new_token_delivers_everyt
     # Nothing died, nothing spent an attempt: the one delivery that saw the 403 waits with the rest.
     rows = _ac_deliveries(db)
     assert all(r["attempts"] == 0 and r["first_attempt_at"] is None for r in rows), rows
-    assert [a["status_code"] for a in attempt_rows(db) if a["destination"] == "activecampaign"] == [403]
+    # Only the calls already under way when the first 403 came were sent (at most one per delivery thread).
+    codes = [a["status_code"] for a in attempt_rows(db) if a["destination"] == "activecampaign"]
+    assert codes and set(codes) == {403} and len(codes) <= 3, codes
 
     samples = scrape(web.url)
     assert value(samples, "bridge_destination_paused", destination="activecampaign", reason="token_rejected") == 1
