@@ -39,6 +39,16 @@ def resume_changed_credentials(settings: Settings, throttles: Throttles, deliver
         if not state.manual_pause or state.pause_reason != TOKEN_REJECTED or name not in TOKEN_SETTINGS:
             continue
         if state.pause_fingerprint == token_fingerprint(settings, name):
+            # Restarted with the same token: say again, loudly, why nothing goes to this destination.
+            log.error(
+                "destination paused: token rejected",
+                extra={
+                    "destination": name,
+                    "reason": TOKEN_REJECTED,
+                    "cause": state.pause_cause,
+                    "fix": how_to_fix(name),
+                },
+            )
             continue
         throttles.resume(name)
         hurried = deliveries.hurry(name, utcnow())

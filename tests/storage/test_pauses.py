@@ -3,9 +3,11 @@ lifted by a worker that starts with another token (bridge/delivery/account.py)."
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import insert
 
 from bridge.delivery.account import resume_changed_credentials, token_fingerprint
@@ -50,7 +52,7 @@ def test_the_fingerprint_tells_tokens_apart_without_holding_them() -> None:
 
 
 def test_a_worker_with_another_token_resumes_and_hurries_the_waiting_deliveries(
-    db: Database, settings: Settings, db_path
+    db: Database, settings: Settings, db_path, caplog: pytest.LogCaptureFixture
 ) -> None:
     old = make_settings(
         db_path, BRIDGE_DATABASE_URL=settings.database_url, BRIDGE_AC_URL="http://ac", BRIDGE_AC_TOKEN="old-token-1"
@@ -75,7 +77,10 @@ def test_a_worker_with_another_token_resumes_and_hurries_the_waiting_deliveries(
         )
     pause_for_token(throttles, "activecampaign", "HTTP 401 token rejected", token_fingerprint(old, "activecampaign"))
     throttles.set_manual_pause("ecartapi", True)  # an operator's pause is never lifted by a restart
-    assert resume_changed_credentials(old, throttles, store) == []  # same token: still paused
+    with caplog.at_level(logging.INFO, logger="bridge.delivery"):
+        assert resume_changed_credentials(old, throttles, store) == []  # same token: still paused, said again
+    [still] = [r for r in caplog.records if r.getMessage() == "destination paused: token rejected"]
+    assert still.levelno == logging.ERROR and still.cause == "HTTP 401 token rejected"  # type: ignore[attr-defined]
     assert throttles.get("activecampaign").manual_pause
     assert resume_changed_credentials(new, throttles, store) == ["activecampaign"]
     assert not throttles.get("activecampaign").manual_pause and throttles.get("ecartapi").manual_pause
