@@ -97,9 +97,11 @@ class Backfill:
         self.sweeps.started(self.name, self.owner, now)
         clock = time.monotonic()
         base_seen, base_created = tally.seen, tally.created
-        for page in self.reader.pages(since, until, resume):
+        for page in self.reader.backfill_pages(since, until, resume):
+            if page.restart:  # a new bulk export from the beginning: what was read before is read again
+                tally.seen = base_seen = pages = 0
             tally.add(record_states(self.events, page.states, origin=BACKFILL, now=utcnow(), live_after=None))
-            pages += 1
+            pages += 0 if page.checkpoint_only else 1
             point = {
                 "range": wanted,
                 "until_at": _text(until),
@@ -110,6 +112,8 @@ class Backfill:
             }
             self.sweeps.save_checkpoint(self.name, self.owner, point if page.resume else None, utcnow())
             self.sweeps.acquire(self.name, self.owner, utcnow(), LEASE_SECONDS)
+            if page.checkpoint_only:
+                continue
             elapsed = time.monotonic() - clock
             progress(Progress(pages, tally.seen, tally.created, elapsed, resumed, tally.seen - base_seen))
         done = Progress(pages, tally.seen, tally.created, time.monotonic() - clock, resumed, tally.seen - base_seen)
