@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from bridge.delivery.worker import dead_local_owners, new_owner
+from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
 from bridge.storage import Database
 from bridge.stores import READERS, build_readers
@@ -81,6 +82,9 @@ def backfill(state: object, source: str, since: str | None, until: str | None) -
         line.close()
         click.echo(f"{source}: interrupted; run the same command again to resume", err=True)
         sys.exit(130)
+    except BridgeError:
+        line.close()  # the error (said by the command group) starts on a line of its own
+        raise
     finally:
         db.dispose()
     line.close()

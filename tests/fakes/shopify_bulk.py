@@ -21,7 +21,7 @@ import secrets
 import threading
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, request
+from flask import Response
 from werkzeug.wrappers import Request
 
 from . import graphql_cost

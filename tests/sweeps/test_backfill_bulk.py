@@ -59,6 +59,12 @@ def seed(shop: FakeShopifyAdmin, count: int) -> list[dict]:
     return nodes
 
 
+def job(settings: Settings, db: Database, poll_sleep: object = None) -> Backfill:
+    """A backfill of the whole history whose bulk polls wait on injected time."""
+    reader = ShopifyReader(settings, poll_sleep=poll_sleep or Clock())  # type: ignore[arg-type]
+    return Backfill(db, reader, new_owner(), since=None, until=None)
+
+
 def bulk_runs(shop: FakeShopifyAdmin) -> list:
     return [c for c in shop.calls("POST") if "bulkOperationRunQuery" in c.json["query"]]
 
@@ -73,7 +79,7 @@ def test_a_long_history_is_read_through_one_bulk_export_with_exact_counts(
     seed(shopify_admin, ORDERS)
     clock = Clock()
     shown: list[Progress] = []
-    result = Backfill(db, ShopifyReader(settings, poll_sleep=clock), new_owner(), since=None, until=None).run(shown.append)
+    result = job(settings, db, clock).run(shown.append)
     # 120 orders and 12 refunds; 12 pages of 10 orders, then the (empty, paged) abandoned checkouts page.
     assert (result.pages, result.seen, result.created) == (13, 132, 132)
     assert [(p.pages, p.seen) for p in shown[:2]] == [(1, 11), (2, 22)]  # order 4 (index 3) brought its refund
@@ -87,13 +93,13 @@ def test_a_long_history_is_read_through_one_bulk_export_with_exact_counts(
     sweep = SweepStore(db).get(sweep_name("shopify"))
     assert sweep is not None and sweep.checkpoint is None and sweep.last_seen == 132
 
-    again = Backfill(db, ShopifyReader(settings, poll_sleep=clock), new_owner(), since=None, until=None).run()
+    again = job(settings, db, clock).run()
     assert (again.seen, again.created) == (132, 0)
 
 
 def test_a_short_history_stays_paged(settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin) -> None:
     seed(shopify_admin, 50)  # exactly five pages
-    result = Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run()
+    result = job(settings, db).run()
     assert (result.pages, result.seen, result.created) == (6, 55, 55)
     assert bulk_runs(shopify_admin) == [] and len(paged_calls(shopify_admin)) == 5
 
@@ -102,11 +108,13 @@ def test_stored_bodies_are_the_paged_readers_byte_for_byte(
     settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin
 ) -> None:
     seed(shopify_admin, ORDERS)
-    Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run()
+    job(settings, db).run()
     stored = {r["dedupe_key"]: bytes(r["body"]) for r in event_rows(db, origin="backfill")}
     paged = ShopifyReader(settings, poll_sleep=Clock(), bulk_after_pages=None)
     states = [s for page in paged.pages(BEGINNING, datetime.now(UTC)) for s in page.states]
-    expected = {s.dedupe_key: json.dumps(s.document, ensure_ascii=False, separators=(",", ":")).encode() for s in states}
+    expected = {
+        s.dedupe_key: json.dumps(s.document, ensure_ascii=False, separators=(",", ":")).encode() for s in states
+    }
     assert len(expected) == 132 and stored == expected
     [big] = [json.loads(b) for b in stored.values() if b"SKU-24" in b]
     assert len(big["lineItems"]["nodes"]) == 25 and big["lineItems"]["pageInfo"]["hasNextPage"] is False
@@ -122,12 +130,12 @@ def test_an_interrupted_bulk_backfill_resumes_the_same_export_without_duplicates
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run(crash_at_page_4)
+        job(settings, db).run(crash_at_page_4)
     assert len(event_rows(db, origin="backfill")) == 44
     checkpoint = SweepStore(db).get(sweep_name("shopify")).checkpoint
     assert checkpoint["resume"]["bulk"] == {"id": "gid://shopify/BulkOperation/1", "done": 40}
 
-    result = Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run()
+    result = job(settings, db).run()
     assert result.resumed and (result.pages, result.seen, result.created) == (13, 132, 132)
     assert result.read_now == 88  # the orders after the 40 stored, and their refunds
     assert len(bulk_runs(shopify_admin)) == 1 and shopify_admin.bulk.downloads == 2  # the same file again
@@ -144,9 +152,9 @@ def test_a_crash_while_the_export_runs_finds_it_again(
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        Backfill(db, ShopifyReader(settings, poll_sleep=ctrl_c), new_owner(), since=None, until=None).run()
+        job(settings, db, ctrl_c).run()
     assert SweepStore(db).get(sweep_name("shopify")).checkpoint["resume"]["bulk"]["done"] == 0
-    result = Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run()
+    result = job(settings, db).run()
     assert (result.seen, result.created) == (132, 132)
     assert len(bulk_runs(shopify_admin)) == 1  # a second would have been refused: one bulk query at a time
 
@@ -158,9 +166,9 @@ def test_a_failed_export_is_reported_its_partial_file_kept_and_a_rerun_exports_a
     # The partial file stops inside order 8 (index 7, 25 line items): orders 1-7 are whole, order 8 is not.
     lines_before_8 = 7 * 2 + 1
     shopify_admin.bulk.fail_next("TIMEOUT", partial_lines=lines_before_8 + 1 + 10)
-    job = Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None)
+    first = job(settings, db)
     with pytest.raises(BulkFailed) as failed:
-        job.run()
+        first.run()
     message = str(failed.value)
     assert "bulk export gid://shopify/BulkOperation/1 FAILED (TIMEOUT)" in message
     assert "7 complete orders of its partial file were stored" in message and "run the backfill again" in message
@@ -169,7 +177,7 @@ def test_a_failed_export_is_reported_its_partial_file_kept_and_a_rerun_exports_a
     sweep = SweepStore(db).get(sweep_name("shopify"))
     assert sweep.lease_owner is None and sweep.checkpoint["resume"]["bulk"]["done"] == 7
 
-    result = Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run()
+    result = job(settings, db).run()
     assert (result.pages, result.seen, result.created) == (13, 132, 132)  # exact, though 8 were read twice
     assert len(bulk_runs(shopify_admin)) == 2
     rows = event_rows(db, origin="backfill")
@@ -184,9 +192,9 @@ def test_an_expired_export_is_replaced(settings: Settings, db: Database, shopify
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run(crash_at_page_2)
+        job(settings, db).run(crash_at_page_2)
     shopify_admin.bulk.expire("gid://shopify/BulkOperation/1")
-    result = Backfill(db, ShopifyReader(settings, poll_sleep=Clock()), new_owner(), since=None, until=None).run()
+    result = job(settings, db).run()
     assert (result.seen, result.created, result.read_now) == (132, 132, 132)
     assert len(bulk_runs(shopify_admin)) == 2
 

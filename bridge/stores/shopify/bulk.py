@@ -132,7 +132,11 @@ class BulkExport:
                 return operation
             log.info(
                 "shopify bulk export running",
-                extra={"operation": operation_id, "status": operation["status"], "objects": operation.get("objectCount")},
+                extra={
+                    "operation": operation_id,
+                    "status": operation["status"],
+                    "objects": operation.get("objectCount"),
+                },
             )
             self.sleep(wait)
             wait = min(MAX_WAIT, wait * GROWTH)
