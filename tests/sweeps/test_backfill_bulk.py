@@ -163,9 +163,9 @@ def test_a_failed_export_is_reported_its_partial_file_kept_and_a_rerun_exports_a
     settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin
 ) -> None:
     seed(shopify_admin, ORDERS)
-    # The partial file stops inside order 8 (index 7, 25 line items): orders 1-7 are whole, order 8 is not.
-    lines_before_8 = 7 * 2 + 1
-    shopify_admin.bulk.fail_next("TIMEOUT", partial_lines=lines_before_8 + 1 + 10)
+    # The partial file stops inside order 8 (index 7, 25 line items) after 10 of its items: orders 1-7 (an order
+    # line and its 2 line items each) are whole, order 8 is not and must not be stored half.
+    shopify_admin.bulk.fail_next("TIMEOUT", partial_lines=7 * 3 + 1 + 10)
     first = job(settings, db)
     with pytest.raises(BulkFailed) as failed:
         first.run()
