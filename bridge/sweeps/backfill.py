@@ -1,6 +1,7 @@
 """Backfill (spec §13): a store's past orders (and Shopify's abandoned checkouts) as historical events: AC
 gets them with `source: 0`, EcartAPI nothing. A checkpoint after every page makes it resumable after Ctrl-C
-or a crash; states already stored are skipped, so a second run creates nothing."""
+or a crash; states already stored are skipped, so a second run creates nothing. What is read comes from the
+reader's `backfill_pages` (Shopify: one bulk export for a long history, bridge/stores/shopify/bulk_pages.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The GraphQL Admin API documents the bridge asks for: orders and abandoned checkouts changed in a range,
-one cursor page at a time (no bulk operations), each page cheap enough for the 1,000-point single-query limit.
+one cursor page at a time, each page cheap enough for the 1,000-point single-query limit (a long backfill's
+orders go through a bulk export instead: bulk.py, with the same order fields).
 
 Requested cost is priced the way Shopify prices it (see NODE_COST), and the page size is cut until it fits; a
 `MAX_COST_EXCEEDED` answer (Shopify priced it higher after all) makes the reader ask again for fewer."""
