@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,7 @@ from bridge.delivery.worker import new_owner
 from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.sweeps import SweepStore
-from bridge.stores.shopify.bulk import BulkBusy, BulkExport, BulkFailed, orders_query
+from bridge.stores.shopify.bulk import BulkBusy, BulkExport, BulkFailed, orders_query, reassemble
 from bridge.stores.shopify.queries import updated_filter
 from bridge.stores.shopify.reader import ShopifyReader
 from bridge.sweeps.backfill import BEGINNING, Backfill, Progress, sweep_name
@@ -208,3 +209,20 @@ def test_another_bulk_query_running_is_said_plainly(settings: Settings, shopify_
     with pytest.raises(BulkBusy, match=f"another bulk query \\({other}\\) is RUNNING on this shop"):
         export.start(mine)
     assert export.start(orders_query(updated_filter("2026-01-01T00:00:00Z", None))) == other  # the same: adopted
+
+
+def test_the_file_is_read_one_order_at_a_time() -> None:
+    consumed = 0
+
+    def file() -> Iterator[dict]:
+        nonlocal consumed
+        for n in range(100_000):
+            consumed += 1
+            order = f"gid://shopify/Order/{n // 3}"
+            yield {"id": order} if n % 3 == 0 else {"id": f"gid://shopify/LineItem/{n}", "__parentId": order}
+
+    orders = reassemble(file())
+    first = next(orders)
+    assert consumed == 4  # the order, its two items, and the next order's line that says it is whole
+    assert [i["id"] for i in first["lineItems"]["nodes"]] == ["gid://shopify/LineItem/1", "gid://shopify/LineItem/2"]
+    assert sum(1 for _ in orders) == 33_333 and consumed == 100_000
