@@ -41,11 +41,23 @@ class ProgressLine:
         self.source = source
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._export_shown = 0  # the width of a bulk export's line, blanked before the first page's
 
     def __call__(self, p: Progress) -> None:
         if self.tty:
+            if self._export_shown:
+                click.echo("\r" + " " * self._export_shown, nl=False, err=True)
+                self._export_shown = 0
             line = f"\r{self.source}: page {p.pages}, {p.seen} read, {p.created} new, {p.rate:.1f}/s"
             click.echo(line, nl=False, err=True)
+
+    def export_running(self, operation: dict[str, object]) -> None:
+        """A bulk export still running at the store (before any page): its status and objects so far."""
+        if self.tty:
+            status, objects = operation.get("status"), operation.get("objectCount") or 0
+            line = f"{self.source}: bulk export {status}, {objects} objects"
+            click.echo("\r" + line.ljust(self._export_shown), nl=False, err=True)
+            self._export_shown = max(self._export_shown, len(line))
 
     def close(self) -> None:
         """End the line."""
@@ -68,6 +80,8 @@ def backfill(state: object, source: str, since: str | None, until: str | None) -
         raise click.ClickException(f"{source}: the store API settings are not set (see README, Backfill)")
     db = _database(state)
     line = ProgressLine(source)
+    if hasattr(reader, "on_bulk_poll"):
+        reader.on_bulk_poll = line.export_running
     job = Backfill(
         db,
         reader,

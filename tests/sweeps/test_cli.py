@@ -114,6 +114,7 @@ def test_backfill_shows_progress_on_a_terminal(
     assert "\rshopify: page 1, 10 read, 10 new, " in text and "/s" in text
     assert "page 12, 120 read, 120 new" in text
     assert len(shopify_admin.bulk.operations) == 1  # read through a bulk export, with the paged reader's progress
+    assert "\rshopify: bulk export RUNNING, " in text  # and the export's own while it runs
 
 
 def test_a_failed_bulk_export_is_said_in_plain_words_and_a_rerun_exports_again(

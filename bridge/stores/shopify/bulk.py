@@ -83,10 +83,18 @@ class BulkBusy(RetryableError):
 class BulkExport:
     """Starts, polls and downloads one bulk query."""
 
-    def __init__(self, admin: ShopifyAdmin, *, timeout: float, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        admin: ShopifyAdmin,
+        *,
+        timeout: float,
+        sleep: Callable[[float], None],
+        on_poll: Callable[[dict[str, Any]], None] = lambda operation: None,
+    ) -> None:
         self.admin = admin
         self.timeout = timeout
         self.sleep = sleep
+        self.on_poll = on_poll  # the progress line shows a running export (it can take minutes on a big shop)
         self.polls = 0
 
     def start(self, document: str) -> str:
@@ -130,6 +138,7 @@ class BulkExport:
                 raise BulkFailed(f"shopify: the bulk export {operation_id} is gone", status=200)
             if operation["status"] not in ALIVE and operation["status"] != "CANCELING":
                 return operation
+            self.on_poll(operation)
             log.info(
                 "shopify bulk export running",
                 extra={

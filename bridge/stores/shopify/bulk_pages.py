@@ -63,7 +63,12 @@ def _longer_than_threshold(reader: ShopifyReader, search: str) -> bool:
 
 
 def _bulk_orders(reader: ShopifyReader, search: str, state: dict[str, Any] | None) -> Iterator[Page]:
-    export = BulkExport(reader.admin, timeout=reader.settings.http_timeout, sleep=reader.poll_sleep or time.sleep)
+    export = BulkExport(
+        reader.admin,
+        timeout=reader.settings.http_timeout,
+        sleep=reader.poll_sleep or time.sleep,
+        on_poll=reader.on_bulk_poll,
+    )
     reader.last_export = export
     operation_id = state.get("id") if state else None
     done = int(state.get("done") or 0) if state else 0

@@ -43,6 +43,7 @@ class ShopifyReader(StoreReader):
         #: A backfill of more than this many pages of orders reads them through a bulk export (None: never).
         self.bulk_after_pages = bulk_after_pages
         self.poll_sleep = poll_sleep or sleep  # the waits between polls of a bulk export (tests inject them)
+        self.on_bulk_poll: Callable[[dict[str, Any]], None] = lambda operation: None  # the CLI's progress line
         self.last_export: BulkExport | None = None  # the last backfill's export (tests and the bench read it)
         self.page_sizes = {phase: queries.fitting_page_size(page_size, line_items, phase) for phase in PHASES}
         self._sleep = sleep
