@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -96,6 +97,23 @@ def test_a_long_history_is_read_through_one_bulk_export_with_exact_counts(
 
     again = job(settings, db, clock).run()
     assert (again.seen, again.created) == (132, 0)
+
+
+def test_the_lease_is_renewed_while_the_export_runs(
+    settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin
+) -> None:
+    seed(shopify_admin, ORDERS)
+    shopify_admin.bulk.running_polls = 3
+    leases: list[datetime] = []
+
+    def note_the_lease(seconds: float) -> None:
+        sweep = SweepStore(db).get(sweep_name("shopify"))
+        assert sweep is not None and sweep.lease_until is not None and sweep.checkpoint["resume"]["bulk"]["id"]
+        leases.append(sweep.lease_until)
+        time.sleep(0.01)
+
+    assert job(settings, db, note_the_lease).run().created == 132
+    assert len(leases) == 3 and leases == sorted(set(leases))  # a later lease at every poll
 
 
 def test_a_short_history_stays_paged(settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin) -> None:

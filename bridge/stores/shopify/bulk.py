@@ -128,16 +128,18 @@ class BulkExport:
         found = self.admin.query(POLL, {"id": operation_id}, cost=CALL_COST).get("node")
         return found if isinstance(found, dict) and found.get("status") else None
 
-    def wait(self, operation_id: str) -> dict[str, Any]:
-        """Poll until the operation has ended; the operation, whatever its final status."""
+    def wait(self, operation_id: str) -> Iterator[dict[str, Any]]:
+        """Poll until the operation has ended, yielding it after every poll (the caller renews its lease while
+        an export runs for minutes); the last one yielded has ended, whatever its final status."""
         wait = FIRST_WAIT
         while True:
             operation = self.status(operation_id)
             self.polls += 1
             if operation is None:
                 raise BulkFailed(f"shopify: the bulk export {operation_id} is gone", status=200)
-            if operation["status"] not in ALIVE and operation["status"] != "CANCELING":
-                return operation
+            yield operation
+            if not running(operation):
+                return
             self.on_poll(operation)
             log.info(
                 "shopify bulk export running",
@@ -165,6 +167,11 @@ class BulkExport:
                         yield json.loads(raw)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RetryableError(f"shopify: downloading the bulk export failed ({type(exc).__name__})") from exc
+
+
+def running(operation: dict[str, Any]) -> bool:
+    """True while the operation has not ended."""
+    return operation.get("status") in (*ALIVE, "CANCELING")
 
 
 def failure(operation: dict[str, Any], *, partial_read: int | None) -> BulkFailed:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.stores.base import Page
 from bridge.stores.shopify import queries
-from bridge.stores.shopify.bulk import BulkExport, failure, orders_query, reassemble
+from bridge.stores.shopify.bulk import BulkExport, failure, orders_query, reassemble, running
 
 if TYPE_CHECKING:
     from bridge.stores.shopify.reader import ShopifyReader
@@ -78,7 +78,10 @@ def _bulk_orders(reader: ShopifyReader, search: str, state: dict[str, Any] | Non
         operation_id, done = export.start(orders_query(search)), 0
         yield Page([], {"phase": "orders", "bulk": {"id": operation_id, "done": 0}}, True, restart=state is not None)
     assert isinstance(operation_id, str)
-    operation = export.wait(operation_id)
+    operation: dict[str, Any] = {}
+    for operation in export.wait(operation_id):
+        if running(operation):  # the same checkpoint again: the backfill renews its lease while Shopify works
+            yield Page([], {"phase": "orders", "bulk": {"id": operation_id, "done": done}}, True)
     complete = operation["status"] == "COMPLETED"
     url = operation.get("url") if complete else operation.get("partialDataUrl")
     if not complete and not url:
