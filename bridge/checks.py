@@ -208,6 +208,13 @@ def run_checks(settings: Settings) -> list[Check]:
     ]
 
 
+def setup_targets(settings: Settings, seen: tuple[str, ...]) -> tuple[str, ...]:
+    """The stores `setup` sets up without --store: BRIDGE_SHOPIFY_SHOP (as its webhooks name it) when it is set,
+    so the connection exists before the first order, then every other store that has sent events."""
+    own = (settings.shopify_shop_domain,) if settings.shopify_shop_domain else ()
+    return tuple(dict.fromkeys((*own, *seen)))
+
+
 def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, str]:
     """Find or create the AC connection of each store (default: every store that has sent events), remember
     them for the worker, and return store -> connection id."""
@@ -216,7 +223,7 @@ def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, 
     db = Database.for_settings(settings)
     db.upgrade()
     try:
-        targets = stores or tuple(EventStore(db).stores())
+        targets = stores or setup_targets(settings, tuple(EventStore(db).stores()))
         records = RemoteRecords(db, f"ac:{settings.ac_url}")
         leg = ac.ActiveCampaignLeg(ac_client(settings), records, connection_id=None, source=settings.ac_source)
         return {store: leg.connection(store) for store in targets}

@@ -17,7 +17,8 @@ from bridge.errors import BridgeError, DeliveryError
     "--store",
     "stores",
     multiple=True,
-    help="Shop domain / site URL to set up (repeatable; default: every store that has sent events).",
+    help="Shop domain / site URL to set up (repeatable; default: BRIDGE_SHOPIFY_SHOP and every store that has "
+    "sent events).",
 )
 @click.pass_obj
 def setup(state: object, stores: tuple[str, ...]) -> None:
@@ -40,7 +41,10 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
             for store, connection in connections.items():
                 click.echo(f"activecampaign: store {store} -> connection {connection}")
             if not connections:
-                click.echo("activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com")
+                click.echo(
+                    "activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com "
+                    "(or set BRIDGE_SHOPIFY_SHOP)"
+                )
     results = [
         *check_settings(settings),
         *check_transport(settings),
