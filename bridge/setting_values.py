@@ -38,15 +38,6 @@ def parse_duration(text: str) -> float:
     return sum(float(number) * UNITS[unit.lower()] for number, unit in _PART.findall(text))
 
 
-def format_duration(seconds: float) -> str:
-    """The shortest exact way to write `seconds` with one unit: 3600 -> `1h`, 90 -> `90s`, 0.25 -> `250ms`."""
-    for unit in ("d", "h", "m", "s"):
-        size = UNITS[unit]
-        if seconds >= size and float(seconds / size).is_integer():
-            return f"{int(seconds / size)}{unit}"
-    return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
-
-
 class Duration(mfields.Field):
     """A duration setting: seconds as a float (or an int with `whole=True`, for gunicorn's timeouts)."""
 
