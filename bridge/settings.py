@@ -16,6 +16,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, post_load, validate, v
 from marshmallow import fields as mfields
 
 from bridge.errors import SettingsError
+from bridge.setting_values import Duration, DurationList, unknown_variable_warnings
 
 ECART_STATUS_VALUES = ("on_hold", "pending", "paid", "cancelled", "refunded")
 ECART_EVENT_KINDS = ("order.paid", "order.cancelled", "order.refunded")
@@ -89,6 +90,10 @@ class Settings:
     alert_url: str | None = field(default=None, repr=False)
     # No webhook from a configured source for this long is an alert (the store may have disabled its webhook).
     quiet_alert: float = 86400.0
+    #: BRIDGE_ECART_STATUSES was set (even empty): EcartAPI legs are planned as it says, token or not.
+    ecart_statuses_explicit: bool = False
+    #: What start-up and `check` warn about in the configuration itself (unknown BRIDGE_* variables).
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __repr__(self) -> str:
         # Secrets are left out (repr=False); the database URL is shown with its password masked.
@@ -135,6 +140,13 @@ class Settings:
         """True when EcartAPI calls are really sent (not dry-run)."""
         return bool(self.ecart_token)
 
+    @property
+    def ecart_used(self) -> bool:
+        """True when EcartAPI is a destination at all: its token is set, or BRIDGE_ECART_STATUSES was set on
+        purpose, or nothing is live (the trial, where every leg is a dry-run worth seeing). A Shopify -> AC shop
+        (AC live, no EcartAPI token) gets no EcartAPI deliveries, banners or check lines."""
+        return self.ecart_enabled or self.ecart_statuses_explicit or not self.ac_enabled
+
 
 class _CommaList(mfields.Field):
     """A comma-separated list of non-empty strings ("a, b" -> ("a", "b"))."""
@@ -143,18 +155,6 @@ class _CommaList(mfields.Field):
         if not isinstance(value, str):
             raise ValidationError("must be a comma-separated string")
         return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
-class _FloatList(_CommaList):
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:
-        items = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            numbers = tuple(float(item) for item in items)
-        except ValueError:
-            raise ValidationError("must be comma-separated numbers of seconds") from None
-        if not numbers or any(n <= 0 for n in numbers):
-            raise ValidationError("must list at least one positive number of seconds")
-        return numbers
 
 
 class _StatusMap(mfields.Field):
@@ -175,19 +175,6 @@ class _StatusMap(mfields.Field):
                 raise ValidationError(f"{pair!r}: the status must be one of {', '.join(ECART_STATUS_VALUES)}")
             mapping[kind] = status
         return mapping
-
-
-_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-class _Duration(mfields.Field):
-    """Seconds, plain (`90`) or with a unit (`90s`, `15m`, `24h`, `1d`)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value).lower())
-        if not match or float(match.group(1)) <= 0:
-            raise ValidationError("must be a positive duration: seconds, or with a unit, e.g. 90m, 24h, 1d")
-        return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
 _ON = {v for w in ("on", "1", "true", "yes") for v in (w, w.upper(), w.title())}
@@ -275,30 +262,30 @@ class SettingsSchema(Schema):
     ecart_url = mfields.Url(data_key="BRIDGE_ECART_URL", require_tld=False, schemes={"http", "https"})
     ecart_token = mfields.String(data_key="BRIDGE_ECART_TOKEN")
     ecart_statuses = _StatusMap(data_key="BRIDGE_ECART_STATUSES")
-    abandon_after = mfields.Float(data_key="BRIDGE_ABANDON_AFTER", validate=validate.Range(min=0.1))
+    abandon_after = Duration(data_key="BRIDGE_ABANDON_AFTER", validate=validate.Range(min=0.1))
     admin_token = mfields.String(data_key="BRIDGE_ADMIN_TOKEN", validate=validate.Length(min=16))
     max_body = mfields.Integer(data_key="BRIDGE_MAX_BODY", validate=validate.Range(min=1024, max=64 * 1024 * 1024))
-    db_timeout = mfields.Float(data_key="BRIDGE_DB_TIMEOUT", validate=validate.Range(min=0.01, max=60))
+    db_timeout = Duration(data_key="BRIDGE_DB_TIMEOUT", validate=validate.Range(min=0.01, max=60))
     db_pool_size = mfields.Integer(data_key="BRIDGE_DB_POOL_SIZE", validate=validate.Range(min=1, max=1000))
     db_pool_overflow = mfields.Integer(data_key="BRIDGE_DB_POOL_OVERFLOW", validate=validate.Range(min=0, max=1000))
     log_level = _UpperString(
         data_key="BRIDGE_LOG_LEVEL", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
     log_format = mfields.String(data_key="BRIDGE_LOG_FORMAT", validate=validate.OneOf(["auto", "json", "text"]))
-    http_timeout = mfields.Float(data_key="BRIDGE_HTTP_TIMEOUT", validate=validate.Range(min=0.1, max=300))
-    retry_schedule = _FloatList(data_key="BRIDGE_RETRY_SCHEDULE")
-    retry_max_age = mfields.Float(data_key="BRIDGE_RETRY_MAX_AGE", validate=validate.Range(min=1))
-    lease_seconds = mfields.Float(data_key="BRIDGE_LEASE_SECONDS", validate=validate.Range(min=1))
+    http_timeout = Duration(data_key="BRIDGE_HTTP_TIMEOUT", validate=validate.Range(min=0.1, max=300))
+    retry_schedule = DurationList(data_key="BRIDGE_RETRY_SCHEDULE")
+    retry_max_age = Duration(data_key="BRIDGE_RETRY_MAX_AGE", validate=validate.Range(min=1))
+    lease_seconds = Duration(data_key="BRIDGE_LEASE_SECONDS", validate=validate.Range(min=1))
     worker_threads = mfields.Integer(data_key="BRIDGE_WORKER_THREADS", validate=validate.Range(min=1, max=64))
     circuit_threshold = mfields.Integer(data_key="BRIDGE_CIRCUIT_THRESHOLD", validate=validate.Range(min=1))
-    circuit_cooldown = mfields.Float(data_key="BRIDGE_CIRCUIT_COOLDOWN", validate=validate.Range(min=0.1))
-    max_retry_after = mfields.Float(data_key="BRIDGE_MAX_RETRY_AFTER", validate=validate.Range(min=1, max=86400))
-    timer_interval = mfields.Float(data_key="BRIDGE_TIMER_INTERVAL", validate=validate.Range(min=0.05, max=60))
+    circuit_cooldown = Duration(data_key="BRIDGE_CIRCUIT_COOLDOWN", validate=validate.Range(min=0.1))
+    max_retry_after = Duration(data_key="BRIDGE_MAX_RETRY_AFTER", validate=validate.Range(min=1, max=86400))
+    timer_interval = Duration(data_key="BRIDGE_TIMER_INTERVAL", validate=validate.Range(min=0.05, max=60))
     web_workers = mfields.Integer(data_key="BRIDGE_WEB_WORKERS", validate=validate.Range(min=1, max=256))
     web_threads = mfields.Integer(data_key="BRIDGE_WEB_THREADS", validate=validate.Range(min=1, max=256))
-    web_timeout = mfields.Integer(data_key="BRIDGE_WEB_TIMEOUT", validate=validate.Range(min=1, max=3600))
-    web_graceful_timeout = mfields.Integer(
-        data_key="BRIDGE_WEB_GRACEFUL_TIMEOUT", validate=validate.Range(min=1, max=3600)
+    web_timeout = Duration(whole=True, data_key="BRIDGE_WEB_TIMEOUT", validate=validate.Range(min=1, max=3600))
+    web_graceful_timeout = Duration(
+        whole=True, data_key="BRIDGE_WEB_GRACEFUL_TIMEOUT", validate=validate.Range(min=1, max=3600)
     )
     worker_metrics_bind = mfields.String(data_key="BRIDGE_WORKER_METRICS_BIND", validate=_check_host_port)
     shopify_shop = mfields.String(
@@ -311,10 +298,10 @@ class SettingsSchema(Schema):
     woocommerce_url = mfields.Url(data_key="BRIDGE_WOOCOMMERCE_URL", require_tld=False, schemes={"http", "https"})
     woocommerce_key = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY")
     woocommerce_key_secret = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY_SECRET")
-    reconcile_interval = mfields.Float(data_key="BRIDGE_RECONCILE_INTERVAL", validate=validate.Range(min=0))
-    reconcile_live_window = mfields.Float(data_key="BRIDGE_RECONCILE_LIVE_WINDOW", validate=validate.Range(min=0))
+    reconcile_interval = Duration(data_key="BRIDGE_RECONCILE_INTERVAL", validate=validate.Range(min=0))
+    reconcile_live_window = Duration(data_key="BRIDGE_RECONCILE_LIVE_WINDOW", validate=validate.Range(min=0))
     alert_url = mfields.Url(data_key="BRIDGE_ALERT_URL", require_tld=False, schemes={"http", "https"})
-    quiet_alert = _Duration(data_key="BRIDGE_QUIET_ALERT")
+    quiet_alert = Duration(data_key="BRIDGE_QUIET_ALERT", validate=validate.Range(min=0, min_inclusive=False))
 
     @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -365,8 +352,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     if env_file and Path(env_file).is_file():
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     merged.update(os.environ if environ is None else environ)
+    present = _blank_to_missing(merged)
     try:
-        values = SettingsSchema().load(_blank_to_missing(merged))
+        values = SettingsSchema().load(present)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
         problems: dict[str, list[str]] = {}
@@ -374,4 +362,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             flat = msgs if isinstance(msgs, list) else [str(msgs)]
             problems[name] = [str(m) for m in flat]
         raise SettingsError(problems) from None
-    return Settings(**values)
+    known = (f.data_key for f in SettingsSchema().fields.values() if f.data_key)
+    warnings = unknown_variable_warnings(present, known)
+    return Settings(**values, ecart_statuses_explicit="BRIDGE_ECART_STATUSES" in present, warnings=tuple(warnings))

@@ -122,7 +122,7 @@ def _helpers() -> dict[str, Any]:
         "dry_run_destinations": [
             name
             for name, live in (("activecampaign", settings.ac_enabled), ("ecartapi", settings.ecart_enabled))
-            if not live
+            if not live and (name != "ecartapi" or settings.ecart_used)
         ],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,

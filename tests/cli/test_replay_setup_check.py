@@ -70,21 +70,27 @@ def test_setup_creates_the_connection_once_then_finds_it(db, fake_ac, fake_ecart
 def test_setup_without_stores_or_events_says_what_to_do(db, fake_ac, fake_ecart, delivery_env, tmp_path):
     done = run_cli(["setup"], delivery_env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert lines(done)[0] == "activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com"
+    assert lines(done)[0] == (
+        "activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com "
+        "(or set BRIDGE_SHOPIFY_SHOP)"
+    )
     assert fake_ac.calls(method="POST") == []
 
 
 @pytest.mark.parametrize(
     "variable, expected",
     [
-        ("BRIDGE_AC_TOKEN", "activecampaign: FAILED - BRIDGE_AC_TOKEN rejected (HTTP 403)"),
-        ("BRIDGE_ECART_TOKEN", "ecartapi: FAILED - BRIDGE_ECART_TOKEN rejected (HTTP 401)"),
+        ("BRIDGE_AC_TOKEN", "activecampaign: FAILED - BRIDGE_AC_TOKEN rejected: HTTP 403 token rejected (forbidden)"),
+        (
+            "BRIDGE_ECART_TOKEN",
+            "ecartapi: FAILED - BRIDGE_ECART_TOKEN rejected: HTTP 401 token rejected: Invalid token",
+        ),
     ],
 )
 def test_setup_with_a_wrong_token_fails_clearly(db, fake_ac, delivery_env, tmp_path, variable, expected):
     done = run_cli(["setup"], {**delivery_env, variable: "wrong-token-123"}, tmp_path)
     assert done.returncode == 1
-    assert expected in lines(done)
+    assert any(line.startswith(expected) for line in lines(done)), lines(done)
     assert "wrong-token-123" not in done.stdout + done.stderr, "a secret was printed"
     assert "Traceback" not in done.stderr
     if variable == "BRIDGE_AC_TOKEN":
@@ -96,7 +102,7 @@ def test_check_passes_when_everything_is_reachable(db, fake_ac, fake_ecart, deli
     assert done.returncode == 0, done.stdout + done.stderr
     assert [line.split(" - ")[0] for line in lines(done)] == [
         "sources: ok", "database: ok", "activecampaign: ok", "activecampaign list: ok", "activecampaign plan: ok",
-        "ecartapi: ok", "reconciliation: ok",
+        "ecartapi: ok", "reconciliation: ok", "ok",
     ]  # fmt: skip
 
 
@@ -121,7 +127,7 @@ def test_check_fails_when_activecampaign_is_unreachable(db, delivery_env, tmp_pa
     done = run_cli(["check"], {**delivery_env, "BRIDGE_AC_URL": closed_port_url()}, tmp_path)
     assert done.returncode == 1
     (line,) = [line for line in lines(done) if line.startswith("activecampaign:")]
-    assert line.startswith("activecampaign: FAILED - unreachable"), line
+    assert line == "activecampaign: FAILED - connection refused by 127.0.0.1", line
     assert "ecartapi: ok" in done.stdout
 
 

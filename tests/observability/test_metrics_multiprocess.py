@@ -70,6 +70,8 @@ def _events(samples: Samples) -> dict[tuple[str, str, str], float]:
 
 
 def test_counters_sum_across_gunicorn_workers_and_the_delivery_worker(processes, bridge_env, fake_ac, tmp_path):
+    # AC is live without an EcartAPI token: EcartAPI legs are planned (dry-run) only when asked for.
+    bridge_env = {**bridge_env, "BRIDGE_ECART_STATUSES": "paid=paid,cancelled=cancelled,refunded=refunded"}
     web = processes["start_web"](bridge_env)
     db = Database(bridge_env["BRIDGE_DATABASE_URL"])
     throttles = Throttles(db)
