@@ -235,7 +235,15 @@ def _dead_deliveries(event_id: int) -> list[dict[str, Any]]:
 def quarantine() -> Any:
     """Events the bridge could not read (quarantined), each with why; fix the sender, then replay."""
     parsed = view.parse_filter(request.args, status="quarantined")
-    return _event_page("dashboard/quarantine.html", parsed, quarantine_why=event_view.quarantine_why)
+    return _event_page("dashboard/quarantine.html", parsed, quarantine_why=_quarantine_why)
+
+
+def _quarantine_why(event_id: int) -> str:
+    record = _admin().events.get(event_id)  # the list rows carry no errors or body: read this one's
+    if record is None:
+        return "no detail recorded"
+    record = _redactor().record(record)
+    return event_view.quarantine_why(record.errors, record.body)
 
 
 @bp.get("/events/<int:event_id>")
