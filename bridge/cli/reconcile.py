@@ -64,7 +64,7 @@ def backfill(state: object, source: str, since: str | None, until: str | None) -
     settings = state.settings  # type: ignore[attr-defined]
     reader = READERS[source](settings)
     if not reader.configured:
-        raise click.ClickException(f"{source}: the store API settings are not set (see docs/operating.md, Backfill and reconciliation)")
+        raise click.ClickException(f"{source}: the store API settings are not set (see docs/operating.md)")
     db = _database(state)
     line = ProgressLine(source)
     job = Backfill(
