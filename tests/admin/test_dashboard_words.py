@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from bridge.app import create_app
+from bridge.settings import load_settings
 from bridge.storage import Database
 from tests.admin.conftest import ADMIN_TOKEN
 from tests.admin.dashboard_fixtures import (  # noqa: F401 - fixtures
@@ -25,7 +27,7 @@ from tests.admin.dashboard_fixtures import (  # noqa: F401 - fixtures
 )
 from tests.fakes import FakeActiveCampaign
 from tests.helpers.backends import database_url  # noqa: F401 - SQLite and PostgreSQL
-from tests.helpers.delivery import DELIVERY_TIMINGS, delivery_rows, post_shopify, wait_until
+from tests.helpers.delivery import DELIVERY_TIMINGS, InProcessWorker, delivery_rows, post_shopify, wait_until
 from tests.helpers.env import base_env, fixture
 from tests.helpers.web_process import clean_env
 from tests.helpers.webhooks import interpret_stored, resign
@@ -179,3 +181,57 @@ def test_quarantine_has_its_place_in_the_navigation_with_a_why(
     assert f'href="/admin/events/{event_id}"' in page.text
     assert '<div class="why">currency: Not an ISO 4217 currency code with a minor unit.</div>' in page.text
     assert 'href="/admin/quarantine"' in client.get("/admin/").text.split("quarantined events")[0]
+
+
+def test_a_skip_and_its_note_show_on_both(
+    client: FlaskClient,
+    db: Database,
+    db_path: Path,
+    database_url: str,  # noqa: F811
+    login: Callable[[], str],
+    worker: object,
+) -> None:
+    login()
+    # A refund of an order the bridge never sent to AC: nothing to lower, so the delivery is skipped, with why.
+    event_id = post_shopify(client, "refunds_create__basic.json")
+    row = final(db, event_id)
+    assert row["status"] == "skipped" and "never sent to ActiveCampaign" in row["note"], row
+    page = html.unescape(client.get(f"/admin/events/{event_id}").text)
+    assert '<span class="badge s-skipped">skipped</span>' in page and row["note"] in page
+    shown = events_show(db_path, database_url, event_id)
+    assert ": skipped (nothing to send) after 1 attempt(s)" in shown and f"note:    {row['note']}" in shown
+
+
+def test_an_unresolvable_host_is_said_in_words_on_both(
+    client: FlaskClient,
+    db: Database,
+    db_path: Path,
+    database_url: str,  # noqa: F811
+    login: Callable[[], str],
+) -> None:
+    """AC's URL names a host that does not exist: the delivery waits to retry, and says why in words."""
+    login()
+    env = base_env(
+        db_path,
+        BRIDGE_DATABASE_URL=database_url,
+        BRIDGE_AC_URL="https://ac-account.invalid",
+        BRIDGE_AC_TOKEN="token-for-a-host-that-does-not-exist",
+        BRIDGE_ECART_STATUSES="none",
+        **DELIVERY_TIMINGS,
+    )
+    broken = load_settings(env, env_file=None)
+    worker = InProcessWorker(broken, db).start()
+    try:
+        event_id = post_shopify(create_app(broken, db=db).test_client(), "orders_paid__basic.json")
+        wait_until(
+            lambda: [r for r in delivery_rows(db, event_id) if r["last_error"]],
+            timeout=15,
+            describe=lambda: str(delivery_rows(db, event_id)),
+        )
+    finally:
+        worker.stop()
+    cause = "cannot resolve host ac-account.invalid"
+    page = client.get(f"/admin/events/{event_id}").text
+    assert f'<p class="flash flash-error">{cause}</p>' in page and "ConnectionError" not in page
+    shown = events_show(db_path, database_url, event_id)
+    assert f"why:     {cause}" in shown and "ConnectionError" not in shown
