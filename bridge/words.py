@@ -69,7 +69,9 @@ def plain_error(text: str | None, status: int | None = None) -> str:
         in_words = status_words(code)[len(str(code)) + 1 :]
         if in_words and rest.startswith(in_words):
             return _cut(text)  # already in words: "HTTP 422 refused as invalid: …"
-        return http_cause(code, rest)
+        if not rest or rest.lstrip()[:1] in ("{", "[") or text.startswith("unexpected "):
+            return http_cause(code, rest)  # the old "unexpected HTTP 422: {…}": AC's message out of the JSON
+        return _cut(text)  # a sentence of its own ("HTTP 301 redirect to … not followed …")
     if match := _OLD_NETWORK.match(text):
         host = re.sub(r"^\w+://|[/:?].*$", "", match.group(2)) or "the host"
         words = _NETWORK_WORDS.get(match.group(1))

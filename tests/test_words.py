@@ -46,6 +46,9 @@ def test_format_minor_round_trips_what_the_store_sent(amount: str, currency: str
         ("ReadTimeout calling GET http://127.0.0.1:9/x?email=a@b.c", None, "timed out waiting for 127.0.0.1"),
         ('cart create reported a duplicate that cannot be found: {"message": "gone"}', 422,
          "HTTP 422 refused as invalid: cart create reported a duplicate that cannot be found: gone"),
+        ("HTTP 301 redirect to https://acme.activehosted.com/… not followed (it would carry the credentials; "
+         "check the configured URL)", 301, "HTTP 301 redirect to https://acme.activehosted.com/… not followed (it "
+         "would carry the credentials; check the configured URL)"),
         # As this version stores it: passed through once, unchanged.
         ("HTTP 422 refused as invalid: Email is not valid", 422, "HTTP 422 refused as invalid: Email is not valid"),
         ("cannot resolve host nowhere.invalid", None, "cannot resolve host nowhere.invalid"),
