@@ -51,7 +51,7 @@ class Settings:
     # Peers whose X-Real-IP header names the client (the shipped nginx sets it): admin throttling per address.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     max_body: int = 1_048_576
-    # Beyond the spec's table: operational knobs, documented in the README.
+    # Beyond the spec's table: operational knobs, documented in docs/settings.md.
     db_timeout: float = 2.0
     # Connections each process keeps open, and how many more it may open under load (closed when returned).
     db_pool_size: int = 8

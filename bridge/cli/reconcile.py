@@ -77,7 +77,7 @@ def backfill(state: object, source: str, since: str | None, until: str | None) -
     settings = state.settings  # type: ignore[attr-defined]
     reader = READERS[source](settings)
     if not reader.configured:
-        raise click.ClickException(f"{source}: the store API settings are not set (see README, Backfill)")
+        raise click.ClickException(f"{source}: the store API settings are not set (see docs/operating.md)")
     db = _database(state)
     line = ProgressLine(source)
     if hasattr(reader, "on_bulk_poll"):

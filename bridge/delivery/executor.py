@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from bridge.canonical import load_canonical
-from bridge.causes import exception_cause, http_cause
+from bridge.causes import answer_message, exception_cause, http_cause, status_words
 from bridge.delivery.account import token_fingerprint
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
@@ -162,9 +162,7 @@ class Executor:
             return self.outcomes.token_rejected(claimed, self._cause(exc), fingerprint)
         except PermanentError as exc:
             self.outcomes.health(claimed.destination, ok=True)
-            return self.outcomes.finish(
-                claimed, DEAD, code=exc.status, error=f"{exc.message}: {exc.body or ''}".strip(), cause=self._cause(exc)
-            )
+            return self.outcomes.finish(claimed, DEAD, code=exc.status, error=dead_cause(exc), cause=self._cause(exc))
         except RetryableError as exc:
             if exc.status == 429:
                 # Not a failure: the destination is up and asked us to slow down. Come back when it said.
@@ -262,3 +260,15 @@ class Executor:
             token_statuses=TOKEN_STATUSES,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
+
+
+def dead_cause(exc: PermanentError) -> str:
+    """What a dead delivery's "why" says: the error in words, with the service's own message from the answer
+    when the error does not already carry it (never the raw JSON body)."""
+    message = exc.message
+    said = answer_message(exc.body) if exc.body else ""
+    if said and said not in message:
+        message = f"{message}: {said}"
+    if exc.status is not None and "HTTP" not in message:
+        message = f"HTTP {status_words(exc.status)}: {message}"
+    return message

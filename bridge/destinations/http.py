@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from bridge.causes import exception_cause, http_cause, status_words
 from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.errors import PermanentError, RedirectRefused, RetryableError, TokenRejected
 from bridge.timeutil import utcnow
@@ -40,7 +41,9 @@ class CallResult:
         """Return self if the status is one of `statuses`; otherwise the call failed for good."""
         if self.status in statuses:
             return self
-        raise PermanentError(f"unexpected HTTP {self.status}", status=self.status, body=self.text[:EXCERPT])
+        # The cause in words, with the service's own message ("HTTP 422 refused as invalid: Email is not valid"):
+        # this string is what the dead-letter list shows.
+        raise PermanentError(http_cause(self.status, self.text), status=self.status, body=self.text[:EXCERPT])
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def classify(
     if status not in RETRYABLE_STATUSES:
         return None
     retry_after = honoured_retry_after(headers.get("Retry-After"), max_retry_after, where=where)
-    return RetryableError(f"HTTP {status}", status=status, retry_after=retry_after)
+    return RetryableError(f"HTTP {status_words(status)}", status=status, retry_after=retry_after)
 
 
 class HttpCaller:
@@ -150,9 +153,10 @@ class HttpCaller:
             if self.pacer is not None:
                 self.pacer.finished()
             elapsed = int((time.perf_counter() - clock) * 1000)
-            error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+            # "cannot resolve host X", "timed out after 10 s waiting for X": what the attempt and the delivery show.
+            error = exception_cause(exc, url=url, timeout=self.timeout)[:EXCERPT]
             self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
-            raise RetryableError(f"{type(exc).__name__} calling {method} {shown_url}") from exc
+            raise RetryableError(error) from exc
         retry = classify(
             response.status_code, response.headers, max_retry_after=self.max_retry_after, where=loggable_url(url)
         )

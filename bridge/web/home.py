@@ -39,5 +39,5 @@ def home() -> Response:
         health={"live": "/healthz", "ready": "/readyz"},
         metrics="/metrics",
         api="/openapi.json",
-        docs="README.md: Quick start, Settings, Deploy",
+        docs="README.md (first steps, go-live checklist), docs/settings.md, docs/deploy.md",
     )

@@ -172,7 +172,8 @@ def test_events_show_prints_deliveries_and_attempts(db, dead_order, delivery_env
     assert (shown["id"], shown["kind"], shown["order_id"]) == (str(dead_order), "order.paid", POS_ORDER)
     deliveries = {d["destination"]: d for d in shown["deliveries"]}
     assert (deliveries["activecampaign"]["status"], deliveries["ecartapi"]["status"]) == ("dead", "done")
-    assert "field_invalid" in deliveries["activecampaign"]["last_error"]
+    assert deliveries["activecampaign"]["last_error"].startswith("HTTP 422 refused as invalid")  # in words
+    assert any("field_invalid" in (a["response"] or "") for a in shown["attempts"]), "the answer stays whole"
     assert sorted((a["destination"], a["method"], a["status_code"]) for a in shown["attempts"]) == [
         ("activecampaign", "POST", 201),  # the ecomCustomer
         ("activecampaign", "POST", 422),  # the order, rejected
@@ -189,7 +190,8 @@ def test_events_show_prints_deliveries_and_attempts(db, dead_order, delivery_env
     assert lines[0] == f"event {dead_order}: order.paid from shopify - {shown['status']}"
     assert f"  order      {POS_ORDER}" in lines
     assert any(line.startswith("  #") and "activecampaign" in line and ": dead after" in line for line in lines)
-    assert any("field_invalid" in line for line in lines)
+    assert any(line.strip().startswith("why:     HTTP 422 refused as invalid") for line in lines)
+    assert not any("field_invalid" in line for line in lines), "the why is words, not AC's raw JSON"
     assert any(" -> 422 " in line for line in lines)
     assert len(lines) < 30 and "test-ac-token" not in readable.stdout
 

@@ -85,7 +85,7 @@ class ContactSync:
             result = self._sync_call(email, fields)
             if result.status not in (200, 201):
                 # A contact AC refuses (a phone it dislikes, say) must not cost the order: say so and go on.
-                return ContactOutcome(contact_id, (f"contact not synced: HTTP {result.status} {result.text[:200]}",))
+                return ContactOutcome(contact_id, (f"contact not synced: {http_cause(result.status, result.text)}",))
             contact_id = new_id(result, "contact")
             record.update(contact_id=contact_id, fields={**synced, **changed})
             notes.append(f"contact {contact_id} synced")
@@ -132,7 +132,7 @@ class ContactSync:
                     "cause": without_emails(http_cause(result.status, result.text)),
                 },
             )
-            return None, f"list {self.list_id} subscription refused: HTTP {result.status} {result.text[:200]}"
+            return None, f"list {self.list_id} subscription refused: {http_cause(result.status, result.text)}"
         return SUBSCRIBED, f"subscribed to list {self.list_id}"
 
     def list_status(self, contact_id: str) -> str | None:
