@@ -27,7 +27,7 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Request, Response
 
-from . import activecampaign_contacts
+from . import activecampaign_contacts, activecampaign_graphql
 from .base import FakeService, json_response, parse_json_body
 
 #: AC renders dates in its own zone (reference §9.10): same instant, different offset than sent.
@@ -396,6 +396,7 @@ class FakeActiveCampaign(FakeService):
             "/api/3/ecomOrders/<ident>/orderProducts", "order_products", self._order_products, methods=["GET"]
         )
         self.contact_book = activecampaign_contacts.install(self)  # contacts, contactLists, lists
+        self.graphql = activecampaign_graphql.install(self)  # POST /api/3/ecom/graphql
 
     # ------------------------------------------------------------------ public helpers
     @property
@@ -504,6 +505,8 @@ class FakeActiveCampaign(FakeService):
     def _reset_state(self) -> None:
         if hasattr(self, "contact_book"):
             self.contact_book.reset()
+        if hasattr(self, "graphql"):
+            self.graphql.reset()
         self._connections: dict[str, dict[str, Any]] = {}
         self._customers: dict[str, dict[str, Any]] = {}
         self._orders: dict[str, dict[str, Any]] = {}
