@@ -17,8 +17,12 @@ from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.destinations.activecampaign import deliver as ac
+from bridge.destinations.activecampaign import statuses
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
+from bridge.destinations.activecampaign.graphql import GraphQLClient
+from bridge.destinations.activecampaign.order_input import creation_source
+from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
@@ -140,6 +144,13 @@ class Executor:
         try:
             # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
             ac_source = 0 if record.historical else self.settings.ac_source
+            if claimed.destination == ac.NAME and self.settings.ac_order_api == "graphql":
+                # The store's own status word goes to AC verbatim (`storeStatus`, statuses.py).
+                event = {
+                    **event,
+                    "source_name": record.source,
+                    "store_status": statuses.store_status(record.source, record.body),
+                }
             result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source).run(event)
         except Interrupted:
             return self.outcomes.release(claimed, None)
@@ -209,6 +220,11 @@ class Executor:
             state = MemoryState(self.ac_state) if dry_run else self.ac_state
             client = ActiveCampaignClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
             contacts = ContactSync(client, state, sync=self.settings.ac_contact_sync, list_id=self.settings.ac_list_id)
+            graphql = None
+            if self.settings.ac_order_api == "graphql":
+                gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
+                net = self.settings.ac_revenue == NET
+                graphql = GraphQLOrders(gql, state, creation_source=creation_source(ac_source), net=net)
             return ac.ActiveCampaignLeg(
                 client,
                 records,
@@ -217,6 +233,7 @@ class Executor:
                 contacts=contacts,
                 revenue=Revenue(client, state, mode=NET) if self.settings.ac_revenue == NET else None,
                 claim_seconds=self.settings.lease_seconds,
+                graphql=graphql,
             )
         caller = HttpCaller(
             session=self._session(),
