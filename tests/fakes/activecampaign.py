@@ -923,6 +923,8 @@ class FakeActiveCampaign(FakeService):
         self._materialise_lines(rec, norm)
         self._orders[ident] = rec
         self._index(rec)
+        if rec["state"] == STATE_COMPLETED and rec.get("source") == 1:
+            self.graphql.purchases.append(ident)  # "Makes a purchase" fires
         return 201, self._order_envelope(rec)
 
     def _order_create(self) -> Response:
@@ -960,6 +962,8 @@ class FakeActiveCampaign(FakeService):
             self._materialise_lines(o, norm)
             if o["state"] == STATE_ABANDONED and o.get("externalid") is not None:
                 o["state"] = STATE_RECOVERED
+                if o.get("source") == 1:
+                    self.graphql.purchases.append(ident)  # the cart became a real-time order
             o["updatedDate"] = _now_iso()
             o["puts"] += 1
             self._index(o)
