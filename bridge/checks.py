@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from bridge.cleartext import cleartext_warnings
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
+from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.destinations.http import CallLog, HttpCaller, make_session, with_retries
 from bridge.errors import BridgeError, DeliveryError, RedirectRefused, RetryableError, StorageUnavailable
 from bridge.settings import Settings
@@ -106,6 +107,22 @@ def check_ac_list(settings: Settings) -> Check:
     if result.status == 404:
         return Check("activecampaign list", False, f"BRIDGE_AC_LIST_ID={settings.ac_list_id}: no such list in AC")
     return Check("activecampaign list", False, f"unexpected HTTP {result.status} reading list {settings.ac_list_id}")
+
+
+def check_ac_orders(settings: Settings) -> Check:
+    """Which order API is in use; under `graphql`, the eComm GraphQL endpoint answers a cheap `getOrder` for an
+    order that does not exist (spec §14)."""
+    if settings.ac_order_api == "v3":
+        return Check("activecampaign orders", True, "BRIDGE_AC_ORDER_API=v3: orders go to v3 Deep Data (no status)")
+    if not settings.ac_enabled:
+        return Check("activecampaign orders", True, "BRIDGE_AC_ORDER_API=graphql: dry-run, the endpoint is not checked")
+    gql = GraphQLClient(ac_client(settings).caller, settings.ac_url or "")
+    try:
+        gql.get_order(settings.ac_connection_id or "0", "storebridge-check-no-such-order")
+    except DeliveryError as exc:
+        why = exc.message if exc.status == 200 else _why(exc)  # a 200 with `errors`: AC answered, and refused
+        return Check("activecampaign orders", False, f"BRIDGE_AC_ORDER_API=graphql: {gql.url} {why}")
+    return Check("activecampaign orders", True, f"BRIDGE_AC_ORDER_API=graphql: {gql.url} answers getOrder")
 
 
 def check_ac_entitlements(settings: Settings) -> Check:
@@ -244,6 +261,7 @@ def run_checks(settings: Settings) -> list[Check]:
         *check_transport(settings),
         check_activecampaign(settings),
         check_ac_list(settings),
+        check_ac_orders(settings),
         check_ac_entitlements(settings),
         check_ecartapi(settings),
         check_reconciliation(settings),

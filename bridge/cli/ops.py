@@ -9,6 +9,7 @@ import click
 from bridge.checks import (
     check_ac_entitlements,
     check_ac_list,
+    check_ac_orders,
     check_activecampaign,
     check_ecartapi,
     check_transport,
@@ -47,7 +48,7 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
                 click.echo(f"activecampaign: store {store} -> connection {connection}")
             if not connections:
                 click.echo("activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com")
-    checks = (check_activecampaign, check_ac_list, check_ac_entitlements, check_ecartapi)
+    checks = (check_activecampaign, check_ac_list, check_ac_orders, check_ac_entitlements, check_ecartapi)
     for check_result in [*check_transport(settings), *(run(settings) for run in checks)]:
         click.echo(f"{check_result.name}: {check_result.label} - {check_result.detail}")
         problems += not check_result.ok
