@@ -173,3 +173,22 @@ def test_a_refused_order_dies_with_acs_message_and_an_internal_error_is_retried(
     event_id = post_custom(client, "order.paid", custom_order("R-2", "2026-10-01T10:00:00+00:00"))
     leg = wait_final(db, event_id, legs=1)["activecampaign"]
     assert leg["status"] == "dead" and "finalAmount must not be negative" in leg["last_error"], leg
+
+
+def test_the_status_table_page_shows_the_table():
+    from pathlib import Path
+
+    from bridge.destinations.activecampaign.statuses import STATUS_TABLE
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "ac-order-statuses.md").read_text()
+    shown = {
+        (cells[0], cells[1].strip("`")): cells[2].strip("`")
+        for line in page.splitlines()
+        if line.startswith("| ") and len(cells := [c.strip() for c in line.strip("|").split("|")]) == 3
+        and cells[0] in ("shopify", "woocommerce", "ecartapi")
+    }  # fmt: skip
+    assert shown == STATUS_TABLE
+    assert set(STATUS_TABLE.values()) <= {
+        "PENDING", "COMPLETED", "ABANDONED", "RECOVERED", "WAITING", "CANCELLED", "REFUNDED", "FAILED", "RETURNED",
+        "PENDING_PAYMENT",
+    }  # fmt: skip
