@@ -17,6 +17,7 @@ from tests.helpers.delivery import (
     event_rows,
     post_custom,
     post_shopify,
+    run_cli,
     summary,
     wait_final,
 )
@@ -63,6 +64,14 @@ def test_a_new_buyers_paid_order_is_one_call(client, db, fake_ac, worker):
     (v3,) = fake_ac.orders()
     assert (v3["externalid"], v3["totalPrice"]) == (POS_ORDER, 14045)
     assert "upsertOrder" in legs["activecampaign"]["note"]
+
+
+def test_events_show_says_which_mutation_for_which_order(client, db, fake_ac, worker, delivery_env, tmp_path):
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    wait_final(db, event_id, legs=1)
+    done = run_cli(["events", "show", str(event_id)], delivery_env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"upsertOrder {POS_ORDER}: ok" in done.stdout and "/api/3/ecom/graphql -> 200 ok" in done.stdout
 
 
 def test_replay_changes_nothing(client, db, fake_ac, worker, settings):
