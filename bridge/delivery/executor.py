@@ -18,6 +18,7 @@ from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign import statuses
+from bridge.destinations.activecampaign.batching import OrderBatcher
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
 from bridge.destinations.activecampaign.graphql import GraphQLClient
@@ -104,6 +105,8 @@ class Executor:
             self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner
         )
         self._local = threading.local()
+        # One per process: the delivery threads' GraphQL orders meet here and go out in bulk (BRIDGE_AC_BATCH).
+        self.ac_batcher = OrderBatcher(self.settings.ac_batch)
 
     def _session(self) -> requests.Session:
         # One Session per thread: requests' Session is not documented as thread-safe.
@@ -224,7 +227,9 @@ class Executor:
             if self.settings.ac_order_api == "graphql":
                 gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
                 net = self.settings.ac_revenue == NET
-                graphql = GraphQLOrders(gql, state, creation_source=creation_source(ac_source), net=net)
+                graphql = GraphQLOrders(
+                    gql, state, creation_source=creation_source(ac_source), net=net, batcher=self.ac_batcher
+                )
             return ac.ActiveCampaignLeg(
                 client,
                 records,

@@ -147,12 +147,14 @@ class GraphQLStore:
         self.copy_delay = 0.05
         self.max_batch = DEFAULT_MAX_BATCH
         self.fail_next: list[dict[str, Any]] = []  # error entries answered (200) instead of the next calls
+        self.refuse: dict[str, str] = {}  # storeOrderId -> the validation message AC refuses that order with
         self.reset()
 
     def reset(self) -> None:
         """Forget every order, pending copy and purchase."""
         self.orders: dict[tuple[str, str], dict[str, Any]] = {}
         self.next_id = 9001
+        self.too_large = 0  # bulk calls refused for their size
         self.purchases: list[str] = []  # v3 ids of records that became real-time orders
         self.pending_copies = 0
         self.copied = threading.Condition(self.fake._lock)
@@ -212,6 +214,8 @@ class GraphQLStore:
     def bulkUpsertOrders(self, _info: Any, orders: list[Any] | None = None) -> list[Any]:
         orders = orders or []
         if len(orders) > self.max_batch:
+            with self.fake._lock:
+                self.too_large += 1
             raise Refused(f"too many orders in one call: {len(orders)} (at most {self.max_batch})")
         results: list[Any] = []
         with self.fake._lock:
@@ -232,6 +236,8 @@ class GraphQLStore:
 
     def _upsert(self, order: dict[str, Any]) -> dict[str, Any]:
         connection = str(order["legacyConnectionId"])
+        if order["storeOrderId"] in self.refuse:
+            raise Refused(self.refuse[order["storeOrderId"]])
         if connection not in self.fake._connections:
             raise Refused(f"legacyConnectionId {connection} does not exist")
         _check_amounts(order)

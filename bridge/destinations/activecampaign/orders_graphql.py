@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bridge.destinations.activecampaign import order_input, statuses
+from bridge.destinations.activecampaign.batching import OrderBatcher
 from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.destinations.activecampaign.revenue import KEY_TYPE as REVENUE
 from bridge.destinations.activecampaign.revenue import net_total, record_event, record_listing
@@ -33,8 +34,17 @@ KEY_TYPE = "gql-order"
 class GraphQLOrders:
     """The GraphQL side of one AC delivery."""
 
-    def __init__(self, gql: GraphQLClient, state: StateStore, *, creation_source: str, net: bool) -> None:
+    def __init__(
+        self,
+        gql: GraphQLClient,
+        state: StateStore,
+        *,
+        creation_source: str,
+        net: bool,
+        batcher: OrderBatcher | None = None,
+    ) -> None:
         self.gql = gql
+        self.batcher = batcher
         self.state = state
         self.creation_source = creation_source
         self.net = net
@@ -62,7 +72,7 @@ class GraphQLOrders:
         before = self.state.get(KEY_TYPE, order_key) or {}
         if before.get("input") == body:
             return Result("skipped", f"AC order {event['order_id']} already holds this state ({status})")
-        stored = self.gql.upsert_order(body)
+        stored = self._upsert(body)
         self._remember(order_key, body, stored)
         if event.get("checkout_id"):
             cart = leg.records.get("checkout", f"{connection}|{event['checkout_id']}")
@@ -133,7 +143,7 @@ class GraphQLOrders:
             "creationSource": self.creation_source,
             "storeModifiedDate": order_input.isoformat(event.get("updated_at") or event["occurred_at"]),
         }
-        stored = self.gql.upsert_order(body)
+        stored = self._upsert(body)
         self._remember(order_key, body, stored)
         was = f"{previous.get('normalizedStatus')} {previous.get('finalAmount')}"
         return Result(
@@ -171,6 +181,10 @@ class GraphQLOrders:
         return {"input": body, "v3": known.remote_id}
 
     # -- shared --------------------------------------------------------------------------------------------
+
+    def _upsert(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One order's upsert: in a `bulkUpsertOrders` with the orders other threads send now (batching.py)."""
+        return self.batcher.upsert(self.gql, body) if self.batcher is not None else self.gql.upsert_order(body)
 
     def _status(self, event: dict[str, Any], doc: dict[str, Any]) -> tuple[str, str, int]:
         """(normalizedStatus, storeStatus, finalAmount in minor units) from the event and what is known."""
