@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.destinations.activecampaign.graphql import BatchAnswer, GraphQLClient, is_validation, messages, too_large
-from bridge.destinations.http import CallLog, HttpCaller
+from bridge.destinations.http import CallLog, HttpCaller, Pacer
 from bridge.errors import PermanentError, RetryableError
 
 #: How long the first order of a batch waits for others (threads freed by one answer come back together).
@@ -72,11 +72,19 @@ class OrderBatcher:
                 batch.full.set()
         if leader:
             batch.full.wait(self.linger)
-            with self._lock:
-                batch.closed = True
-                if self._open is batch:
-                    self._open = None
-            self._send(gql, batch.entries)
+            # The batch stays open while the leader waits for the account's next send slot: under a backlog,
+            # that wait is when the other threads' orders arrive.
+            pacer = _Admitted(gql.caller.pacer)
+            try:
+                pacer.admit()
+            except BaseException as exc:  # stopping, lease gone, account paused: nobody in it was sent
+                self._close(batch)
+                for waiting in batch.entries:
+                    waiting.error = exc
+                    waiting.done.set()
+                raise
+            self._close(batch)
+            self._send(gql, batch.entries, pacer)
         else:
             entry.done.wait()
         if entry.error is not None:
@@ -86,22 +94,29 @@ class OrderBatcher:
 
     # -- the leader's part ---------------------------------------------------------------------------------
 
-    def _send(self, gql: GraphQLClient, entries: list[_Entry]) -> None:
+    def _close(self, batch: _Batch) -> None:
+        with self._lock:
+            batch.closed = True
+            if self._open is batch:
+                self._open = None
+
+    def _send(self, gql: GraphQLClient, entries: list[_Entry], pacer: _Admitted) -> None:
         """Send `entries` (split when AC says the batch is too large) and hand each its answer."""
         try:
+            client = self._client(gql, entries, pacer)
             if len(entries) == 1:
-                self._single(gql, entries[0])
+                entries[0].stored = client.upsert_order(entries[0].order)
                 return
             try:
-                answers = self._bulk(gql, entries)
+                answers = client.bulk_upsert_orders([e.order for e in entries])
             except PermanentError as exc:
                 if not too_large(exc):
                     raise
                 with self._lock:
                     self.limit = max(1, min(self.limit, len(entries) // 2))  # later batches stay below it
                 half = len(entries) // 2
-                self._send(gql, entries[:half])
-                self._send(gql, entries[half:])
+                self._send(gql, entries[:half], pacer)
+                self._send(gql, entries[half:], pacer)
                 return
             for entry, answer in zip(entries, answers, strict=True):
                 _settle(entry, answer)
@@ -113,13 +128,8 @@ class OrderBatcher:
             for entry in entries:
                 entry.done.set()
 
-    def _single(self, gql: GraphQLClient, entry: _Entry) -> None:
-        client = GraphQLClient(entry.caller, "")
-        client.url = gql.url
-        entry.stored = client.upsert_order(entry.order)
-
-    def _bulk(self, gql: GraphQLClient, entries: list[_Entry]) -> list[BatchAnswer]:
-        """One `bulkUpsertOrders` call, recorded on every order's delivery."""
+    def _client(self, gql: GraphQLClient, entries: list[_Entry], pacer: _Admitted) -> GraphQLClient:
+        """A client whose call is recorded on every order's delivery, sent in the slot the leader holds."""
         leader = entries[0].caller
 
         def record(call: CallLog) -> None:
@@ -131,13 +141,49 @@ class OrderBatcher:
             headers=leader.headers,
             timeout=leader.timeout,
             record=record,
-            pacer=leader.pacer,
+            pacer=pacer if pacer.pacer is not None else None,
             dry_run=leader.dry_run,
             max_retry_after=leader.max_retry_after,
         )
         client = GraphQLClient(caller, "")
         client.url = gql.url
-        return client.bulk_upsert_orders([e.order for e in entries])
+        return client
+
+
+class _Admitted:
+    """The leader's pacer, whose first `wait()` was done before the batch closed (`admit`); later ones (the
+    halves of a split batch) wait as usual."""
+
+    def __init__(self, pacer: Pacer | None) -> None:
+        self.pacer = pacer
+        self.admitted = False
+
+    def admit(self) -> None:
+        if self.pacer is not None:
+            self.pacer.wait()
+        self.admitted = True
+
+    def wait(self) -> None:
+        if self.admitted:
+            self.admitted = False
+            return
+        if self.pacer is not None:
+            self.pacer.wait()
+
+    def clear(self) -> bool:
+        return self.pacer.clear() if self.pacer is not None else True
+
+    def finished(self) -> None:
+        if self.pacer is not None:
+            self.pacer.finished()
+
+    def hold(self, seconds: float) -> None:
+        if self.pacer is not None:
+            self.pacer.hold(seconds)
+
+    def pause(self, seconds: float) -> None:
+        if self.pacer is not None:
+            self.pacer.pause(seconds)
 
 
 def _settle(entry: _Entry, answer: BatchAnswer) -> None:

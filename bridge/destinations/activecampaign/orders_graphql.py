@@ -56,10 +56,12 @@ class GraphQLOrders:
         connection = leg.connection(event.get("store") or "storebridge")
         order_key = f"{connection}|{event['order_id']}"
         notes = self._convert_cart(leg, event, connection)
-        doc = self.state.get(REVENUE, leg_revenue_key(event)) or {}
+        known = self.state.get(REVENUE, leg_revenue_key(event))
+        doc = dict(known or {})
         record_listing(doc, event)
         doc["gross"] = order_input.gross_total(event)
-        self.state.put(REVENUE, leg_revenue_key(event), doc, utcnow())
+        if doc != known:  # a write less per order in a backlog drain when nothing changed
+            self.state.put(REVENUE, leg_revenue_key(event), doc, utcnow())
         status, word, final = self._status(event, doc)
         body = order_input.order_input(
             event,
