@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import tempfile
 import time
 from contextlib import ExitStack
@@ -56,8 +57,22 @@ def drain(
 
     started = time.monotonic()
     with ExitStack() as stack:
+        if args.planned:
+            # A backlog after an outage is planned already: plan it with AC paused, then time the drain.
+            command = [BRIDGE, "destinations", "pause", "activecampaign"]
+            subprocess.run(command, env=env, check=True, capture_output=True)
         for _ in range(args.workers):
             stack.enter_context(process([BRIDGE, "worker"], env))
+        if args.planned:
+
+            def planned() -> bool:
+                counts = deliveries.count_by_status()
+                return sum(n for (d, _), n in counts.items() if d == "activecampaign") >= expected
+
+            wait_until(planned, timeout=600, interval=0.5)
+            command = [BRIDGE, "destinations", "resume", "activecampaign"]
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            started = time.monotonic()
         wait_until(finished, timeout=args.events * 3 / args.rate + 60, interval=0.2)
     elapsed = time.monotonic() - started
     done_at = time.monotonic()
@@ -111,6 +126,10 @@ def main() -> None:
     parser.add_argument("--order-api", choices=("graphql", "v3"), default="graphql", help="BRIDGE_AC_ORDER_API")
     parser.add_argument("--batch", type=int, default=50, help="BRIDGE_AC_BATCH")
     parser.add_argument("--threads", type=int, default=4, help="BRIDGE_WORKER_THREADS")
+    parser.add_argument(
+        "--planned", action="store_true", help="time the drain of a backlog already planned (AC paused meanwhile)"
+    )
+    parser.add_argument("--phases", default="new,returning", help="which backlogs to drain (comma-separated)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bridge-drain-"))
@@ -143,9 +162,15 @@ def main() -> None:
         with process([BRIDGE, "web", "--bind", f"127.0.0.1:{port}"], env):
             wait_until(lambda: _ready(url), timeout=30)
             new = [f"new-{i}@example.com" for i in range(args.events)]
-            drain(args, fake, url, env, db, "new", new, 1_000_000, args.events)
-            returning = new[: max(1, args.events // 10)]
-            drain(args, fake, url, env, db, "returning", returning, 2_000_000, 2 * args.events)
+            phases = args.phases.split(",")
+            expected = 0
+            if "new" in phases:
+                expected += args.events
+                drain(args, fake, url, env, db, "new", new, 1_000_000, expected)
+            if "returning" in phases:
+                expected += args.events
+                returning = new[: max(1, args.events // 10)]
+                drain(args, fake, url, env, db, "returning", returning, 2_000_000, expected)
             idle_latency(args, fake, url, env)
     finally:
         fake.stop()
