@@ -12,6 +12,7 @@ from bridge.replay import Replayer
 from tests.helpers.delivery import (
     CHECKOUT_TOKEN,
     PAID_ORDER_ID,
+    attempt_rows,
     custom_order,
     delivery_rows,
     event_rows,
@@ -201,3 +202,14 @@ def test_the_status_table_page_shows_the_table():
         "PENDING", "COMPLETED", "ABANDONED", "RECOVERED", "WAITING", "CANCELLED", "REFUNDED", "FAILED", "RETURNED",
         "PENDING_PAYMENT",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "env_overrides", [{**GQL, "BRIDGE_AC_URL": None, "BRIDGE_AC_TOKEN": None, "BRIDGE_AC_CONNECTION_ID": None}]
+)
+def test_dry_run_records_the_upsert_and_sends_nothing(client, db, fake_ac, worker, env_overrides):
+    event_id = post_shopify(client, "orders_paid__no_checkout.json")
+    assert wait_final(db, event_id, legs=1)["activecampaign"]["status"] == "dry_run"
+    (upsert,) = [a for a in attempt_rows(db, event_id=event_id) if a["url"].endswith("/ecom/graphql")]
+    assert upsert["outcome"] == "dry_run" and "upsertOrder" in upsert["request"] and POS_ORDER in upsert["request"]
+    assert fake_ac.requests == []

@@ -121,7 +121,7 @@ class GraphQLClient:
 
     def get_order(self, connection: str, store_order_id: str) -> dict[str, Any] | None:
         """`getOrder`: the stored order or None (`storebridge check` asks for one that does not exist)."""
-        variables = {"connection": int(connection), "order": store_order_id}
+        variables = {"connection": int(connection) if connection.isdigit() else 0, "order": store_order_id}
         result = self.execute(GET_ORDER, variables, dry_run_data={"getOrder": None})
         body = result.body if isinstance(result.body, dict) else {}
         if body.get("errors"):

@@ -27,6 +27,11 @@ def decimal_amount(minor: int, currency: str) -> int | float:
     return float(Decimal(int(minor)).scaleb(-digits))
 
 
+def connection_ref(connection: str) -> int | str:
+    """`legacyConnectionId` (an Int); a dry-run's made-up connection id stays as it is, to be shown."""
+    return int(connection) if connection.isdigit() else connection
+
+
 def creation_source(ac_source: int) -> str:
     """v3 `source` (1 live, 0 history) as GraphQL's `creationSource`."""
     return REAL_TIME if ac_source == 1 else HISTORICAL
@@ -48,7 +53,7 @@ def order_input(
 ) -> dict[str, Any]:
     """The `OrderInput` of a paid order event."""
     currency = event.get("currency") or "USD"
-    connection_id = int(connection)
+    connection_id = connection_ref(connection)
 
     def amount(minor: Any) -> int | float | None:
         return None if minor is None else decimal_amount(int(minor), currency)

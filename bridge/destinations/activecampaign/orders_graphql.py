@@ -170,7 +170,7 @@ class GraphQLOrders:
         body = order_input._kept(
             {
                 "storeOrderId": event["order_id"],
-                "legacyConnectionId": int(connection),
+                "legacyConnectionId": order_input.connection_ref(connection),
                 "storeCreatedDate": v3.get("externalCreatedDate") or order_input.isoformat(event["occurred_at"]),
                 "finalAmount": order_input.decimal_amount(int(v3.get("totalPrice") or 0), currency),
                 "currency": currency,
