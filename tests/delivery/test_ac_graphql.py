@@ -17,7 +17,9 @@ from tests.helpers.delivery import (
     delivery_rows,
     event_rows,
     post_custom,
+    post_ecart,
     post_shopify,
+    post_woo,
     run_cli,
     summary,
     wait_final,
@@ -213,3 +215,19 @@ def test_dry_run_records_the_upsert_and_sends_nothing(client, db, fake_ac, worke
     (upsert,) = [a for a in attempt_rows(db, event_id=event_id) if a["url"].endswith("/ecom/graphql")]
     assert upsert["outcome"] == "dry_run" and "upsertOrder" in upsert["request"] and POS_ORDER in upsert["request"]
     assert fake_ac.requests == []
+
+
+@pytest.mark.parametrize(
+    ("post", "fixture", "expected"),
+    [
+        (post_woo, "order_updated__processing.json", ("COMPLETED", "processing")),
+        (post_ecart, "order__paid.json", ("COMPLETED", "paid")),
+        (post_shopify, "orders_paid__basic.json", ("COMPLETED", "paid")),
+    ],
+    ids=["woocommerce", "ecartapi", "shopify"],
+)
+def test_the_stores_own_status_is_sent_verbatim(client, db, fake_ac, worker, post, fixture, expected):
+    legs = wait_final(db, post(client, fixture), legs=1)
+    assert legs["activecampaign"]["status"] == "done", legs
+    sent = _order_sent(fake_ac)
+    assert (sent["normalizedStatus"], sent["storeStatus"]) == expected
