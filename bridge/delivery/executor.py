@@ -16,8 +16,8 @@ from bridge.canonical import load_canonical
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
+from bridge.destinations.activecampaign import addresses, statuses
 from bridge.destinations.activecampaign import deliver as ac
-from bridge.destinations.activecampaign import statuses
 from bridge.destinations.activecampaign.batching import OrderBatcher
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
@@ -153,6 +153,7 @@ class Executor:
                     **event,
                     "source_name": record.source,
                     "store_status": statuses.store_status(record.source, record.body),
+                    "addresses": addresses.from_body(record.source, record.body),
                 }
             result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source).run(event)
         except Interrupted:

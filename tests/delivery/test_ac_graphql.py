@@ -231,3 +231,5 @@ def test_the_stores_own_status_is_sent_verbatim(client, db, fake_ac, worker, pos
     assert legs["activecampaign"]["status"] == "done", legs
     sent = _order_sent(fake_ac)
     assert (sent["normalizedStatus"], sent["storeStatus"]) == expected
+    # The store's whole addresses, not only the names the canonical event keeps.
+    assert sent["shippingAddress"]["address1"] and sent["billingAddress"]["city"], sent

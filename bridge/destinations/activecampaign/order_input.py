@@ -106,14 +106,17 @@ def order_input(
         "discounts": [_kept(d) for d in discounts],
         "lineItems": [_kept(line) for line in lines],
         "customerData": _kept({**names, "phone": customer.get("phone")}),
+        # The store's own addresses (addresses.py); without them, the billing name and phone the event has.
         "billingAddress": _kept(
-            {
+            (event.get("addresses") or {}).get("billingAddress")
+            or {
                 "firstName": billing.get("first_name"),
                 "lastName": billing.get("last_name"),
                 "phone": billing.get("phone"),
                 "email": (event.get("email") or "").strip().lower() or None,
             }
         ),
+        "shippingAddress": _kept((event.get("addresses") or {}).get("shippingAddress") or {}),
     }
     return _kept(order)
 
