@@ -233,3 +233,13 @@ def test_the_stores_own_status_is_sent_verbatim(client, db, fake_ac, worker, pos
     assert (sent["normalizedStatus"], sent["storeStatus"]) == expected
     # The store's whole addresses, not only the names the canonical event keeps.
     assert sent["shippingAddress"]["address1"] and sent["billingAddress"]["city"], sent
+
+
+def test_a_429_on_the_graphql_endpoint_pauses_the_account_and_the_order_goes_after(client, db, fake_ac, worker):
+    fake_ac.force_429(1, retry_after=1)
+    started = time.monotonic()
+    legs = wait_final(db, post_shopify(client, "orders_paid__no_checkout.json"), legs=1)
+    assert legs["activecampaign"]["status"] == "done", legs
+    assert summary(fake_ac.requests) == [("POST", GRAPHQL, 429), ("POST", GRAPHQL, 200)]
+    assert fake_ac.requests[1].at - fake_ac.requests[0].at >= 0.9  # the Retry-After was waited out
+    assert time.monotonic() - started >= 0.9
