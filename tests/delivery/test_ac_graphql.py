@@ -243,3 +243,14 @@ def test_a_429_on_the_graphql_endpoint_pauses_the_account_and_the_order_goes_aft
     assert summary(fake_ac.requests) == [("POST", GRAPHQL, 429), ("POST", GRAPHQL, 200)]
     assert fake_ac.requests[1].at - fake_ac.requests[0].at >= 0.9  # the Retry-After was waited out
     assert time.monotonic() - started >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("fixture", "final", "line"), [("orders_paid__jpy.json", 13600, 3800), ("orders_paid__kwd.json", 26.19, 24.69)]
+)
+def test_amounts_are_exact_to_the_currencys_minor_unit(client, db, fake_ac, worker, fixture, final, line):
+    legs = wait_final(db, post_shopify(client, fixture), legs=1)
+    assert legs["activecampaign"]["status"] == "done", legs  # the strict fake refuses any inexact amount
+    sent = _order_sent(fake_ac)
+    assert sent["finalAmount"] == final and type(sent["finalAmount"]) is type(final)
+    assert sent["lineItems"][0]["priceAmount"] == line  # the line's total (KWD: 2 x 12.345)
