@@ -13,6 +13,7 @@ from bridge.check_stores import check_settings, check_sources, check_store_apis
 from bridge.cleartext import cleartext_warnings
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
+from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
@@ -63,6 +64,22 @@ def check_ac_list(settings: Settings) -> Check:
     if result.status == 404:
         return Check("activecampaign list", False, f"BRIDGE_AC_LIST_ID={settings.ac_list_id}: no such list in AC")
     return Check("activecampaign list", False, f"reading list {settings.ac_list_id}: {unexpected(result, url)}")
+
+
+def check_ac_orders(settings: Settings) -> Check:
+    """Which order API is in use; under `graphql`, the eComm GraphQL endpoint answers a cheap `getOrder` for an
+    order that does not exist (spec §14)."""
+    if settings.ac_order_api == "v3":
+        return Check("activecampaign orders", True, "BRIDGE_AC_ORDER_API=v3: orders go to v3 Deep Data (no status)")
+    if not settings.ac_enabled:
+        return Check("activecampaign orders", True, "BRIDGE_AC_ORDER_API=graphql: dry-run, the endpoint is not checked")
+    gql = GraphQLClient(ac_client(settings).caller, settings.ac_url or "")
+    try:
+        gql.get_order(settings.ac_connection_id or "0", "storebridge-check-no-such-order")
+    except DeliveryError as exc:
+        said = exc.message if exc.status == 200 else why(exc, gql.url, settings)  # a 200 with `errors`: AC refused
+        return Check("activecampaign orders", False, f"BRIDGE_AC_ORDER_API=graphql: {gql.url} {said}")
+    return Check("activecampaign orders", True, f"BRIDGE_AC_ORDER_API=graphql: {gql.url} answers getOrder")
 
 
 def check_ac_entitlements(settings: Settings) -> Check:
@@ -189,7 +206,12 @@ def check_transport(settings: Settings) -> list[Check]:
 
 def destination_checks(settings: Settings) -> list[Check]:
     """The destinations' lines (`check` and `setup`): EcartAPI's only where it is used (settings.ecart_used)."""
-    checks = [check_activecampaign(settings), check_ac_list(settings), check_ac_entitlements(settings)]
+    checks = [
+        check_activecampaign(settings),
+        check_ac_list(settings),
+        check_ac_orders(settings),
+        check_ac_entitlements(settings),
+    ]
     if settings.ecart_used:
         checks.append(check_ecartapi(settings))
     return checks

@@ -41,6 +41,9 @@ class Settings:
     ac_contact_sync: bool = True
     ac_list_id: str | None = None
     ac_revenue: str = "net"
+    # Spec §14: paid orders, cancellations and refunds through AC's eComm GraphQL API (`graphql`) or v3 (`v3`).
+    ac_order_api: str = "graphql"
+    ac_batch: int = 50
     ecart_url: str = "https://api.ecartapi.com"
     ecart_token: str | None = field(default=None, repr=False)
     ecart_statuses: Mapping[str, str] = field(
@@ -259,6 +262,8 @@ class SettingsSchema(Schema):
     ac_contact_sync = mfields.Boolean(data_key="BRIDGE_AC_CONTACT_SYNC", truthy=_ON, falsy=_OFF)
     ac_list_id = mfields.String(data_key="BRIDGE_AC_LIST_ID", validate=validate.Regexp(r"^[1-9]\d*$"))
     ac_revenue = mfields.String(data_key="BRIDGE_AC_REVENUE", validate=validate.OneOf(["net", "gross"]))
+    ac_order_api = mfields.String(data_key="BRIDGE_AC_ORDER_API", validate=validate.OneOf(["graphql", "v3"]))
+    ac_batch = mfields.Integer(data_key="BRIDGE_AC_BATCH", validate=validate.Range(min=1, max=1000))
     ecart_url = mfields.Url(data_key="BRIDGE_ECART_URL", require_tld=False, schemes={"http", "https"})
     ecart_token = mfields.String(data_key="BRIDGE_ECART_TOKEN")
     ecart_statuses = _StatusMap(data_key="BRIDGE_ECART_STATUSES")

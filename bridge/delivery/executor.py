@@ -18,9 +18,14 @@ from bridge.delivery.account import token_fingerprint
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
+from bridge.destinations.activecampaign import addresses, statuses
 from bridge.destinations.activecampaign import deliver as ac
+from bridge.destinations.activecampaign.batching import OrderBatcher
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
+from bridge.destinations.activecampaign.graphql import GraphQLClient
+from bridge.destinations.activecampaign.order_input import creation_source
+from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
@@ -109,6 +114,8 @@ class Executor:
             self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner
         )
         self._local = threading.local()
+        # One per process: the delivery threads' GraphQL orders meet here and go out in bulk (BRIDGE_AC_BATCH).
+        self.ac_batcher = OrderBatcher(self.settings.ac_batch)
 
     def _session(self) -> requests.Session:
         # One Session per thread: requests' Session is not documented as thread-safe.
@@ -149,6 +156,14 @@ class Executor:
         try:
             # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
             ac_source = 0 if record.historical else self.settings.ac_source
+            if claimed.destination == ac.NAME and self.settings.ac_order_api == "graphql":
+                # The store's own status word goes to AC verbatim (`storeStatus`, statuses.py).
+                event = {
+                    **event,
+                    "source_name": record.source,
+                    "store_status": statuses.store_status(record.source, record.body),
+                    "addresses": addresses.from_body(record.source, record.body),
+                }
             result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source).run(event)
         except Interrupted:
             return self.outcomes.release(claimed, None)
@@ -240,6 +255,13 @@ class Executor:
             state = MemoryState(self.ac_state) if dry_run else self.ac_state
             client = ActiveCampaignClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
             contacts = ContactSync(client, state, sync=self.settings.ac_contact_sync, list_id=self.settings.ac_list_id)
+            graphql = None
+            if self.settings.ac_order_api == "graphql":
+                gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
+                net = self.settings.ac_revenue == NET
+                graphql = GraphQLOrders(
+                    gql, state, creation_source=creation_source(ac_source), net=net, batcher=self.ac_batcher
+                )
             return ac.ActiveCampaignLeg(
                 client,
                 records,
@@ -248,6 +270,7 @@ class Executor:
                 contacts=contacts,
                 revenue=Revenue(client, state, mode=NET) if self.settings.ac_revenue == NET else None,
                 claim_seconds=self.settings.lease_seconds,
+                graphql=graphql,
             )
         caller = HttpCaller(
             session=self._session(),

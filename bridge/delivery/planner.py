@@ -104,7 +104,8 @@ class Planner:
             notes.append(self._checkout_timer(conn, event, payload))
         if kind in ("cart.abandoned", "order.paid"):
             legs.append(Leg(ac.NAME, ac.lane(payload)))
-        if kind in ac.REVENUE_KINDS and self.settings.ac_revenue == "net":
+        # Through GraphQL a cancellation or refund is also a status AC shows (spec §14), not only revenue.
+        if kind in ac.REVENUE_KINDS and (self.settings.ac_revenue == "net" or self.settings.ac_order_api == "graphql"):
             legs.append(Leg(ac.NAME, ac.lane(self._with_checkout(conn, event, payload))))
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])

@@ -171,7 +171,7 @@ class HttpCaller:
                 self.pacer.pause(pause)  # ...and every other process's, before this slot is given back.
             self.pacer.finished()
         text = response.text
-        outcome = "retry" if retry else ("ok" if response.ok else "failed")
+        outcome = "retry" if retry else ("ok" if response.ok and not _graphql_errors(text) else "failed")
         error = retry.message if isinstance(retry, RedirectRefused) else None
         self.record(
             CallLog(
@@ -200,6 +200,17 @@ class HttpCaller:
             if self.pacer is None or self.pacer.clear():
                 return started, clock
             self.pacer.finished()
+
+
+def _graphql_errors(text: str) -> bool:
+    """A GraphQL answer (AC's eComm API) refuses with HTTP 200 and a top-level `errors`: the attempt failed."""
+    if '"errors"' not in text:
+        return False
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and bool(body.get("errors"))
 
 
 def loggable_url(url: str) -> str:

@@ -46,6 +46,7 @@ def test_setup_creates_the_connection_once_then_finds_it(db, fake_ac, fake_ecart
         f"activecampaign: ok - token accepted by {fake_ac.base_url}",
         "activecampaign list: ok - contact sync off, revenue gross, list none: BRIDGE_AC_LIST_ID not set, "
         "nobody is subscribed",
+        "activecampaign orders: ok - BRIDGE_AC_ORDER_API=v3: orders go to v3 Deep Data (no status)",
         "activecampaign plan: ok - entitlements not exposed (HTTP 404); optional",
         "ecartapi: ok - token accepted for store Example Store",
     ]
@@ -101,8 +102,8 @@ def test_check_passes_when_everything_is_reachable(db, fake_ac, fake_ecart, deli
     done = run_cli(["check"], delivery_env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [line.split(" - ")[0] for line in lines(done)] == [
-        "sources: ok", "database: ok", "activecampaign: ok", "activecampaign list: ok", "activecampaign plan: ok",
-        "ecartapi: ok", "reconciliation: ok", "ok",
+        "sources: ok", "database: ok", "activecampaign: ok", "activecampaign list: ok", "activecampaign orders: ok",
+        "activecampaign plan: ok", "ecartapi: ok", "reconciliation: ok", "ok",
     ]  # fmt: skip
 
 
@@ -121,6 +122,21 @@ def test_check_verifies_the_list_and_reports_entitlements(db, fake_ac, fake_ecar
         missing = run_cli(command, {**env, "BRIDGE_AC_LIST_ID": "8"}, tmp_path)
         assert missing.returncode == 1, missing.stdout
         assert "activecampaign list: FAILED - BRIDGE_AC_LIST_ID=8: no such list in AC" in lines(missing)
+
+
+def test_check_asks_the_graphql_endpoint_for_an_order_that_does_not_exist(db, fake_ac, delivery_env, tmp_path):
+    env = {**delivery_env, "BRIDGE_AC_ORDER_API": "graphql", "BRIDGE_AC_CONNECTION_ID": "1"}
+    done = run_cli(["check"], env, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = f"activecampaign orders: ok - BRIDGE_AC_ORDER_API=graphql: {fake_ac.base_url}/api/3/ecom/graphql answers"
+    assert f"{expected} getOrder" in lines(done)
+    (call,) = fake_ac.graphql.calls()
+    assert "getOrder" in call["query"] and call["variables"]["order"] == "storebridge-check-no-such-order"
+    fake_ac.graphql.fail_next.append({"message": "Internal server error"})
+    failed = run_cli(["check"], env, tmp_path)
+    assert failed.returncode == 1
+    assert any(line.startswith("activecampaign orders: FAILED") and "Internal server error" in line
+               for line in lines(failed)), lines(failed)  # fmt: skip
 
 
 def test_check_fails_when_activecampaign_is_unreachable(db, delivery_env, tmp_path):

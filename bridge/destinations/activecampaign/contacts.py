@@ -98,6 +98,32 @@ class ContactSync:
             self.state.put(KEY_TYPE, email, record, utcnow())
         return ContactOutcome(contact_id, tuple(notes))
 
+    def subscribe_only(self, event: dict[str, Any], email: str) -> list[str]:
+        """After a GraphQL order (which made the contact itself): the consent list's calls only, the first time
+        a consenting buyer is seen (finding the contact's id, reading its status, subscribing). Notes."""
+        if not self.list_id or (event.get("customer") or {}).get("accepts_marketing") is not True:
+            return []
+        known = self.state.get(KEY_TYPE, email) or {}
+        if known.get("list_id") == self.list_id and known.get("list_status") in (SUBSCRIBED, UNSUBSCRIBED):
+            return []
+        contact_id = known.get("contact_id") or self._find_id(email)
+        if contact_id is None:
+            return [f"contact not found yet: list {self.list_id} subscription left for the next order"]
+        status, note = self._subscribe(contact_id)
+        record = {**known, "contact_id": contact_id, "list_id": self.list_id, "list_status": status}
+        self.state.put(KEY_TYPE, email, record, utcnow())
+        return [note]
+
+    def _find_id(self, email: str) -> str | None:
+        result = self.client.caller.call(
+            "GET",
+            f"{self.client.api}/contacts",
+            params={"email": email},
+            dry_run_answer={"contacts": [{"id": "dry-run"}]},
+        )
+        rows = (result.expect(200).body or {}).get("contacts") or []
+        return str(rows[0]["id"]) if rows and isinstance(rows[0], dict) and rows[0].get("id") else None
+
     # -- calls ---------------------------------------------------------------------------------------------
 
     def _sync_call(self, email: str, fields: dict[str, str]) -> CallResult:
