@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.runtime-stamp
 
-.PHONY: run test lint bench-drain clean
+.PHONY: run test lint bench-drain screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: $(STAMP)
 
 bench-drain: $(STAMP)
 	$(BIN)/python bench/drain.py
+
+## Retake docs/dashboard.png and docs/dashboard-event.png from the running dashboard (needs Debian's chromium).
+screenshots: $(STAMP)
+	STOREBRIDGE_SCREENSHOTS=docs $(BIN)/pytest -n 0 tests/admin/test_browser.py -k docs_screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -8,9 +8,14 @@ ActiveCampaign gives the deliveries that follow.
    per account), so AC takes at most rate/2 such orders/s; prints the time that means for N orders.
 3. With `--drain K`: a worker delivers the first K backfilled orders to the strict AC fake at its real limit,
    and the measured orders/s is printed beside the budget.
+4. With `--bulk`: the backfill reads the N orders through one bulk export (as `storebridge backfill` does for a
+   long history), then the paged reader reads the first `--paged-sample` of them into another database under
+   the same bucket; prints both read times and the paged time extrapolated to N. The fake's export "runs" for
+   two polls (1 s + 1.5 s of waiting): Shopify's own time to run an export is not modelled.
 
-    .venv/bin/python bench/backfill.py                      # 10,000 orders, restore rate 100 points/s
+    .venv/bin/python bench/backfill.py                      # 10,000 orders, paged, restore rate 100 points/s
     .venv/bin/python bench/backfill.py --orders 2000 --drain 60
+    .venv/bin/python bench/backfill.py --bulk               # 10,000 orders through bulk, 300 paged beside
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import argparse
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import wait_until
@@ -30,6 +35,7 @@ from bridge.storage import Database
 from bridge.storage.deliveries import FINAL, DeliveryStore
 from bridge.stores.shopify.reader import ShopifyReader
 from bridge.sweeps.backfill import Backfill, Progress
+from bridge.timeutil import parse_datetime
 from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.helpers.store_data import shopify_orders
@@ -41,6 +47,8 @@ def main() -> None:
     parser.add_argument("--restore-rate", type=float, default=100.0, help="Shopify bucket refill, points/s")
     parser.add_argument("--ac-rate", type=float, default=5.0, help="BRIDGE_AC_RATE (AC allows 5/s per account)")
     parser.add_argument("--drain", type=int, default=0, help="deliver this many backfilled orders to the AC fake")
+    parser.add_argument("--bulk", action="store_true", help="read through a bulk export; page a sample beside it")
+    parser.add_argument("--paged-sample", type=int, default=300, help="with --bulk: orders read paged to compare")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,7 +56,8 @@ def main() -> None:
         ac = FakeActiveCampaign(rate=args.ac_rate, record=True).start()
         ac.preload_connection()
         try:
-            for node in shopify_orders(args.orders, start=datetime(2025, 1, 1, tzinfo=UTC)):
+            nodes = shopify_orders(args.orders, start=datetime(2025, 1, 1, tzinfo=UTC))
+            for node in nodes:
                 shop.add_order(node)
             env = {
                 "BRIDGE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bridge.db'}",
@@ -65,17 +74,29 @@ def main() -> None:
             settings = load_settings(env, env_file=None)
             db = Database(settings.database_url)
             db.upgrade()
-            reader = ShopifyReader(settings)
+            # Paged unless --bulk: the default reader would export 10,000 orders in bulk.
+            reader = ShopifyReader(settings, bulk_after_pages=5 if args.bulk else None)
+            reading = timed_reads(reader)
             last: list[Progress] = []
             started = time.monotonic()
             result = Backfill(db, reader, new_owner(), since=None, until=None).run(last.append)
             elapsed = time.monotonic() - started
             rate = result.seen / elapsed
+            how = "one bulk export, handed on" if args.bulk else "paged"
             print(
-                f"backfill: {result.seen} orders read, {result.created} events stored, {result.pages} pages of "
-                f"{reader.page_size} in {elapsed:.1f} s = {rate:.0f} orders/s; "
+                f"backfill ({how}): {result.seen} orders read, {result.created} events stored, {result.pages} pages "
+                f"of {reader.page_size} in {elapsed:.1f} s = {rate:.0f} orders/s; "
                 f"{reader.admin.throttled} THROTTLED answers waited out (bucket 1000, restore {args.restore_rate:g}/s)"
             )
+            print(
+                f"of which reading (queries, waits, download, parse, mapping) {reading[0]:.1f} s, "
+                f"storing the events {elapsed - reading[0]:.1f} s"
+            )
+            if args.bulk:
+                export = reader.last_export
+                polls = export.polls if export else 0
+                print(f"bulk: {polls} polls, {shop.bulk.downloads} download(s) of the JSONL; 1 bulkOperationRunQuery")
+                paged_sample(settings, Path(tmp), nodes, args.paged_sample, args.orders, elapsed)
             budget = args.ac_rate / 2
             print(
                 f"AC budget: {args.ac_rate:g} calls/s, 2 calls per new-customer order -> {budget:.1f} orders/s; "
@@ -87,6 +108,43 @@ def main() -> None:
         finally:
             shop.stop()
             ac.stop()
+
+
+def timed_reads(reader: ShopifyReader) -> list[float]:
+    """Wrap the reader so the time spent getting its pages (not storing them) is summed into the list."""
+    spent = [0.0]
+    original = reader.backfill_pages
+
+    def pages(*args, **kwargs):  # type: ignore[no-untyped-def]
+        iterator = original(*args, **kwargs)
+        while True:
+            started = time.monotonic()
+            try:
+                page = next(iterator)
+            except StopIteration:
+                spent[0] += time.monotonic() - started
+                return
+            spent[0] += time.monotonic() - started
+            yield page
+
+    reader.backfill_pages = pages  # type: ignore[method-assign]
+    return spent
+
+
+def paged_sample(settings, tmp: Path, nodes: list[dict], sample: int, orders: int, bulk_time: float) -> None:  # type: ignore[no-untyped-def]
+    """Read the first `sample` orders paged, under the same bucket, into another database; compare."""
+    until = parse_datetime(nodes[min(sample, len(nodes)) - 1]["updatedAt"]) + timedelta(seconds=1)
+    db = Database(f"sqlite:///{tmp / 'paged.db'}")
+    db.upgrade()
+    reader = ShopifyReader(settings, bulk_after_pages=None)
+    started = time.monotonic()
+    result = Backfill(db, reader, new_owner(), since=None, until=until).run()
+    elapsed = time.monotonic() - started
+    whole = elapsed / result.seen * orders
+    print(
+        f"paged: {result.seen} orders in {elapsed:.1f} s = {result.seen / elapsed:.1f} orders/s -> {orders} orders "
+        f"would take {whole / 60:.1f} min; bulk took {bulk_time:.1f} s ({whole / bulk_time:.0f}x faster)"
+    )
 
 
 def drain(settings, db: Database, ac: FakeActiveCampaign, count: int, budget: float) -> None:  # type: ignore[no-untyped-def]

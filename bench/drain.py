@@ -7,12 +7,18 @@ webhook's 2xx to its first AC call when the worker is idle.
 
     .venv/bin/python bench/drain.py --events 150 --workers 1
     .venv/bin/python bench/drain.py --events 150 --contact-sync off --list-id 0   # Deep Data only
+    .venv/bin/python bench/drain.py --events 1000 --threads 64 --latency-samples 0   # GraphQL, batched (§14)
+    .venv/bin/python bench/drain.py --events 150 --order-api v3                      # v3 order calls
+
+Under `--order-api graphql` (the default) orders go through `upsertOrder` / `bulkUpsertOrders`: the batch size
+is bounded by `--batch` and by the orders in flight at once (`--threads` per worker process).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import tempfile
 import time
 from contextlib import ExitStack
@@ -51,10 +57,25 @@ def drain(
 
     started = time.monotonic()
     with ExitStack() as stack:
+        if args.planned:
+            # A backlog after an outage is planned already: plan it with AC paused, then time the drain.
+            command = [BRIDGE, "destinations", "pause", "activecampaign"]
+            subprocess.run(command, env=env, check=True, capture_output=True)
         for _ in range(args.workers):
             stack.enter_context(process([BRIDGE, "worker"], env))
+        if args.planned:
+
+            def planned() -> bool:
+                counts = deliveries.count_by_status()
+                return sum(n for (d, _), n in counts.items() if d == "activecampaign") >= expected
+
+            wait_until(planned, timeout=600, interval=0.5)
+            command = [BRIDGE, "destinations", "resume", "activecampaign"]
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            started = time.monotonic()
         wait_until(finished, timeout=args.events * 3 / args.rate + 60, interval=0.2)
     elapsed = time.monotonic() - started
+    done_at = time.monotonic()
     calls = fake.requests[fake_before:]
     span = calls[-1].at - calls[0].at if len(calls) > 1 else elapsed
     rate = (len(calls) - 1) / span if span > 0 else 0.0
@@ -63,7 +84,8 @@ def drain(
         f"{label:>10}: {args.events} events, {len(calls)} AC calls in {span:.1f} s -> {rate:.2f} calls/s = "
         f"{rate / args.rate:.3f} of the limit; 429s: {sum(1 for c in calls if c.status == 429)}; "
         f"calls/event {len(calls) / args.events:.2f} (contact/list {contact / args.events:.2f}); "
-        f"peak in any 1 s window: {fake.peak_in_window}"
+        f"peak in any 1 s window: {fake.peak_in_window}; "
+        f"orders/s {args.events / (done_at - started):.1f} (worker start to last delivery finished)"
     )
 
 
@@ -82,6 +104,8 @@ def idle_latency(args: argparse.Namespace, fake: FakeActiveCampaign, url: str, e
             )
             latencies.append((first.wall - acked) * 1000)
             time.sleep(0.4)
+    if not latencies:
+        return
     latencies.sort()
     print(
         f"   latency: 2xx -> first AC call, idle worker, {len(latencies)} samples: "
@@ -99,6 +123,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--contact-sync", choices=("on", "off"), default="on", help="BRIDGE_AC_CONTACT_SYNC")
     parser.add_argument("--list-id", type=int, default=1, help="BRIDGE_AC_LIST_ID (0: none)")
+    parser.add_argument("--order-api", choices=("graphql", "v3"), default="graphql", help="BRIDGE_AC_ORDER_API")
+    parser.add_argument("--batch", type=int, default=50, help="BRIDGE_AC_BATCH")
+    parser.add_argument("--threads", type=int, default=4, help="BRIDGE_WORKER_THREADS")
+    parser.add_argument(
+        "--planned", action="store_true", help="time the drain of a backlog already planned (AC paused meanwhile)"
+    )
+    parser.add_argument("--phases", default="new,returning", help="which backlogs to drain (comma-separated)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bridge-drain-"))
@@ -115,21 +146,31 @@ def main() -> None:
         BRIDGE_AC_RATE=str(args.rate),
         BRIDGE_WEB_WORKERS="2",
         BRIDGE_AC_CONTACT_SYNC=args.contact_sync,
+        BRIDGE_AC_ORDER_API=args.order_api,
+        BRIDGE_AC_BATCH=str(args.batch),
+        BRIDGE_WORKER_THREADS=str(args.threads),
         **({"BRIDGE_AC_LIST_ID": str(args.list_id)} if args.list_id else {}),
     )
     db = Database(db_url)
     db.upgrade()
     print(
         f"drain benchmark: limit {args.rate}/s, {args.workers} worker process(es), database "
-        f"{db.url.get_backend_name()}, contact sync {args.contact_sync}, list {args.list_id or 'none'}"
+        f"{db.url.get_backend_name()}, contact sync {args.contact_sync}, list {args.list_id or 'none'}, "
+        f"order API {args.order_api}, batch {args.batch}, {args.threads} threads"
     )
     try:
         with process([BRIDGE, "web", "--bind", f"127.0.0.1:{port}"], env):
             wait_until(lambda: _ready(url), timeout=30)
             new = [f"new-{i}@example.com" for i in range(args.events)]
-            drain(args, fake, url, env, db, "new", new, 1_000_000, args.events)
-            returning = new[: max(1, args.events // 10)]
-            drain(args, fake, url, env, db, "returning", returning, 2_000_000, 2 * args.events)
+            phases = args.phases.split(",")
+            expected = 0
+            if "new" in phases:
+                expected += args.events
+                drain(args, fake, url, env, db, "new", new, 1_000_000, expected)
+            if "returning" in phases:
+                expected += args.events
+                returning = new[: max(1, args.events // 10)]
+                drain(args, fake, url, env, db, "returning", returning, 2_000_000, expected)
             idle_latency(args, fake, url, env)
     finally:
         fake.stop()

@@ -3,86 +3,43 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bridge.check_calls import Check, caller, rejected, unexpected, why
+from bridge.check_stores import check_settings, check_sources, check_store_apis
 from bridge.cleartext import cleartext_warnings
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
-from bridge.destinations.http import CallLog, HttpCaller, make_session, with_retries
-from bridge.errors import BridgeError, DeliveryError, RedirectRefused, RetryableError, StorageUnavailable
+from bridge.destinations.activecampaign.graphql import GraphQLClient
+from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.remote import RemoteRecords
 
 
-@dataclass(frozen=True)
-class Check:
-    """One line of `bridge check`."""
-
-    name: str
-    ok: bool
-    detail: str
-    #: Works, but should be fixed (shown as WARNING; the exit status stays 0).
-    warn: bool = False
-
-    @property
-    def label(self) -> str:
-        """`ok`, `WARNING` or `FAILED`, as printed."""
-        return "FAILED" if not self.ok else ("WARNING" if self.warn else "ok")
-
-
-class _PatientCaller(HttpCaller):
-    """For operator commands (a handful of calls): AC allows 5 calls a second per account, so `setup` run twice
-    in a row, or beside a busy worker, meets a 429. Wait as told, a few times, rather than report a failure."""
-
-    def call(self, method: str, url: str, **kwargs: Any) -> Any:
-        return with_retries(lambda: super(_PatientCaller, self).call(method, url, **kwargs), attempts=4, wait_for=_told)
-
-
-def _told(exc: RetryableError, _attempt: int) -> float | None:
-    """Wait out a 429 for as long as it asks (up to 10 s); any other failure is reported at once."""
-    wait = exc.retry_after if exc.retry_after is not None else 1.0
-    return max(wait, 0.2) if exc.status == 429 and wait <= 10 else None
-
-
-def _why(exc: DeliveryError) -> str:
-    """A failed check call in words: a refused redirect says where it pointed, anything else is unreachable."""
-    return exc.message if isinstance(exc, RedirectRefused) else f"unreachable: {exc.message}"
-
-
-def _caller(settings: Settings, headers: dict[str, str], log: Callable[[CallLog], None] | None = None) -> HttpCaller:
-    return _PatientCaller(
-        session=make_session("storebridge-check/0.1"),
-        headers=headers,
-        timeout=min(settings.http_timeout, 10.0),
-        record=log or (lambda _call: None),
-    )
-
-
 def ac_client(settings: Settings) -> ActiveCampaignClient:
     """An AC client for one-off operator commands (not paced through the database: a handful of calls)."""
-    caller = _caller(settings, {"Api-Token": settings.ac_token or "", "Accept": "application/json"})
-    return ActiveCampaignClient(caller, settings.ac_url or "")
+    http = caller(settings, {"Api-Token": settings.ac_token or "", "Accept": "application/json"})
+    return ActiveCampaignClient(http, settings.ac_url or "")
 
 
 def check_activecampaign(settings: Settings) -> Check:
     """The AC URL answers and the token is accepted."""
     if not settings.ac_enabled:
         return Check("activecampaign", True, "not configured: dry-run (calls are recorded, not sent)")
+    url = f"{settings.ac_url}/api/3/connections"
     try:
-        result = ac_client(settings).caller.call("GET", f"{settings.ac_url}/api/3/connections", params={"limit": "1"})
+        result = ac_client(settings).caller.call("GET", url, params={"limit": "1"})
     except DeliveryError as exc:
-        return Check("activecampaign", False, _why(exc))
+        return Check("activecampaign", False, why(exc, url, settings))
     if result.status == 200:
         return Check("activecampaign", True, f"token accepted by {settings.ac_url}")
     if result.status in (401, 403):
-        return Check("activecampaign", False, f"BRIDGE_AC_TOKEN rejected (HTTP {result.status})")
-    return Check("activecampaign", False, f"unexpected HTTP {result.status} from {settings.ac_url}")
+        return Check("activecampaign", False, rejected("BRIDGE_AC_TOKEN", result))
+    return Check("activecampaign", False, unexpected(result, settings.ac_url or ""))
 
 
 def check_ac_list(settings: Settings) -> Check:
@@ -95,17 +52,34 @@ def check_ac_list(settings: Settings) -> Check:
         return Check("activecampaign list", True, f"{mode}: BRIDGE_AC_LIST_ID not set, nobody is subscribed")
     if not settings.ac_enabled:
         return Check("activecampaign list", True, f"{mode}: dry-run, the list is not checked")
+    url = f"{settings.ac_url}/api/3/lists/{settings.ac_list_id}"
     try:
-        result = ac_client(settings).caller.call("GET", f"{settings.ac_url}/api/3/lists/{settings.ac_list_id}")
+        result = ac_client(settings).caller.call("GET", url)
     except DeliveryError as exc:
-        return Check("activecampaign list", False, _why(exc))
+        return Check("activecampaign list", False, why(exc, url, settings))
     if result.status == 200:
         found = (result.body or {}).get("list") if isinstance(result.body, dict) else None
         name = found.get("name") if isinstance(found, dict) else None
         return Check("activecampaign list", True, f"{mode}: list {settings.ac_list_id} ({name or 'unnamed'}) exists")
     if result.status == 404:
         return Check("activecampaign list", False, f"BRIDGE_AC_LIST_ID={settings.ac_list_id}: no such list in AC")
-    return Check("activecampaign list", False, f"unexpected HTTP {result.status} reading list {settings.ac_list_id}")
+    return Check("activecampaign list", False, f"reading list {settings.ac_list_id}: {unexpected(result, url)}")
+
+
+def check_ac_orders(settings: Settings) -> Check:
+    """Which order API is in use; under `graphql`, the eComm GraphQL endpoint answers a cheap `getOrder` for an
+    order that does not exist (spec §14)."""
+    if settings.ac_order_api == "v3":
+        return Check("activecampaign orders", True, "BRIDGE_AC_ORDER_API=v3: orders go to v3 Deep Data (no status)")
+    if not settings.ac_enabled:
+        return Check("activecampaign orders", True, "BRIDGE_AC_ORDER_API=graphql: dry-run, the endpoint is not checked")
+    gql = GraphQLClient(ac_client(settings).caller, settings.ac_url or "")
+    try:
+        gql.get_order(settings.ac_connection_id or "0", "storebridge-check-no-such-order")
+    except DeliveryError as exc:
+        said = exc.message if exc.status == 200 else why(exc, gql.url, settings)  # a 200 with `errors`: AC refused
+        return Check("activecampaign orders", False, f"BRIDGE_AC_ORDER_API=graphql: {gql.url} {said}")
+    return Check("activecampaign orders", True, f"BRIDGE_AC_ORDER_API=graphql: {gql.url} answers getOrder")
 
 
 def check_ac_entitlements(settings: Settings) -> Check:
@@ -113,10 +87,11 @@ def check_ac_entitlements(settings: Settings) -> Check:
     AC's public reference): informative only, never a failure."""
     if not settings.ac_enabled:
         return Check("activecampaign plan", True, "dry-run: not checked")
+    url = f"{settings.ac_url}/api/3/account/entitlements"
     try:
-        result = ac_client(settings).caller.call("GET", f"{settings.ac_url}/api/3/account/entitlements")
+        result = ac_client(settings).caller.call("GET", url)
     except DeliveryError as exc:
-        return Check("activecampaign plan", True, f"entitlements not checked ({exc.message})")
+        return Check("activecampaign plan", True, f"entitlements not checked ({why(exc, url, settings)})")
     if result.status != 200:
         return Check("activecampaign plan", True, f"entitlements not exposed (HTTP {result.status}); optional")
     codes = sorted(code for code in _entitlement_codes(result.body) if code.startswith("ecom"))
@@ -147,18 +122,19 @@ def check_ecartapi(settings: Settings) -> Check:
     """EcartAPI answers and the token is accepted (`GET /api/v2/store`)."""
     if not settings.ecart_enabled:
         return Check("ecartapi", True, "not configured: dry-run (calls are recorded, not sent)")
-    caller = _caller(settings, {"Authorization": f"Bearer {settings.ecart_token}", "Accept": "application/json"})
+    http = caller(settings, {"Authorization": f"Bearer {settings.ecart_token}", "Accept": "application/json"})
+    url = f"{settings.ecart_url}/api/v2/store"
     try:
-        result = caller.call("GET", f"{settings.ecart_url}/api/v2/store")
+        result = http.call("GET", url)
     except DeliveryError as exc:
-        return Check("ecartapi", False, _why(exc))
+        return Check("ecartapi", False, why(exc, url, settings))
     if result.status == 200:
         store = (result.body or {}).get("store") if isinstance(result.body, dict) else None
         name = store.get("name") if isinstance(store, dict) else None
         return Check("ecartapi", True, f"token accepted{f' for store {name}' if name else ''}")
     if result.status in (401, 403):
-        return Check("ecartapi", False, f"BRIDGE_ECART_TOKEN rejected (HTTP {result.status})")
-    return Check("ecartapi", False, f"unexpected HTTP {result.status} from {settings.ecart_url}")
+        return Check("ecartapi", False, rejected("BRIDGE_ECART_TOKEN", result))
+    return Check("ecartapi", False, unexpected(result, settings.ecart_url))
 
 
 def _missing_sqlite_file(settings: Settings) -> Check | None:
@@ -197,14 +173,6 @@ def check_database(settings: Settings) -> Check:
     return Check("database", True, f"reachable, schema at {current}")
 
 
-def check_sources(settings: Settings) -> Check:
-    """Which sources can authenticate requests."""
-    names = settings.sources_with_secrets
-    if not names:
-        return Check("sources", True, "no webhook secrets set: every webhook will be answered 401")
-    return Check("sources", True, f"accepting {', '.join(names)}")
-
-
 def check_reconciliation(settings: Settings) -> Check:
     """Which store APIs are read, and each one's last reconciliation run and events recovered."""
     from bridge.stores import build_readers
@@ -236,18 +204,37 @@ def check_transport(settings: Settings) -> list[Check]:
     return [Check("transport", True, warning, warn=True) for warning in cleartext_warnings(settings)]
 
 
+def destination_checks(settings: Settings) -> list[Check]:
+    """The destinations' lines (`check` and `setup`): EcartAPI's only where it is used (settings.ecart_used)."""
+    checks = [
+        check_activecampaign(settings),
+        check_ac_list(settings),
+        check_ac_orders(settings),
+        check_ac_entitlements(settings),
+    ]
+    if settings.ecart_used:
+        checks.append(check_ecartapi(settings))
+    return checks
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Everything `bridge check` reports."""
     return [
-        check_sources(settings),
+        *check_settings(settings),
+        *check_sources(settings),
         check_database(settings),
         *check_transport(settings),
-        check_activecampaign(settings),
-        check_ac_list(settings),
-        check_ac_entitlements(settings),
-        check_ecartapi(settings),
+        *destination_checks(settings),
+        *check_store_apis(settings),
         check_reconciliation(settings),
     ]
+
+
+def setup_targets(settings: Settings, seen: tuple[str, ...]) -> tuple[str, ...]:
+    """The stores `setup` sets up without --store: BRIDGE_SHOPIFY_SHOP (as its webhooks name it) when it is set,
+    so the connection exists before the first order, then every other store that has sent events."""
+    own = (settings.shopify_shop_domain,) if settings.shopify_shop_domain else ()
+    return tuple(dict.fromkeys((*own, *seen)))
 
 
 def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, str]:
@@ -258,7 +245,7 @@ def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, 
     db = Database.for_settings(settings)
     db.upgrade()
     try:
-        targets = stores or tuple(EventStore(db).stores())
+        targets = stores or setup_targets(settings, tuple(EventStore(db).stores()))
         records = RemoteRecords(db, f"ac:{settings.ac_url}")
         leg = ac.ActiveCampaignLeg(ac_client(settings), records, connection_id=None, source=settings.ac_source)
         return {store: leg.connection(store) for store in targets}

@@ -132,3 +132,8 @@ class RedirectRefused(RetryableError):
     def __init__(self, message: str | None = None, *, status: int | None = None, location: str | None = None) -> None:
         super().__init__(message, status=status)
         self.location = location
+
+
+class TokenRejected(DeliveryError):
+    """The destination rejected the credentials (401/403): the whole account fails, not this one call. The
+    destination is paused with the reason "token rejected" and the delivery waits; it is not an attempt."""

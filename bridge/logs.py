@@ -44,6 +44,7 @@ REDACTED = "[redacted]"
 _PERSONAL_KEYS = re.compile(r"(email|name|phone|address|search)", re.IGNORECASE)
 #: An email address anywhere in free text (an error excerpt, a note): replaced by its digest's prefix.
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_EMAILS = re.compile(r"[^\s@'\"<>(),;:]+@[^\s@'\"<>(),;:]+\.[A-Za-z]{2,}")
 #: Configured secrets shorter than this are not replaced by value (they would shred every line).
 MIN_SECRET_LENGTH = 4
 
@@ -112,6 +113,12 @@ def _query_value(key: str, value: str) -> str:
     if "@" in value or "email" in key.lower():
         return log_digest(value) if value else value
     return REDACTED if _PERSONAL_KEYS.search(key) and value else value
+
+
+def without_emails(text: str) -> str:
+    """`text` with every email address replaced by `[email]`: a destination's message ("not a valid email
+    address: pat@example.com") is a cause worth logging, the address in it is not."""
+    return _EMAILS.sub("[email]", text)
 
 
 def safe_url(url: str) -> str:

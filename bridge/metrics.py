@@ -246,6 +246,7 @@ class DatabaseCollector:
         """Queue figures per destination, unplanned events and the circuit state of each destination."""
         from prometheus_client.core import GaugeMetricFamily
 
+        from bridge.storage.pauses import pause_label
         from bridge.storage.queries import OperatorQueries
         from bridge.storage.throttles import Throttles
         from bridge.timeutil import utcnow
@@ -274,7 +275,9 @@ class DatabaseCollector:
             "open": GaugeMetricFamily("bridge_circuit_open", "1 while the circuit is open.", labels=one),
             "failures": GaugeMetricFamily("bridge_circuit_consecutive_failures", "Consecutive failures.", labels=one),
             "paused": GaugeMetricFamily(
-                "bridge_destination_paused", "1 while paused (by hand, Retry-After).", labels=one
+                "bridge_destination_paused",
+                "1 while paused; reason: manual, token_rejected or retry_after (empty when not paused).",
+                labels=[*one, "reason"],
             ),
         }
         now = time.time()
@@ -287,7 +290,8 @@ class DatabaseCollector:
             state = throttles.get(name)
             gauges["open"].add_metric([name], 1 if state and state.circuit_open_until > now else 0)
             gauges["failures"].add_metric([name], state.consecutive_failures if state else 0)
-            gauges["paused"].add_metric([name], 1 if state and (state.manual_pause or state.paused_until > now) else 0)
+            reason = pause_label(state, now)
+            gauges["paused"].add_metric([name, reason], 1 if reason else 0)
         yield from gauges.values()
         unplanned_gauge = GaugeMetricFamily("bridge_events_unplanned", "Events accepted but not planned yet.")
         unplanned_gauge.add_metric([], unplanned)
@@ -307,8 +311,9 @@ class _Forward:
         return iter(self.registry.collect())
 
 
-def render(db: Any) -> tuple[bytes, str]:
-    """The `/metrics` body and content type: every process's instruments plus the database gauges."""
+def render(db: Any, settings: Any = None) -> tuple[bytes, str]:
+    """The `/metrics` body and content type: every process's instruments plus the database gauges (and, given
+    the settings, the alert gauges of bridge/alerts/gauges.py)."""
     from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
     instruments()
@@ -320,6 +325,10 @@ def render(db: Any) -> tuple[bytes, str]:
     else:
         registry.register(_Forward(REGISTRY))  # type: ignore[arg-type]
     registry.register(DatabaseCollector(db))  # type: ignore[arg-type]
+    if settings is not None:
+        from bridge.alerts.gauges import AlertGauges
+
+        registry.register(AlertGauges(db, settings))  # type: ignore[arg-type]
     for attempt in range(3):
         try:
             return generate_latest(registry), CONTENT_TYPE

@@ -57,3 +57,23 @@ def to_minor_units(value: object, currency: str) -> int:
         raise ValueError(f"amount out of range: {value!r}")
     quantum = Decimal(1).scaleb(-digits)
     return int(amount.quantize(quantum, rounding=ROUND_HALF_UP).scaleb(digits))
+
+
+#: Currencies whose symbol alone is unambiguous to a shop owner; every other one is written as its code after
+#: the amount (`12.345 KWD`, `25.00 CAD`: "$" would read as US dollars).
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩", "ILS": "₪", "NGN": "₦"}
+
+
+def format_minor(minor: int, currency: str) -> str:
+    """Integer minor units as a person reads the amount, exact to the currency's exponent:
+    `$273.72`, `¥5,000`, `€12.50`, `-£3.10`, `12.345 KWD`. An unknown currency shows the bare number and code."""
+    code = (currency or "").upper()
+    try:
+        digits = exponent(code)
+    except ValueError:
+        return f"{minor} {code}".strip()
+    amount = Decimal(abs(int(minor))).scaleb(-digits)
+    text = f"{amount:,.{digits}f}"
+    sign = "-" if minor < 0 else ""
+    symbol = SYMBOLS.get(code)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"

@@ -16,6 +16,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, post_load, validate, v
 from marshmallow import fields as mfields
 
 from bridge.errors import SettingsError
+from bridge.setting_values import Duration, DurationList, unknown_variable_warnings
 
 ECART_STATUS_VALUES = ("on_hold", "pending", "paid", "cancelled", "refunded")
 ECART_EVENT_KINDS = ("order.paid", "order.cancelled", "order.refunded")
@@ -40,6 +41,9 @@ class Settings:
     ac_contact_sync: bool = True
     ac_list_id: str | None = None
     ac_revenue: str = "net"
+    # Spec §14: paid orders, cancellations and refunds through AC's eComm GraphQL API (`graphql`) or v3 (`v3`).
+    ac_order_api: str = "graphql"
+    ac_batch: int = 50
     ecart_url: str = "https://api.ecartapi.com"
     ecart_token: str | None = field(default=None, repr=False)
     ecart_statuses: Mapping[str, str] = field(
@@ -52,7 +56,7 @@ class Settings:
     # Peers whose X-Real-IP header names the client (the shipped nginx sets it): admin throttling per address.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     max_body: int = 1_048_576
-    # Beyond the spec's table: operational knobs, documented in the README.
+    # Beyond the spec's table: operational knobs, documented in docs/settings.md.
     db_timeout: float = 2.0
     # Connections each process keeps open, and how many more it may open under load (closed when returned).
     db_pool_size: int = 8
@@ -87,6 +91,14 @@ class Settings:
     woocommerce_key_secret: str | None = field(default=None, repr=False)
     reconcile_interval: float = 900.0
     reconcile_live_window: float = 86400.0
+    # Where the worker POSTs its own alerts as `{"text": …}` (Slack-style incoming webhook; the URL is a secret).
+    alert_url: str | None = field(default=None, repr=False)
+    # No webhook from a configured source for this long is an alert (the store may have disabled its webhook).
+    quiet_alert: float = 86400.0
+    #: BRIDGE_ECART_STATUSES was set (even empty): EcartAPI legs are planned as it says, token or not.
+    ecart_statuses_explicit: bool = False
+    #: What start-up and `check` warn about in the configuration itself (unknown BRIDGE_* variables).
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __repr__(self) -> str:
         # Secrets are left out (repr=False); the database URL is shown with its password masked.
@@ -133,6 +145,13 @@ class Settings:
         """True when EcartAPI calls are really sent (not dry-run)."""
         return bool(self.ecart_token)
 
+    @property
+    def ecart_used(self) -> bool:
+        """True when EcartAPI is a destination at all: its token is set, or BRIDGE_ECART_STATUSES was set on
+        purpose, or nothing is live (the trial, where every leg is a dry-run worth seeing). A Shopify -> AC shop
+        (AC live, no EcartAPI token) gets no EcartAPI deliveries, banners or check lines."""
+        return self.ecart_enabled or self.ecart_statuses_explicit or not self.ac_enabled
+
 
 class _CommaList(mfields.Field):
     """A comma-separated list of non-empty strings ("a, b" -> ("a", "b"))."""
@@ -141,18 +160,6 @@ class _CommaList(mfields.Field):
         if not isinstance(value, str):
             raise ValidationError("must be a comma-separated string")
         return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
-class _FloatList(_CommaList):
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:
-        items = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            numbers = tuple(float(item) for item in items)
-        except ValueError:
-            raise ValidationError("must be comma-separated numbers of seconds") from None
-        if not numbers or any(n <= 0 for n in numbers):
-            raise ValidationError("must list at least one positive number of seconds")
-        return numbers
 
 
 class _StatusMap(mfields.Field):
@@ -257,34 +264,36 @@ class SettingsSchema(Schema):
     ac_contact_sync = mfields.Boolean(data_key="BRIDGE_AC_CONTACT_SYNC", truthy=_ON, falsy=_OFF)
     ac_list_id = mfields.String(data_key="BRIDGE_AC_LIST_ID", validate=validate.Regexp(r"^[1-9]\d*$"))
     ac_revenue = mfields.String(data_key="BRIDGE_AC_REVENUE", validate=validate.OneOf(["net", "gross"]))
+    ac_order_api = mfields.String(data_key="BRIDGE_AC_ORDER_API", validate=validate.OneOf(["graphql", "v3"]))
+    ac_batch = mfields.Integer(data_key="BRIDGE_AC_BATCH", validate=validate.Range(min=1, max=1000))
     ecart_url = mfields.Url(data_key="BRIDGE_ECART_URL", require_tld=False, schemes={"http", "https"})
     ecart_token = mfields.String(data_key="BRIDGE_ECART_TOKEN")
     ecart_statuses = _StatusMap(data_key="BRIDGE_ECART_STATUSES")
-    abandon_after = mfields.Float(data_key="BRIDGE_ABANDON_AFTER", validate=validate.Range(min=0.1))
+    abandon_after = Duration(data_key="BRIDGE_ABANDON_AFTER", validate=validate.Range(min=0.1))
     retention_days = mfields.Float(data_key="BRIDGE_RETENTION_DAYS", validate=validate.Range(min=0))
     admin_token = mfields.String(data_key="BRIDGE_ADMIN_TOKEN", validate=validate.Length(min=16))
     max_body = mfields.Integer(data_key="BRIDGE_MAX_BODY", validate=validate.Range(min=1024, max=64 * 1024 * 1024))
-    db_timeout = mfields.Float(data_key="BRIDGE_DB_TIMEOUT", validate=validate.Range(min=0.01, max=60))
+    db_timeout = Duration(data_key="BRIDGE_DB_TIMEOUT", validate=validate.Range(min=0.01, max=60))
     db_pool_size = mfields.Integer(data_key="BRIDGE_DB_POOL_SIZE", validate=validate.Range(min=1, max=1000))
     db_pool_overflow = mfields.Integer(data_key="BRIDGE_DB_POOL_OVERFLOW", validate=validate.Range(min=0, max=1000))
     log_level = _UpperString(
         data_key="BRIDGE_LOG_LEVEL", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"])
     )
     log_format = mfields.String(data_key="BRIDGE_LOG_FORMAT", validate=validate.OneOf(["auto", "json", "text"]))
-    http_timeout = mfields.Float(data_key="BRIDGE_HTTP_TIMEOUT", validate=validate.Range(min=0.1, max=300))
-    retry_schedule = _FloatList(data_key="BRIDGE_RETRY_SCHEDULE")
-    retry_max_age = mfields.Float(data_key="BRIDGE_RETRY_MAX_AGE", validate=validate.Range(min=1))
-    lease_seconds = mfields.Float(data_key="BRIDGE_LEASE_SECONDS", validate=validate.Range(min=1))
+    http_timeout = Duration(data_key="BRIDGE_HTTP_TIMEOUT", validate=validate.Range(min=0.1, max=300))
+    retry_schedule = DurationList(data_key="BRIDGE_RETRY_SCHEDULE")
+    retry_max_age = Duration(data_key="BRIDGE_RETRY_MAX_AGE", validate=validate.Range(min=1))
+    lease_seconds = Duration(data_key="BRIDGE_LEASE_SECONDS", validate=validate.Range(min=1))
     worker_threads = mfields.Integer(data_key="BRIDGE_WORKER_THREADS", validate=validate.Range(min=1, max=64))
     circuit_threshold = mfields.Integer(data_key="BRIDGE_CIRCUIT_THRESHOLD", validate=validate.Range(min=1))
-    circuit_cooldown = mfields.Float(data_key="BRIDGE_CIRCUIT_COOLDOWN", validate=validate.Range(min=0.1))
-    max_retry_after = mfields.Float(data_key="BRIDGE_MAX_RETRY_AFTER", validate=validate.Range(min=1, max=86400))
-    timer_interval = mfields.Float(data_key="BRIDGE_TIMER_INTERVAL", validate=validate.Range(min=0.05, max=60))
+    circuit_cooldown = Duration(data_key="BRIDGE_CIRCUIT_COOLDOWN", validate=validate.Range(min=0.1))
+    max_retry_after = Duration(data_key="BRIDGE_MAX_RETRY_AFTER", validate=validate.Range(min=1, max=86400))
+    timer_interval = Duration(data_key="BRIDGE_TIMER_INTERVAL", validate=validate.Range(min=0.05, max=60))
     web_workers = mfields.Integer(data_key="BRIDGE_WEB_WORKERS", validate=validate.Range(min=1, max=256))
     web_threads = mfields.Integer(data_key="BRIDGE_WEB_THREADS", validate=validate.Range(min=1, max=256))
-    web_timeout = mfields.Integer(data_key="BRIDGE_WEB_TIMEOUT", validate=validate.Range(min=1, max=3600))
-    web_graceful_timeout = mfields.Integer(
-        data_key="BRIDGE_WEB_GRACEFUL_TIMEOUT", validate=validate.Range(min=1, max=3600)
+    web_timeout = Duration(whole=True, data_key="BRIDGE_WEB_TIMEOUT", validate=validate.Range(min=1, max=3600))
+    web_graceful_timeout = Duration(
+        whole=True, data_key="BRIDGE_WEB_GRACEFUL_TIMEOUT", validate=validate.Range(min=1, max=3600)
     )
     worker_metrics_bind = mfields.String(data_key="BRIDGE_WORKER_METRICS_BIND", validate=_check_host_port)
     shopify_shop = mfields.String(
@@ -297,8 +306,10 @@ class SettingsSchema(Schema):
     woocommerce_url = mfields.Url(data_key="BRIDGE_WOOCOMMERCE_URL", require_tld=False, schemes={"http", "https"})
     woocommerce_key = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY")
     woocommerce_key_secret = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY_SECRET")
-    reconcile_interval = mfields.Float(data_key="BRIDGE_RECONCILE_INTERVAL", validate=validate.Range(min=0))
-    reconcile_live_window = mfields.Float(data_key="BRIDGE_RECONCILE_LIVE_WINDOW", validate=validate.Range(min=0))
+    reconcile_interval = Duration(data_key="BRIDGE_RECONCILE_INTERVAL", validate=validate.Range(min=0))
+    reconcile_live_window = Duration(data_key="BRIDGE_RECONCILE_LIVE_WINDOW", validate=validate.Range(min=0))
+    alert_url = mfields.Url(data_key="BRIDGE_ALERT_URL", require_tld=False, schemes={"http", "https"})
+    quiet_alert = Duration(data_key="BRIDGE_QUIET_ALERT", validate=validate.Range(min=0, min_inclusive=False))
 
     @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -349,8 +360,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     if env_file and Path(env_file).is_file():
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     merged.update(os.environ if environ is None else environ)
+    present = _blank_to_missing(merged)
     try:
-        values = SettingsSchema().load(_blank_to_missing(merged))
+        values = SettingsSchema().load(present)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
         problems: dict[str, list[str]] = {}
@@ -358,4 +370,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             flat = msgs if isinstance(msgs, list) else [str(msgs)]
             problems[name] = [str(m) for m in flat]
         raise SettingsError(problems) from None
-    return Settings(**values)
+    known = (f.data_key for f in SettingsSchema().fields.values() if f.data_key)
+    warnings = unknown_variable_warnings(present, known)
+    return Settings(**values, ecart_statuses_explicit="BRIDGE_ECART_STATUSES" in present, warnings=tuple(warnings))

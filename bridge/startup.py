@@ -30,7 +30,7 @@ def startup_facts(settings: Settings, address: str) -> dict[str, object]:
         "database": _display_database(settings.database_url),
         "sources_with_secrets": list(settings.sources_with_secrets),
         "activecampaign": "live" if settings.ac_enabled else "dry-run",
-        "ecartapi": "live" if settings.ecart_enabled else "dry-run",
+        "ecartapi": "live" if settings.ecart_enabled else ("dry-run" if settings.ecart_used else "not used"),
         "dashboard": "on" if settings.admin_token else "off",
     }
 
@@ -56,4 +56,12 @@ def log_startup(settings: Settings, address: str) -> None:
     from bridge.cleartext import warn_cleartext
 
     log.info(startup_message(startup_facts(settings, address)))
+    warn_settings(settings, log)
     warn_cleartext(settings, log)
+
+
+def warn_settings(settings: Settings, logger: logging.Logger = log) -> None:
+    """A WARNING for each problem in the configuration that does not stop start-up (an unknown BRIDGE_*
+    variable, naming the closest setting): a typo would otherwise be silently ignored."""
+    for warning in settings.warnings:
+        logger.warning(warning)

@@ -27,7 +27,7 @@ def parse_datetime(value: str) -> datetime:
     (`2021-07-14 16:14:01 +0000`, EcartAPI over Ecwid) or Unix seconds as a string (EcartAPI over Etsy).
 
     Naive values are UTC: WooCommerce's `*_gmt` fields are documented as UTC, and EcartAPI's local strings
-    carry no zone the bridge could know, so they are read as UTC too (see the README).
+    carry no zone the bridge could know, so they are read as UTC too (see docs/receiving.md).
     """
     if len(value) > MAX_DATE_LENGTH:
         raise ValueError("not a date: longer than 64 characters")  # refused before any parsing

@@ -108,6 +108,7 @@ def test_every_variable_is_parsed():
         circuit_cooldown=12.5,
         timer_interval=0.25,
         max_retry_after=600.0,
+        ecart_statuses_explicit=True,
     )
     assert settings.ac_enabled and settings.ecart_enabled
 

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
+from bridge import words
 from bridge.admin import dashboard_event_view as event_view
 from bridge.admin import dashboard_view as view
 from bridge.admin import throttle
@@ -123,13 +124,14 @@ def _helpers() -> dict[str, Any]:
         "dry_run_destinations": [
             name
             for name, live in (("activecampaign", settings.ac_enabled), ("ecartapi", settings.ecart_enabled))
-            if not live
+            if not live and (name != "ecartapi" or settings.ecart_used)
         ],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,
         "logged_in": bool(token) and is_logged_in(),
         "when": view.when,
         "age": view.age,
+        "why": words.why,
     }
 
 
@@ -231,6 +233,21 @@ def _dead_deliveries(event_id: int) -> list[dict[str, Any]]:
     return _redactor().scrub([d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"])  # type: ignore[no-any-return]
 
 
+@bp.get("/quarantine")
+def quarantine() -> Any:
+    """Events the bridge could not read (quarantined), each with why; fix the sender, then replay."""
+    parsed = view.parse_filter(request.args, status="quarantined")
+    return _event_page("dashboard/quarantine.html", parsed, quarantine_why=_quarantine_why)
+
+
+def _quarantine_why(event_id: int) -> str:
+    record = _admin().events.get(event_id)  # the list rows carry no errors or body: read this one's
+    if record is None:
+        return "no detail recorded"
+    record = _redactor().record(record)
+    return event_view.quarantine_why(record.errors, record.body)
+
+
 @bp.get("/events/<int:event_id>")
 def event(event_id: int) -> Any:
     """One event: what came in, its canonical form, and a timeline of its deliveries and their attempts."""
@@ -248,7 +265,10 @@ def event(event_id: int) -> Any:
         error_rows=event_view.error_rows(record.errors, record.body) if record.errors else [],
         raw_order_id=None if record.order_id else event_view.raw_order_id(record.source, record.body),
         body=view.excerpt(record.body),
-        timeline=view.timeline(redactor.scrub(detail.deliveries), redactor.scrub(detail.attempts)),
+        timeline=event_view.in_words(
+            view.timeline(redactor.scrub(detail.deliveries), redactor.scrub(detail.attempts)), detail.ahead, utcnow()
+        ),
+        money=words.money_lines(record.payload or {}),
         dry_run_only=event_view.dry_run_only(detail.deliveries),
         live=event_view.live_now(admin.destinations()),
         related=admin.queries.related(record),

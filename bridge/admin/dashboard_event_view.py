@@ -5,8 +5,10 @@ only a dry-run, and which retries would now send live. Pure functions; no Flask 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from bridge import words
 from bridge.logs import redact
 
 #: How much of one offending value is shown.
@@ -118,3 +120,25 @@ def live_now(destinations: list[dict[str, Any]]) -> dict[str, bool]:
 def sends_live_on_retry(delivery: dict[str, Any], live: dict[str, bool]) -> bool:
     """A dry-run delivery whose destination has credentials now: retrying it makes real calls."""
     return delivery.get("status") == "dry_run" and live.get(delivery.get("destination", ""), False)
+
+
+def in_words(timeline: list[dict[str, Any]], ahead: dict[int, int], now: datetime) -> list[dict[str, Any]]:
+    """Each delivery with what the page says about it in words (the CLI says the same, from `bridge.words`):
+    its state ("waiting for delivery #12, same order", "done, with a warning"), why it failed, its warnings."""
+    return [
+        {
+            **d,
+            "state": words.delivery_state(d, ahead.get(d["id"]), now),
+            "why": words.why(d) if d.get("last_error") or d.get("last_status") else "",
+            "warnings": words.warnings_in(d.get("note")) if d.get("status") == "done" else [],
+        }
+        for d in timeline
+    ]
+
+
+def quarantine_why(errors: Any, body: bytes | str | None, limit: int = 3) -> str:
+    """One line saying why an event is quarantined: its first rejected fields and their problems."""
+    rows = error_rows(errors, body) if errors else []
+    said = [f"{row['field']}: {row['messages']}" for row in rows[:limit]]
+    more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
+    return "; ".join(said) + more if said else "no detail recorded"

@@ -33,7 +33,8 @@ def secret_values(settings: Settings) -> tuple[str, ...]:
         # A Standard Webhooks secret is also used without its prefix (the base64 key).
         *(s.removeprefix("whsec_") for s in settings.webhook_secrets),
     }
-    for token in (settings.ac_token, settings.ecart_token, settings.admin_token):
+    # An alert URL (a Slack incoming webhook) is itself the credential.
+    for token in (settings.ac_token, settings.ecart_token, settings.admin_token, settings.alert_url):
         if token:
             values.add(token)
     try:

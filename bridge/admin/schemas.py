@@ -275,7 +275,10 @@ class DestinationSchema(Schema):
 
     name = _out(fields.String)
     mode = _out(fields.String, validate=validate.OneOf(("live", "dry_run")))
-    paused = _out(fields.Boolean, metadata={"description": "paused by an operator"})
+    paused = _out(fields.Boolean, metadata={"description": "paused: by an operator, or its token was rejected"})
+    pause_reason = _maybe(fields.String, metadata={"description": "manual or token_rejected"})
+    pause_cause = _maybe(fields.String, metadata={"description": "the answer that paused it, in plain words"})
+    paused_since = _maybe(fields.Float, metadata={"description": "Unix time the pause began"})
     circuit = _out(fields.Nested, nested=CircuitSchema)
     rate = _out(fields.Nested, nested=RateSchema)
     queue_depth = _out(fields.Integer, metadata={"description": "deliveries pending or in flight"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.destinations.activecampaign import deliver as ac
@@ -15,6 +15,7 @@ from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.deliveries import DeliveryStore
 from bridge.storage.jobs import JobStore
+from bridge.storage.lanes import ahead_of
 from bridge.storage.queries import EventFilter, OperatorQueries, Page
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
@@ -33,6 +34,8 @@ class EventDetail:
     event: Any
     deliveries: list[dict[str, Any]]
     attempts: list[dict[str, Any]]
+    #: Delivery id -> the earlier delivery of the same lane it waits for (pending ones that are held up).
+    ahead: dict[int, int] = field(default_factory=dict)
 
 
 def resumed_message(destination: str, hurried: int) -> str:
@@ -72,7 +75,8 @@ class AdminService:
         record = self.events.get(event_id)
         if record is None:
             return None
-        return EventDetail(record, self.deliveries.for_event(event_id), self.deliveries.attempts_for_event(event_id))
+        rows = self.deliveries.for_event(event_id)
+        return EventDetail(record, rows, self.deliveries.attempts_for_event(event_id), ahead_of(self.db, rows))
 
     def delivery(self, delivery_id: int) -> dict[str, Any] | None:
         """One delivery, or None."""
@@ -95,6 +99,10 @@ class AdminService:
                     "name": name,
                     "mode": "live" if enabled else "dry_run",
                     "paused": bool(state and state.manual_pause),
+                    # Why: "manual" or "token_rejected", the cause in plain words, and since when (epoch s).
+                    "pause_reason": state.pause_reason if state and state.manual_pause else None,
+                    "pause_cause": state.pause_cause if state and state.manual_pause else None,
+                    "paused_since": state.paused_since if state and state.manual_pause else None,
                     "circuit": {
                         "state": "open" if circuit_until > epoch else "closed",
                         "open_for_seconds": max(0.0, round(circuit_until - epoch, 3)),
@@ -136,7 +144,8 @@ class AdminService:
             raise KeyError(destination)
         if paused:
             self.throttles.set_manual_pause(destination, True)
-            log.info("destination paused", extra={"destination": destination})
+            # A warning: nothing is delivered to it until someone resumes it.
+            log.warning("destination paused", extra={"destination": destination, "reason": "manual"})
             return 0
         was = self.throttles.resume(destination)
         hurried = self.deliveries.hurry(destination, utcnow())

@@ -20,7 +20,9 @@ def _admin(state: object) -> AdminService:
 def describe(destination: dict[str, Any]) -> str:
     """One destination's state in words: what holds it back, if anything."""
     circuit, rate = destination["circuit"], destination["rate"]
-    if destination["paused"]:
+    if destination["paused"] and destination.get("pause_reason") == "token_rejected":
+        held = f"paused: token rejected ({destination.get('pause_cause') or 'HTTP 401/403'})"
+    elif destination["paused"]:
         held = "paused by an operator"
     elif circuit["state"] == "open":
         held = f"circuit open for {circuit['open_for_seconds']:.0f} s more"

@@ -15,6 +15,7 @@ from bridge.replay import Replayer
 from bridge.sources import SOURCES
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.lanes import ahead_of
 from bridge.timeutil import parse_datetime
 
 
@@ -73,6 +74,8 @@ def show(state: object, event_id: int, as_json: bool) -> None:
         "deliveries": [_jsonable(d) for d in deliveries.for_event(event_id)],
         "attempts": [_jsonable(a) for a in deliveries.attempts_for_event(event_id)],
     }
+    # Which earlier delivery of the same order each waiting one is held behind (what the dashboard says too).
+    shown["ahead"] = {str(k): v for k, v in ahead_of(db, shown["deliveries"]).items()}
     # A destination may echo a credential back in an error body: never print a configured secret.
     redactor = Redactor.for_settings(state.settings)  # type: ignore[attr-defined]
     if as_json:

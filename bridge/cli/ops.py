@@ -6,15 +6,9 @@ import sys
 
 import click
 
-from bridge.checks import (
-    check_ac_entitlements,
-    check_ac_list,
-    check_activecampaign,
-    check_ecartapi,
-    check_transport,
-    run_checks,
-    setup_connections,
-)
+from bridge.check_calls import summary
+from bridge.check_stores import check_settings, check_store_apis
+from bridge.checks import check_transport, destination_checks, run_checks, setup_connections
 from bridge.errors import BridgeError, DeliveryError
 
 
@@ -23,7 +17,8 @@ from bridge.errors import BridgeError, DeliveryError
     "--store",
     "stores",
     multiple=True,
-    help="Shop domain / site URL to set up (repeatable; default: every store that has sent events).",
+    help="Shop domain / site URL to set up (repeatable; default: BRIDGE_SHOPIFY_SHOP and every store that has "
+    "sent events).",
 )
 @click.pass_obj
 def setup(state: object, stores: tuple[str, ...]) -> None:
@@ -46,10 +41,18 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
             for store, connection in connections.items():
                 click.echo(f"activecampaign: store {store} -> connection {connection}")
             if not connections:
-                click.echo("activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com")
-    checks = (check_activecampaign, check_ac_list, check_ac_entitlements, check_ecartapi)
-    for check_result in [*check_transport(settings), *(run(settings) for run in checks)]:
-        click.echo(f"{check_result.name}: {check_result.label} - {check_result.detail}")
+                click.echo(
+                    "activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com "
+                    "(or set BRIDGE_SHOPIFY_SHOP)"
+                )
+    results = [
+        *check_settings(settings),
+        *check_transport(settings),
+        *destination_checks(settings),
+        *check_store_apis(settings),
+    ]
+    for check_result in results:
+        click.echo(check_result.line)
         problems += not check_result.ok
     sys.exit(1 if problems else 0)
 
@@ -57,8 +60,10 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
 @click.command()
 @click.pass_obj
 def check(state: object) -> None:
-    """Check the configuration, the database and both destinations; exit non-zero on any problem."""
+    """Check the configuration, the database, the destinations and the store APIs whose credentials are set.
+    Exit status 1 on any error; warnings are printed (and counted on the last line) but exit 0."""
     results = run_checks(state.settings)  # type: ignore[attr-defined]
     for result in results:
-        click.echo(f"{result.name}: {result.label} - {result.detail}")
+        click.echo(result.line)
+    click.echo(summary(results))
     sys.exit(0 if all(r.ok for r in results) else 1)

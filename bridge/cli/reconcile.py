@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from bridge.delivery.worker import dead_local_owners, new_owner
+from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
 from bridge.storage import Database
 from bridge.stores import READERS, build_readers
@@ -40,11 +41,23 @@ class ProgressLine:
         self.source = source
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._export_shown = 0  # the width of a bulk export's line, blanked before the first page's
 
     def __call__(self, p: Progress) -> None:
         if self.tty:
+            if self._export_shown:
+                click.echo("\r" + " " * self._export_shown, nl=False, err=True)
+                self._export_shown = 0
             line = f"\r{self.source}: page {p.pages}, {p.seen} read, {p.created} new, {p.rate:.1f}/s"
             click.echo(line, nl=False, err=True)
+
+    def export_running(self, operation: dict[str, object]) -> None:
+        """A bulk export still running at the store (before any page): its status and objects so far."""
+        if self.tty:
+            status, objects = operation.get("status"), operation.get("objectCount") or 0
+            line = f"{self.source}: bulk export {status}, {objects} objects"
+            click.echo("\r" + line.ljust(self._export_shown), nl=False, err=True)
+            self._export_shown = max(self._export_shown, len(line))
 
     def close(self) -> None:
         """End the line."""
@@ -64,9 +77,11 @@ def backfill(state: object, source: str, since: str | None, until: str | None) -
     settings = state.settings  # type: ignore[attr-defined]
     reader = READERS[source](settings)
     if not reader.configured:
-        raise click.ClickException(f"{source}: the store API settings are not set (see README, Backfill)")
+        raise click.ClickException(f"{source}: the store API settings are not set (see docs/operating.md)")
     db = _database(state)
     line = ProgressLine(source)
+    if hasattr(reader, "on_bulk_poll"):
+        reader.on_bulk_poll = line.export_running
     job = Backfill(
         db,
         reader,
@@ -81,6 +96,9 @@ def backfill(state: object, source: str, since: str | None, until: str | None) -
         line.close()
         click.echo(f"{source}: interrupted; run the same command again to resume", err=True)
         sys.exit(130)
+    except BridgeError:
+        line.close()  # the error (said by the command group) starts on a line of its own
+        raise
     finally:
         db.dispose()
     line.close()

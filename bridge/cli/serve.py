@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
 from bridge.storage import Database
 
@@ -27,6 +30,29 @@ def gunicorn_argv(bind: str) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONF, "--bind", bind, "bridge.app:create_app()"]
 
 
+def ensure_can_listen(bind: str) -> None:
+    """Stop start-up with one line naming --bind and BRIDGE_BIND when `bind` cannot be listened on (another
+    program has the port, or the address is not this machine's), instead of gunicorn's five retries and its
+    exit. The socket is closed again at once; gunicorn binds it a moment later (SO_REUSEADDR, as it does)."""
+    if bind.startswith(("unix:", "fd://")):
+        return
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        return  # not host:port: gunicorn says what is wrong with it
+    v6 = host.startswith("[") and host.endswith("]")
+    family = socket.AF_INET6 if v6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host[1:-1] if v6 else host, int(port)))
+        except OSError as exc:
+            reason = "the port is in use by another program" if exc.errno == errno.EADDRINUSE else exc.strerror
+            raise BridgeError(
+                f"cannot listen on {bind}: {reason or exc}; choose another address with --bind HOST:PORT "
+                "or BRIDGE_BIND (e.g. --bind 127.0.0.1:8001)"
+            ) from None
+
+
 def _migrate(state: object) -> None:
     settings = state.settings  # type: ignore[attr-defined]
     Database.for_settings(settings).upgrade()
@@ -37,6 +63,7 @@ def _migrate(state: object) -> None:
 @click.pass_obj
 def web(state: object, bind: str | None) -> None:
     """Apply migrations, then serve the webhook endpoints under gunicorn."""
+    ensure_can_listen(bind or state.settings.bind)  # type: ignore[attr-defined]
     _migrate(state)
     enable_multiprocess(state.settings.database_url, clear=True)  # type: ignore[attr-defined]
     argv = gunicorn_argv(bind or state.settings.bind)  # type: ignore[attr-defined]
@@ -50,8 +77,9 @@ def run(state: object, bind: str | None) -> None:
     """Everything in one command: migrations, the web server and the delivery worker."""
     from bridge.delivery.service import run_worker
 
-    _migrate(state)
     settings = state.settings  # type: ignore[attr-defined]
+    ensure_can_listen(bind or settings.bind)
+    _migrate(state)
     enable_multiprocess(settings.database_url, clear=True)  # shared by gunicorn's workers and this worker
     server = subprocess.Popen(gunicorn_argv(bind or settings.bind))
     stop = threading.Event()

@@ -13,18 +13,32 @@ from typing import Any
 import requests
 
 from bridge.canonical import load_canonical
+from bridge.causes import answer_message, exception_cause, http_cause, status_words
+from bridge.delivery.account import token_fingerprint
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
+from bridge.destinations.activecampaign import addresses, statuses
 from bridge.destinations.activecampaign import deliver as ac
+from bridge.destinations.activecampaign.batching import OrderBatcher
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
+from bridge.destinations.activecampaign.graphql import GraphQLClient
+from bridge.destinations.activecampaign.order_input import creation_source
+from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
-from bridge.destinations.http import DEFAULT_PAUSE, CallLog, HttpCaller, make_session
-from bridge.errors import PermanentError, RetryableError, StorageUnavailable
-from bridge.logs import log_attempt, mask_personal
+from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, CallLog, HttpCaller, make_session
+from bridge.errors import (
+    DeliveryError,
+    PermanentError,
+    RedirectRefused,
+    RetryableError,
+    StorageUnavailable,
+    TokenRejected,
+)
+from bridge.logs import log_attempt, mask_personal, without_emails
 from bridge.metrics import attempt_recorded
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
@@ -100,6 +114,8 @@ class Executor:
             self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner
         )
         self._local = threading.local()
+        # One per process: the delivery threads' GraphQL orders meet here and go out in bulk (BRIDGE_AC_BATCH).
+        self.ac_batcher = OrderBatcher(self.settings.ac_batch)
 
     def _session(self) -> requests.Session:
         # One Session per thread: requests' Session is not documented as thread-safe.
@@ -140,6 +156,14 @@ class Executor:
         try:
             # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
             ac_source = 0 if record.historical else self.settings.ac_source
+            if claimed.destination == ac.NAME and self.settings.ac_order_api == "graphql":
+                # The store's own status word goes to AC verbatim (`storeStatus`, statuses.py).
+                event = {
+                    **event,
+                    "source_name": record.source,
+                    "store_status": statuses.store_status(record.source, record.body),
+                    "addresses": addresses.from_body(record.source, record.body),
+                }
             result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source).run(event)
         except Interrupted:
             return self.outcomes.release(claimed, None)
@@ -147,17 +171,25 @@ class Executor:
             # Not an attempt: the destination was paused while this call waited for its slot. It waits in the
             # queue until the pause ends, or the operator resumes the destination (which makes it due now).
             return self.outcomes.release(claimed, self.outcomes.after(exc.until - time.time() if exc.until else 1.0))
+        except TokenRejected as exc:
+            # The account, not this delivery: the destination pauses and this delivery waits, unspent.
+            fingerprint = token_fingerprint(self.settings, claimed.destination)
+            return self.outcomes.token_rejected(claimed, self._cause(exc), fingerprint)
         except PermanentError as exc:
             self.outcomes.health(claimed.destination, ok=True)
-            return self.outcomes.finish(
-                claimed, DEAD, code=exc.status, error=f"{exc.message}: {exc.body or ''}".strip()
-            )
+            return self.outcomes.finish(claimed, DEAD, code=exc.status, error=dead_cause(exc), cause=self._cause(exc))
         except RetryableError as exc:
             if exc.status == 429:
                 # Not a failure: the destination is up and asked us to slow down. Come back when it said.
-                return self.outcomes.later(claimed, exc.status, exc.message, exc.retry_after or DEFAULT_PAUSE)
-            self.outcomes.health(claimed.destination, ok=False)
-            return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after)
+                wait = exc.retry_after or DEFAULT_PAUSE
+                log.warning(
+                    "rate limited; delivery waits",
+                    extra={"delivery_id": claimed.id, "destination": claimed.destination, "wait_seconds": wait},
+                )
+                return self.outcomes.later(claimed, exc.status, exc.message, wait)
+            cause = self._cause(exc)
+            self.outcomes.health(claimed.destination, ok=False, cause=cause)
+            return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after, cause=cause)
         except StorageUnavailable:
             raise  # not the leg's fault: run() gives the delivery back
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
@@ -179,6 +211,19 @@ class Executor:
         )
         applied_version = (subject, version) if status == DONE else None
         return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version)
+
+    def _cause(self, exc: DeliveryError) -> str:
+        """The failure in plain words for the log: the status and the destination's own message (email
+        addresses left out), or what went wrong on the network ("cannot resolve host …")."""
+        if isinstance(exc, RedirectRefused):
+            return exc.message
+        if exc.status is not None:
+            return without_emails(http_cause(exc.status, exc.body))
+        failure = exc.__cause__
+        if failure is None:
+            return exc.message
+        request = getattr(failure, "request", None)
+        return exception_cause(failure, url=getattr(request, "url", None), timeout=self.settings.http_timeout)
 
     def _enabled(self, destination: str) -> bool:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
@@ -204,11 +249,19 @@ class Executor:
                 pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok),
                 dry_run=dry_run,
                 max_retry_after=self.settings.max_retry_after,
+                token_statuses=TOKEN_STATUSES,
             )
             records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
             state = MemoryState(self.ac_state) if dry_run else self.ac_state
             client = ActiveCampaignClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
             contacts = ContactSync(client, state, sync=self.settings.ac_contact_sync, list_id=self.settings.ac_list_id)
+            graphql = None
+            if self.settings.ac_order_api == "graphql":
+                gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
+                net = self.settings.ac_revenue == NET
+                graphql = GraphQLOrders(
+                    gql, state, creation_source=creation_source(ac_source), net=net, batcher=self.ac_batcher
+                )
             return ac.ActiveCampaignLeg(
                 client,
                 records,
@@ -217,6 +270,7 @@ class Executor:
                 contacts=contacts,
                 revenue=Revenue(client, state, mode=NET) if self.settings.ac_revenue == NET else None,
                 claim_seconds=self.settings.lease_seconds,
+                graphql=graphql,
             )
         caller = HttpCaller(
             session=self._session(),
@@ -226,5 +280,18 @@ class Executor:
             pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok),
             dry_run=dry_run,
             max_retry_after=self.settings.max_retry_after,
+            token_statuses=TOKEN_STATUSES,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
+
+
+def dead_cause(exc: PermanentError) -> str:
+    """What a dead delivery's "why" says: the error in words, with the service's own message from the answer
+    when the error does not already carry it (never the raw JSON body)."""
+    message = exc.message
+    said = answer_message(exc.body) if exc.body else ""
+    if said and said not in message:
+        message = f"{message}: {said}"
+    if exc.status is not None and "HTTP" not in message:
+        message = f"HTTP {status_words(exc.status)}: {message}"
+    return message

@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bridge.delivery.account import how_to_fix
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.retry import GiveUp, RetryPolicy
 from bridge.errors import StorageUnavailable
-from bridge.logs import mask_personal
+from bridge.logs import mask_personal, without_emails
 from bridge.metrics import delivery_finished
 from bridge.settings import Settings
 from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
+from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
@@ -88,13 +90,22 @@ class Outcomes:
 
         return PENDING if self.record(claimed, write) else None
 
-    def retry(self, claimed: Claimed, status: int | None, error: str, retry_after: float | None) -> str | None:
-        """A failed attempt: pending again on the retry schedule, or dead once the delivery is too old."""
+    def retry(
+        self, claimed: Claimed, status: int | None, error: str, retry_after: float | None, cause: str | None = None
+    ) -> str | None:
+        """A failed attempt: pending again on the retry schedule, or dead once the delivery is too old. `cause`
+        is the failure in plain words for the log (default: `error`)."""
         decision = self.policy.decide(
             attempt=claimed.attempts, first_attempt_at=claimed.first_attempt_at, now=utcnow(), retry_after=retry_after
         )
         if isinstance(decision, GiveUp):
-            return self.finish(claimed, DEAD, code=status, error=f"{error}; {decision.reason}")
+            return self.finish(
+                claimed,
+                DEAD,
+                code=status,
+                error=f"{error}; {decision.reason}",
+                cause=f"{cause or error}; {decision.reason}",
+            )
 
         def write() -> None:
             self.deliveries.finish(
@@ -109,7 +120,7 @@ class Outcomes:
 
         if not self.record(claimed, write):
             return None
-        log.info(
+        log.warning(
             "delivery will retry",
             extra={
                 "delivery_id": claimed.id,
@@ -117,6 +128,7 @@ class Outcomes:
                 "destination": claimed.destination,
                 "status": status,
                 "error": mask_personal(error),
+                "cause": cause or without_emails(error),
                 "retry_at": decision.when.isoformat(),
             },
         )
@@ -131,8 +143,10 @@ class Outcomes:
         error: str | None = None,
         note: str | None = None,
         applied: tuple[str, datetime] | None = None,
+        cause: str | None = None,
     ) -> str | None:
-        """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination."""
+        """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination;
+        `cause` says why a dead one failed, in plain words, for the log (default: `error`)."""
 
         def write() -> None:
             if applied is not None:  # the version this delivery applied (idempotent: never lowers it)
@@ -145,7 +159,8 @@ class Outcomes:
             return None
         delivery_finished(claimed.destination, outcome)
         if outcome == DEAD:
-            log.warning(
+            why = cause or without_emails(error or "unknown")
+            log.error(
                 "delivery dead",
                 extra={
                     "delivery_id": claimed.id,
@@ -153,20 +168,46 @@ class Outcomes:
                     "destination": claimed.destination,
                     "http_status": code,
                     "error": mask_personal(error),
+                    "cause": why,
                 },
             )
         return outcome
 
-    def health(self, destination: str, *, ok: bool) -> None:
+    def token_rejected(self, claimed: Claimed, cause: str, token_fingerprint: str) -> str | None:
+        """The destination rejected the account's token: pause it (reason "token rejected") and give the
+        delivery back unspent; every other delivery to it waits too, none goes dead."""
+        try:
+            if pause_for_token(self.throttles, claimed.destination, cause, token_fingerprint):
+                log.error(
+                    "destination paused: token rejected",
+                    extra={
+                        "destination": claimed.destination,
+                        "reason": "token_rejected",
+                        "cause": cause,
+                        "fix": how_to_fix(claimed.destination),
+                    },
+                )
+        except StorageUnavailable:
+            log.warning("database unavailable; the token-rejected pause is recorded on the next try")
+        return self.release(claimed, None)
+
+    def health(self, destination: str, *, ok: bool, cause: str | None = None) -> None:
         """Circuit-breaker bookkeeping: best effort, a database blip must not cost the delivery's outcome."""
         now = time.time()
         try:
             if ok:
                 if self.throttles.record_success(destination):
                     self._resume(destination)
-            else:
-                self.throttles.record_failure(
-                    destination, self.settings.circuit_threshold, self.settings.circuit_cooldown, now
+            elif self.throttles.record_failure(
+                destination, self.settings.circuit_threshold, self.settings.circuit_cooldown, now
+            ):
+                log.warning(
+                    "circuit open",
+                    extra={
+                        "destination": destination,
+                        "cause": f"{self.settings.circuit_threshold} or more failures in a row, the last: {cause}",
+                        "wait_seconds": self.settings.circuit_cooldown,
+                    },
                 )
         except StorageUnavailable:
             log.warning("database unavailable; destination health not recorded", extra={"destination": destination})

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bridge.delivery.abandonment import AbandonmentTimers
+from bridge.delivery.account import resume_changed_credentials
 from bridge.delivery.executor import Executor
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.planner import Planner
@@ -89,6 +90,7 @@ class Worker:
     def run(self) -> None:
         """Run until `stop` is set; in-flight calls finish and unsent deliveries are released."""
         self._reclaim_dead_local_owners()
+        self._resume_changed_credentials()
         housekeeping = threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True)
         delivering = [
             threading.Thread(target=self._deliver, name=f"deliver-{i}", daemon=True)
@@ -98,6 +100,8 @@ class Worker:
         threads = [housekeeping, *delivering]
         if self.settings.reconcile_interval > 0:
             threads.append(threading.Thread(target=self._reconcile, name="reconcile", daemon=True))
+        if self.settings.alert_url:
+            threads.append(threading.Thread(target=self._alerts, name="alerts", daemon=True))
         # Last: its first record, written at once, must find every required thread started.
         threads.append(threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True))
         log.info("worker started", extra={"owner": self.owner, "threads": self.settings.worker_threads})
@@ -119,6 +123,13 @@ class Worker:
         except StorageUnavailable:
             # Their leases expire anyway, and housekeeping reclaims expired leases once the database is back.
             log.warning("database unavailable; leases of dead local workers are left to expire")
+
+    def _resume_changed_credentials(self) -> None:
+        try:
+            resume_changed_credentials(self.settings, self.throttles, self.deliveries)
+        except StorageUnavailable:
+            # The pause stays until the next start or the operator's resume; it blocks nothing it should not.
+            log.warning("database unavailable; a token-rejected pause is not checked against the new token")
 
     # -- threads -------------------------------------------------------------------------------------------
 
@@ -186,6 +197,21 @@ class Worker:
                 log.warning("database unavailable; reconciliation waits for its next run")
             except Exception:
                 log.exception("reconciliation failed")
+
+    def _alerts(self) -> None:
+        """Check the alert conditions now and every minute; BRIDGE_ALERT_URL hears what is due."""
+        from bridge.alerts.notify import INTERVAL, Alerter
+
+        alerter = Alerter(self.settings, self.db)
+        while True:
+            try:
+                alerter.evaluate(utcnow())
+            except StorageUnavailable:
+                log.warning("database unavailable; alerts are checked at the next round")
+            except Exception:
+                log.exception("alert check failed")
+            if self.stop.wait(INTERVAL):
+                return
 
     def _heartbeat(self) -> None:
         """Extend the leases live delivery threads work on, and write the health check's status record. The

@@ -13,14 +13,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from bridge.causes import exception_cause, http_cause, status_words
 from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
-from bridge.errors import PermanentError, RedirectRefused, RetryableError
+from bridge.errors import PermanentError, RedirectRefused, RetryableError, TokenRejected
 from bridge.timeutil import utcnow
 
 EXCERPT = 2000
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 REDIRECT_STATUSES = frozenset(range(300, 400))
 PAUSING_STATUSES = frozenset({429, 503})
+#: Answers that reject the account's credentials: every call would fail alike (see `TokenRejected`).
+TOKEN_STATUSES = frozenset({401, 403})
 DEFAULT_PAUSE = 5.0
 #: How much of a redirect's `Location` is kept in the attempt's error.
 LOCATION_SHOWN = 500
@@ -38,7 +41,9 @@ class CallResult:
         """Return self if the status is one of `statuses`; otherwise the call failed for good."""
         if self.status in statuses:
             return self
-        raise PermanentError(f"unexpected HTTP {self.status}", status=self.status, body=self.text[:EXCERPT])
+        # The cause in words, with the service's own message ("HTTP 422 refused as invalid: Email is not valid"):
+        # this string is what the dead-letter list shows.
+        raise PermanentError(http_cause(self.status, self.text), status=self.status, body=self.text[:EXCERPT])
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def classify(
     if status not in RETRYABLE_STATUSES:
         return None
     retry_after = honoured_retry_after(headers.get("Retry-After"), max_retry_after, where=where)
-    return RetryableError(f"HTTP {status}", status=status, retry_after=retry_after)
+    return RetryableError(f"HTTP {status_words(status)}", status=status, retry_after=retry_after)
 
 
 class HttpCaller:
@@ -106,8 +111,10 @@ class HttpCaller:
         pacer: Pacer | None = None,
         dry_run: bool = False,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        token_statuses: frozenset[int] = frozenset(),
     ) -> None:
         self.session = session
+        self.token_statuses = token_statuses
         self.headers = dict(headers)
         self.timeout = timeout
         self.record = record
@@ -124,8 +131,8 @@ class HttpCaller:
         params: Mapping[str, str] | None = None,
         dry_run_answer: Any = None,
     ) -> CallResult:
-        """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx, and
-        RedirectRefused on a 3xx (never followed: see `classify`)."""
+        """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx, RedirectRefused on
+        a 3xx (never followed: see `classify`), and TokenRejected on a status in `token_statuses`."""
         shown_url = url if not params else requests.Request("GET", url, params=params).prepare().url or url
         request_text = json.dumps(json_body, ensure_ascii=False)[:EXCERPT] if json_body is not None else None
         if self.dry_run:
@@ -146,9 +153,10 @@ class HttpCaller:
             if self.pacer is not None:
                 self.pacer.finished()
             elapsed = int((time.perf_counter() - clock) * 1000)
-            error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+            # "cannot resolve host X", "timed out after 10 s waiting for X": what the attempt and the delivery show.
+            error = exception_cause(exc, url=url, timeout=self.timeout)[:EXCERPT]
             self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
-            raise RetryableError(f"{type(exc).__name__} calling {method} {shown_url}") from exc
+            raise RetryableError(error) from exc
         retry = classify(
             response.status_code, response.headers, max_retry_after=self.max_retry_after, where=loggable_url(url)
         )
@@ -163,7 +171,7 @@ class HttpCaller:
                 self.pacer.pause(pause)  # ...and every other process's, before this slot is given back.
             self.pacer.finished()
         text = response.text
-        outcome = "retry" if retry else ("ok" if response.ok else "failed")
+        outcome = "retry" if retry else ("ok" if response.ok and not _graphql_errors(text) else "failed")
         error = retry.message if isinstance(retry, RedirectRefused) else None
         self.record(
             CallLog(
@@ -173,6 +181,9 @@ class HttpCaller:
         if retry is not None:
             retry.body = text[:EXCERPT]
             raise retry
+        if response.status_code in self.token_statuses:
+            # Raised whatever the caller expected (a side call too): the account, not this call, is at fault.
+            raise TokenRejected(f"HTTP {response.status_code}", status=response.status_code, body=text[:EXCERPT])
         try:
             body = response.json() if text.strip() else None
         except ValueError:
@@ -189,6 +200,17 @@ class HttpCaller:
             if self.pacer is None or self.pacer.clear():
                 return started, clock
             self.pacer.finished()
+
+
+def _graphql_errors(text: str) -> bool:
+    """A GraphQL answer (AC's eComm API) refuses with HTTP 200 and a top-level `errors`: the attempt failed."""
+    if '"errors"' not in text:
+        return False
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and bool(body.get("errors"))
 
 
 def loggable_url(url: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import attempts, deliveries, events
@@ -196,6 +196,9 @@ class DeliveryStore:
             "lease_owner": None,
             "lease_expires_at": None,
             "attempts": deliveries.c.attempts - 1,
+            # No attempt left spent: the age limit (BRIDGE_RETRY_MAX_AGE) counts from its first real attempt, not
+            # from a claim given back (a long token-rejected pause must not age a delivery that never failed).
+            "first_attempt_at": case((deliveries.c.attempts <= 1, None), else_=deliveries.c.first_attempt_at),
             "updated_at": now,
         }
         if next_attempt_at is not None:

@@ -192,6 +192,13 @@ throttles = Table(
     Column("manual_pause", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime()),
     Column("recent_sends", JSON),  # actual send times (epoch) inside the current window
+    # Why `manual_pause` is set: "manual" (an operator) or "token_rejected" (a 401/403 for the account's token),
+    # the cause in plain words, when (epoch), and a fingerprint (a hash, never the token) of the rejected token:
+    # a worker started with other credentials resumes the destination.
+    Column("pause_reason", String(32)),
+    Column("pause_cause", Text),
+    Column("paused_since", Float),
+    Column("pause_fingerprint", String(64)),
 )
 
 admin_jobs = Table(
@@ -283,4 +290,17 @@ privacy_requests = Table(
     Column("origin", String(32), nullable=False),  # cli | admin-api | shopify:customers/redact | …
     Column("detail", JSON, nullable=False),  # erased: counts per table; a data request: what the shop asked
     Index(None, "kind", "id"),
+)
+
+# The worker's own alerts (BRIDGE_ALERT_URL): one row per condition ("backlog:activecampaign"), so "at most once
+# an hour" and "resolved" survive a restart and are decided once across worker hosts.
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("first_seen", UTCDateTime()),  # since when the condition holds (None: it does not)
+    Column("notified_at", UTCDateTime()),  # the last alert sent for it
+    Column("firing", Integer, nullable=False, default=0),  # 1: an alert went out and no resolved message yet
+    Column("text", Text),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

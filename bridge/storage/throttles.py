@@ -31,6 +31,10 @@ class ThrottleState:
     consecutive_failures: int
     circuit_open_until: float
     manual_pause: bool
+    pause_reason: str | None = None  # with manual_pause: "manual" or "token_rejected" (bridge/storage/pauses.py)
+    pause_cause: str | None = None
+    paused_since: float | None = None
+    pause_fingerprint: str | None = None
 
     def blocked(self, now: float) -> bool:
         """True while no delivery to this destination should be started."""
@@ -232,7 +236,8 @@ class Throttles:
         """Pause or un-pause a destination by hand (admin); `resume` also clears every other hold."""
         with self.db.write() as conn:
             self._row(conn, name)
-            conn.execute(update(throttles).where(throttles.c.name == name).values(manual_pause=int(paused)))
+            reason = {"pause_reason": "manual", "paused_since": time.time()} if paused else _NO_REASON
+            conn.execute(update(throttles).where(throttles.c.name == name).values(manual_pause=int(paused), **reason))
 
     def resume(self, name: str) -> ThrottleState:
         """The operator's "go now": clear the manual pause, a Retry-After pause, the circuit (and its failure
@@ -245,6 +250,7 @@ class Throttles:
                 .where(throttles.c.name == name)
                 .values(
                     manual_pause=0,
+                    **_NO_REASON,
                     paused_until=0.0,
                     circuit_open_until=0.0,
                     consecutive_failures=0,
@@ -266,6 +272,9 @@ class Throttles:
         """Every destination's state."""
         with self.db.read() as conn:
             return {row.name: _state(row) for row in conn.execute(select(throttles))}
+
+
+_NO_REASON: dict[str, Any] = dict.fromkeys(("pause_reason", "pause_cause", "paused_since", "pause_fingerprint"))
 
 
 @dataclass
@@ -291,4 +300,5 @@ def _state(row: object) -> ThrottleState:
         consecutive_failures=int(m["consecutive_failures"]),
         circuit_open_until=_finite(float(m["circuit_open_until"])),
         manual_pause=bool(m["manual_pause"]),
+        **{key: m[key] for key in _NO_REASON},
     )

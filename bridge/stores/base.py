@@ -38,10 +38,16 @@ class StoreState:
 
 @dataclass(frozen=True)
 class Page:
-    """One page read from a store API; `resume` continues after it (None: this was the last page)."""
+    """One page read from a store API; `resume` continues after it (None: this was the last page).
+
+    `checkpoint_only`: no states, only a point to resume from (a bulk export started: a restart must find it
+    again, not start a second one); it is no page of the progress line. `restart`: everything counted before
+    this page is read again from the beginning (a new export replaced one that failed or expired)."""
 
     states: list[StoreState]
     resume: dict[str, Any] | None
+    checkpoint_only: bool = False
+    restart: bool = False
 
 
 class StoreReader(ABC):
@@ -66,6 +72,13 @@ class StoreReader(ABC):
     def pages(self, since: datetime, until: datetime | None, resume: dict[str, Any] | None = None) -> Iterator[Page]:
         """Every state changed in [since, until) (until None: up to now), from `resume` if given. Raises
         PermanentError (bad credentials, a shape it cannot read) or RetryableError (the store stayed down)."""
+
+    def backfill_pages(
+        self, since: datetime, until: datetime | None, resume: dict[str, Any] | None = None
+    ) -> Iterator[Page]:
+        """What a backfill reads: `pages` unless the platform has a faster way for a long history (Shopify's
+        bulk operations); the same states, checkpoints and page sizes either way."""
+        return self.pages(since, until, resume)
 
 
 def mapped(

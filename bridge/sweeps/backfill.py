@@ -1,6 +1,7 @@
 """Backfill (spec §13): a store's past orders (and Shopify's abandoned checkouts) as historical events: AC
 gets them with `source: 0`, EcartAPI nothing. A checkpoint after every page makes it resumable after Ctrl-C
-or a crash; states already stored are skipped, so a second run creates nothing."""
+or a crash; states already stored are skipped, so a second run creates nothing. What is read comes from the
+reader's `backfill_pages` (Shopify: one bulk export for a long history, bridge/stores/shopify/bulk_pages.py)."""
 
 from __future__ import annotations
 
@@ -97,9 +98,11 @@ class Backfill:
         self.sweeps.started(self.name, self.owner, now)
         clock = time.monotonic()
         base_seen, base_created = tally.seen, tally.created
-        for page in self.reader.pages(since, until, resume):
+        for page in self.reader.backfill_pages(since, until, resume):
+            if page.restart:  # a new bulk export from the beginning: what was read before is read again
+                tally.seen = base_seen = pages = 0
             tally.add(record_states(self.events, page.states, origin=BACKFILL, now=utcnow(), live_after=None))
-            pages += 1
+            pages += 0 if page.checkpoint_only else 1
             point = {
                 "range": wanted,
                 "until_at": _text(until),
@@ -110,6 +113,8 @@ class Backfill:
             }
             self.sweeps.save_checkpoint(self.name, self.owner, point if page.resume else None, utcnow())
             self.sweeps.acquire(self.name, self.owner, utcnow(), LEASE_SECONDS)
+            if page.checkpoint_only:
+                continue
             elapsed = time.monotonic() - clock
             progress(Progress(pages, tally.seen, tally.created, elapsed, resumed, tally.seen - base_seen))
         done = Progress(pages, tally.seen, tally.created, time.monotonic() - clock, resumed, tally.seen - base_seen)

@@ -27,11 +27,17 @@ def home() -> Response:
         },
         destinations={
             "activecampaign": "live" if settings.ac_enabled else "dry-run (calls are recorded, not sent)",
-            "ecartapi": "live" if settings.ecart_enabled else "dry-run (calls are recorded, not sent)",
+            "ecartapi": "live"
+            if settings.ecart_enabled
+            else (
+                "dry-run (calls are recorded, not sent)"
+                if settings.ecart_used
+                else "not used (set BRIDGE_ECART_TOKEN to send order statuses to EcartAPI)"
+            ),
         },
         dashboard="/admin/" if settings.admin_token else "off: set BRIDGE_ADMIN_TOKEN to enable /admin/",
         health={"live": "/healthz", "ready": "/readyz"},
         metrics="/metrics",
         api="/openapi.json",
-        docs="README.md: Quick start, Settings, Deploy",
+        docs="README.md (first steps, go-live checklist), docs/settings.md, docs/deploy.md",
     )

@@ -27,7 +27,8 @@ WEBHOOK_ENDPOINT = "webhooks.webhook"
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format: every process's counters and histograms, plus gauges read from the database."""
-    body, content_type = render(BridgeContext.current().db)
+    context = BridgeContext.current()
+    body, content_type = render(context.db, context.settings)
     return Response(body, status=200, headers={"Content-Type": content_type})
 
 

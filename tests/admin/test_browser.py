@@ -5,17 +5,24 @@ delivery is made dead (the fake rejects the order with a 422); then, as an opera
 finds the dead delivery, opens its event, presses Retry, and reloads until the delivery is done. Screenshots of
 every step go to test-artifacts/browser/.
 
+The screenshots in docs/ (the overview and an event page) are taken here too, from the running dashboard, so
+they show it as it is: to test-artifacts/browser/ on every run, and into the directory named by
+`STOREBRIDGE_SCREENSHOTS` when it is set (`STOREBRIDGE_SCREENSHOTS=docs`, or `make screenshots`). Runs without
+it (CI included) leave the checkout's files alone.
+
 Skipped when /usr/bin/chromium is missing, except in CI (`CI` set), where that is a failure.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from playwright.sync_api import Browser, sync_playwright
 
 from bridge.app import create_app
@@ -31,8 +38,9 @@ from tests.admin.dashboard_fixtures import (  # noqa: F401 - fixtures
 )
 from tests.fakes.fixtures import fake_ac  # noqa: F401
 from tests.helpers.delivery import PAID_ORDER_ID, InProcessWorker, delivery_rows, post_shopify, wait_until
-from tests.helpers.env import base_env
+from tests.helpers.env import base_env, fixture
 from tests.helpers.live_server import serve
+from tests.helpers.webhooks import interpret_stored, resign
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,7 +53,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +120,7 @@ def test_operator_retries_a_dead_delivery_in_the_browser(browser: Browser, live:
     dead_figure.click()
     page.wait_for_url(f"{live}/admin/dead")
     row = page.locator("tr", has=page.locator(f'a[href="/admin/events/{dead_event.event_id}"]'))
-    assert "activecampaign HTTP 422" in row.inner_text()
+    assert "activecampaign: HTTP 422 refused as invalid: bad total" in row.inner_text()
     shot("dead-letters")
 
     # The event page shows the dead delivery's timeline: the rejected request and AC's answer side by side.
@@ -198,3 +207,50 @@ def test_dry_run_labels_and_the_live_retry_warning_in_the_browser(
     page.get_by_role("link", name="Cancel").click()
     page.wait_for_url(f"{live}/admin/events/{event_id}")
     assert delivery_status(db, ac_delivery) == "dry_run", "cancelled: nothing was queued"
+
+
+def screenshot_dirs() -> list[Path]:
+    """Where the docs' screenshots go: test-artifacts/browser/ always, and `STOREBRIDGE_SCREENSHOTS` when set
+    (relative to the repository root)."""
+    dirs = [ARTIFACTS]
+    if chosen := os.environ.get("STOREBRIDGE_SCREENSHOTS", "").strip():
+        dirs.append(ROOT / chosen)
+    for folder in dirs:
+        folder.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+def test_docs_screenshots_of_the_dashboard_as_it_is(
+    browser: Browser, live: str, client: FlaskClient, db: Database, dead_event: DeadEvent
+) -> None:
+    """A shop's first hour: orders in three currencies, two delivered, one dead (AC refused it), one quarantined.
+    The overview and a delivered order's event page are photographed for docs/ after checking what they say."""
+    delivered = [post_shopify(client, name) for name in ("orders_paid__kwd.json", "orders_paid__jpy.json")]
+    for event_id in delivered:
+        wait_until(lambda e=event_id: [r for r in delivery_rows(db, e) if r["status"] == "done"], timeout=20)
+    document = json.loads(fixture("shopify", "orders_paid__no_checkout.json"))
+    body, headers = resign("shopify", {**document, "currency": "XXX"}, topic="orders/paid")
+    client.post("/webhooks/shopify", data=body, headers=headers)
+    interpret_stored(client, db)
+
+    page = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live}/admin/login")
+    page.fill("input[name=token]", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live}/admin/")
+    nav = page.get_by_role("navigation", name="Dashboard")
+    assert nav.get_by_role("link", name="Quarantine").is_visible()
+    assert page.locator("a.figure", has_text="quarantined events").locator(".value").inner_text() == "1"
+    assert page.locator("a.figure", has_text="dead deliveries").locator(".value").inner_text() == "1"
+    dirs = screenshot_dirs()
+    for folder in dirs:
+        page.screenshot(path=str(folder / "dashboard.png"), full_page=True)
+
+    page.goto(f"{live}/admin/events/{delivered[0]}")
+    assert page.locator("dd.money").first.inner_text() == "26.190 KWD"
+    page.goto(f"{live}/admin/events/{delivered[1]}")
+    assert page.locator("dd.money").first.inner_text() == "¥13,600"
+    assert page.locator("h1 .badge").inner_text() == "done"
+    for folder in dirs:
+        page.screenshot(path=str(folder / "dashboard-event.png"), full_page=False)

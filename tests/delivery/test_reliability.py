@@ -17,6 +17,7 @@ from bridge.delivery.pacing import Interrupted, SharedPacer
 from bridge.destinations.http import HttpCaller, make_session
 from bridge.errors import RetryableError
 from bridge.replay import Replayer
+from bridge.storage.deliveries import DeliveryStore
 from bridge.storage.throttles import Throttles
 from tests.helpers.delivery import (
     attempt_rows,
@@ -102,7 +103,10 @@ def test_validation_error_is_dead_at_once_with_the_response_body(client, db, fak
     legs = wait_final(db, event_id, legs=2)
     leg = legs["activecampaign"]
     assert (leg["status"], leg["attempts"]) == ("dead", 1)
-    assert '"title": "bad"' in leg["last_error"] and "field_invalid" in leg["last_error"]
+    # The delivery's why is AC's message in words; the whole answer stays on the attempt.
+    assert leg["last_error"] == "HTTP 422 refused as invalid: bad"
+    responses = [a["response"] for a in DeliveryStore(db).attempts_for_event(event_id) if a["status_code"] == 422]
+    assert '"title": "bad"' in responses[0] and "field_invalid" in responses[0]
     assert legs["ecartapi"]["status"] == "done"
 
     time.sleep(0.6)  # longer than the first retry delay (0.3 s ± 20%): nothing more may be sent

@@ -135,7 +135,7 @@ def test_every_deploy_path_the_code_and_docs_name_exists() -> None:
     """e.g. bridge/gunicorn_conf.py once pointed at a deploy/nginx.conf that never existed."""
     root = DEPLOY.parent
     sources = [*root.joinpath("bridge").rglob("*.py"), *(p for p in DEPLOY.rglob("*") if p.is_file()),
-               root / "README.md"]  # fmt: skip
+               root / "README.md", *root.joinpath("docs").glob("*.md")]  # fmt: skip
     named: dict[str, set[str]] = {}
     for source in sources:
         for path in re.findall(r"(?<![\w/.-])(deploy/[\w.*/-]*[\w*])", source.read_text(errors="replace")):

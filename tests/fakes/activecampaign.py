@@ -27,7 +27,7 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Request, Response
 
-from . import activecampaign_contacts
+from . import activecampaign_contacts, activecampaign_graphql
 from .base import FakeService, json_response, parse_json_body
 
 #: AC renders dates in its own zone (reference §9.10): same instant, different offset than sent.
@@ -396,6 +396,7 @@ class FakeActiveCampaign(FakeService):
             "/api/3/ecomOrders/<ident>/orderProducts", "order_products", self._order_products, methods=["GET"]
         )
         self.contact_book = activecampaign_contacts.install(self)  # contacts, contactLists, lists
+        self.graphql = activecampaign_graphql.install(self)  # POST /api/3/ecom/graphql
 
     # ------------------------------------------------------------------ public helpers
     @property
@@ -504,6 +505,8 @@ class FakeActiveCampaign(FakeService):
     def _reset_state(self) -> None:
         if hasattr(self, "contact_book"):
             self.contact_book.reset()
+        if hasattr(self, "graphql"):
+            self.graphql.reset()
         self._connections: dict[str, dict[str, Any]] = {}
         self._customers: dict[str, dict[str, Any]] = {}
         self._orders: dict[str, dict[str, Any]] = {}
@@ -920,6 +923,8 @@ class FakeActiveCampaign(FakeService):
         self._materialise_lines(rec, norm)
         self._orders[ident] = rec
         self._index(rec)
+        if rec["state"] == STATE_COMPLETED and rec.get("source") == 1:
+            self.graphql.purchases.append(ident)  # "Makes a purchase" fires
         return 201, self._order_envelope(rec)
 
     def _order_create(self) -> Response:
@@ -957,6 +962,8 @@ class FakeActiveCampaign(FakeService):
             self._materialise_lines(o, norm)
             if o["state"] == STATE_ABANDONED and o.get("externalid") is not None:
                 o["state"] = STATE_RECOVERED
+                if o.get("source") == 1:
+                    self.graphql.purchases.append(ident)  # the cart became a real-time order
             o["updatedDate"] = _now_iso()
             o["puts"] += 1
             self._index(o)

@@ -12,6 +12,7 @@ fragments; `edges`, `node`, `nodes` and `pageInfo` are a connection's wrappers a
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +58,7 @@ class _Parser:
         return token
 
     def operation(self) -> list[Field]:
-        if self.peek() in ("query",):
+        if self.peek() in ("query", "mutation"):
             self.take()
             if self.peek() not in ("(", "{"):
                 self.take()  # the operation's name
@@ -105,6 +106,10 @@ class _Parser:
                 args[name] = self.variables.get(token[1:])
             elif re.fullmatch(r"-?\d+", token):
                 args[name] = int(token)
+            elif token in ("true", "false"):
+                args[name] = token == "true"
+            elif token.startswith('"'):
+                args[name] = json.loads(token)  # a GraphQL string literal is a JSON one for what the bridge sends
             elif token in ("[", "{"):
                 self.at -= 1
                 self._skip_balanced(token, "]" if token == "[" else "}")

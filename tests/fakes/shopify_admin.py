@@ -29,7 +29,7 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Request, Response
 
-from . import graphql_cost
+from . import graphql_cost, shopify_bulk
 from .base import FakeService, json_response, parse_json_body
 
 MAX_COST = 1000
@@ -101,6 +101,7 @@ class FakeShopifyAdmin(FakeService):
         self.restore_rate = restore_rate
         self.max_cost = MAX_COST  # Shopify's single-query limit; tests lower it to see a client adapt
         self._bucket_lock = threading.Lock()
+        self.bulk = shopify_bulk.BulkOperations(self)
         self._reset_state()
         self.flask.add_url_rule(f"/admin/api/{api_version}/graphql.json", "graphql", self._graphql, methods=["POST"])
 
@@ -138,6 +139,8 @@ class FakeShopifyAdmin(FakeService):
         self._available = self.maximum_available
         self._at = time.monotonic()
         self._throttled = 0
+        if hasattr(self, "bulk"):
+            self.bulk.reset()
 
     def _default_hold_prefix(self) -> str | None:
         return "/admin/api/"
@@ -146,6 +149,8 @@ class FakeShopifyAdmin(FakeService):
         return request.headers.get("X-Shopify-Access-Token", "")
 
     def _check_auth(self, request: Request) -> Response | None:
+        if request.path.startswith(shopify_bulk.RESULTS):
+            return self.bulk.check_download(request)  # a signed storage URL, not the API
         if request.headers.get("X-Shopify-Access-Token") != self.token:
             return json_response({"errors": INVALID_TOKEN}, 401)
         return None
@@ -182,8 +187,8 @@ class FakeShopifyAdmin(FakeService):
             requested = graphql_cost.requested_cost(query, variables)
         except graphql_cost.QueryError as exc:
             return json_response({"errors": [_graphql_error(f"Parse error: {exc}", "PARSE_ERROR")]})
-        if len(root) != 1 or root[0].name not in ("orders", "abandonedCheckouts", "node"):
-            message = "This fake answers orders, abandonedCheckouts or node(id:)"
+        if len(root) != 1 or root[0].name not in ("orders", "abandonedCheckouts", "node", *shopify_bulk.FIELDS):
+            message = "This fake answers orders, abandonedCheckouts, node(id:), ordersCount and bulk queries"
             return json_response({"errors": [_graphql_error(message, "UNSUPPORTED")]})
         field = root[0]
         problem = self._bad_arguments(field)
@@ -204,8 +209,10 @@ class FakeShopifyAdmin(FakeService):
                 cost = {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
                 return json_response({"errors": [error], "extensions": {"cost": cost}})
             items = _line_items_args(field)
-            if field.name == "node":
-                answer: Any = self._node(field.args["id"], items)
+            if field.name in shopify_bulk.FIELDS or self.bulk.owns(field.args.get("id")):
+                answer: Any = self.bulk.answer(field)
+            elif field.name == "node":
+                answer = self._node(field.args["id"], items)
             else:
                 answer = self._connection(field.name, field.args, items)
             data = graphql_cost.project(query, variables, {field.name: answer})
@@ -223,6 +230,8 @@ class FakeShopifyAdmin(FakeService):
             return "lineItems: first must be between 0 and 250"
         if field.name == "node":
             return None if isinstance(field.args.get("id"), str) else "node: id is required"
+        if field.name in shopify_bulk.FIELDS:
+            return None
         first = field.args.get("first")
         if not isinstance(first, int) or not 1 <= first <= 250:
             return "first must be between 1 and 250"
@@ -237,8 +246,8 @@ class FakeShopifyAdmin(FakeService):
         node["lineItems"] = _line_items_page(node, items)
         return node
 
-    def _connection(self, name: str, args: dict[str, Any], items: dict[str, Any]) -> dict[str, Any]:
-        first, after, search = args["first"], args.get("after"), args.get("query")
+    def matching(self, name: str, search: str | None) -> list[dict[str, Any]]:
+        """The stored orders (or checkouts) the search selects, sorted by `updatedAt` then id."""
         with self._lock:
             pool = list((self._orders if name == "orders" else self._checkouts).values())
         since = _SINCE.search(search or "")
@@ -248,6 +257,11 @@ class FakeShopifyAdmin(FakeService):
         if until:
             pool = [n for n in pool if _time(n["updatedAt"]) < _time(until.group(1))]
         pool.sort(key=lambda n: (_time(n["updatedAt"]), n["id"]))
+        return pool
+
+    def _connection(self, name: str, args: dict[str, Any], items: dict[str, Any]) -> dict[str, Any]:
+        first, after = args["first"], args.get("after")
+        pool = self.matching(name, args.get("query"))
         if isinstance(after, str):
             last_updated, last_id = json.loads(base64.b64decode(after))
             pool = [n for n in pool if (_time(n["updatedAt"]), n["id"]) > (_time(last_updated), last_id)]

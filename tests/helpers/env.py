@@ -23,6 +23,9 @@ def base_env(db_path: Path, **overrides: str) -> dict[str, str]:
         # tests (tests/delivery/test_ac_parity*.py) turn these back to their defaults (on, net).
         "BRIDGE_AC_CONTACT_SYNC": "off",
         "BRIDGE_AC_REVENUE": "gross",
+        # Today's v3 order calls, which most delivery tests assert; the GraphQL order tests
+        # (tests/delivery/test_ac_graphql*.py) set `graphql`, the default.
+        "BRIDGE_AC_ORDER_API": "v3",
     }
     env.update(overrides)
     return env

@@ -68,7 +68,7 @@ def test_database_gauges_are_read_at_scrape_time(client, db) -> None:
     assert value(samples, "bridge_circuit_open", destination="ecartapi") == 1
     assert value(samples, "bridge_circuit_consecutive_failures", destination="ecartapi") == 1
     assert value(samples, "bridge_circuit_open", destination="activecampaign") == 0
-    assert value(samples, "bridge_destination_paused", destination="activecampaign") == 1
+    assert value(samples, "bridge_destination_paused", destination="activecampaign", reason="manual") == 1
     assert value(samples, "bridge_queue_depth", destination="activecampaign") == 0
 
 

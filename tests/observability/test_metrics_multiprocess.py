@@ -70,6 +70,8 @@ def _events(samples: Samples) -> dict[tuple[str, str, str], float]:
 
 
 def test_counters_sum_across_gunicorn_workers_and_the_delivery_worker(processes, bridge_env, fake_ac, tmp_path):
+    # AC is live without an EcartAPI token: EcartAPI legs are planned (dry-run) only when asked for.
+    bridge_env = {**bridge_env, "BRIDGE_ECART_STATUSES": "paid=paid,cancelled=cancelled,refunded=refunded"}
     web = processes["start_web"](bridge_env)
     db = Database(bridge_env["BRIDGE_DATABASE_URL"])
     throttles = Throttles(db)
@@ -102,7 +104,7 @@ def test_counters_sum_across_gunicorn_workers_and_the_delivery_worker(processes,
         assert value(samples, "bridge_ingest_duration_seconds_count", source="shopify") == 1 + rejected
         assert value(samples, "bridge_events_unplanned") == 4  # the raw Shopify event waits to be interpreted
         assert value(samples, "bridge_queue_depth", destination="activecampaign") == 0
-        assert value(samples, "bridge_destination_paused", destination="activecampaign") == 1
+        assert value(samples, "bridge_destination_paused", destination="activecampaign", reason="manual") == 1
     logged = Counter((e["source"], e["kind"] or "none", e["outcome"]) for e in lines)
     assert logged == expected  # one log line per request, and the per-process counts add up to the metric
 
@@ -159,7 +161,7 @@ def test_counters_sum_across_gunicorn_workers_and_the_delivery_worker(processes,
     assert value(samples, "bridge_ratelimit_wait_seconds_total", destination="activecampaign") > 0
     assert value(samples, "bridge_queue_depth", destination="activecampaign") == 0
     assert value(samples, "bridge_queue_oldest_pending_age_seconds", destination="activecampaign") == 0
-    assert value(samples, "bridge_destination_paused", destination="activecampaign") == 0
+    assert value(samples, "bridge_destination_paused", destination="activecampaign", reason="") == 0
     assert value(samples, "bridge_circuit_open", destination="activecampaign") == 0
     assert _events(samples) == expected  # unchanged by the worker
     metric_files = {p.name.split("_")[0] for p in (tmp_path / "metrics").glob("*.db")}

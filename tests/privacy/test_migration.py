@@ -1,4 +1,4 @@
-"""Migration 0015 on SQLite and PostgreSQL: the AC mapping and contact state written before it, keyed by the
+"""Migration 0016 on SQLite and PostgreSQL: the AC mapping and contact state written before it, keyed by the
 email itself, are keyed by the email's SHA-256 after it (they outlive every event, so they hold no address),
 and a delivery finds them under the new keys."""
 
@@ -23,7 +23,7 @@ def test_email_keys_become_digests(database_url: str) -> None:
     config = db._alembic_config()
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0014")
+        command.upgrade(config, "0015")
     now = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)
     with db.engine.begin() as conn:
         insert = text(

@@ -38,7 +38,7 @@ from tests.helpers.webhooks import interpret_stored
 MAX_BODY = 16_384
 SOURCES = ("shopify", "woocommerce", "ecartapi", "custom")
 FIXTURE_FILES = {source: sorted(p.name for p in (FIXTURES / source).glob("*.json")) for source in SOURCES}
-# 401, 404 and 413 answer with the error code alone (README's response table): a signature failure says
+# 401, 404 and 413 answer with the error code alone (the response table in docs/receiving.md): a signature failure says
 # nothing more on purpose, and the code is the whole message for the other two.
 CODE_ONLY = {401, 404, 413}
 SUCCESS = {"accepted", "duplicate", "ignored", "quarantined"}

@@ -34,6 +34,7 @@ def _env(pg_url: str, fake: FakeActiveCampaign, connection_id: str, **extra: str
         "BRIDGE_AC_CONNECTION_ID": connection_id,
         "BRIDGE_AC_RATE": str(RATE),
         "BRIDGE_ECART_STATUSES": "none",
+        "BRIDGE_AC_ORDER_API": "v3",  # these tests count v3 order calls; GraphQL orders have their own
         "BRIDGE_RETRY_SCHEDULE": "0.5,1",
         "BRIDGE_WEB_WORKERS": "2",
         "BRIDGE_LOG_LEVEL": "WARNING",

@@ -52,6 +52,7 @@ def test_database_outage_gives_503_then_recovers_without_restart(
         "BRIDGE_AC_TOKEN": "test-ac-token",
         "BRIDGE_AC_CONNECTION_ID": "1",
         "BRIDGE_ECART_STATUSES": "none",
+        "BRIDGE_AC_ORDER_API": "v3",  # these tests count v3 order calls; GraphQL orders have their own
         "BRIDGE_DB_TIMEOUT": "1",
         "BRIDGE_WEB_WORKERS": "2",
         "BRIDGE_LOG_LEVEL": "WARNING",

@@ -31,7 +31,8 @@ def ac_order_posts(fake_ac: FakeActiveCampaign) -> list[dict]:
 
 def shopify_reader(settings: Settings) -> ShopifyReader:
     # At most 8 line items an order: Shopify prices one order at 48 + 8 x 5 = 88 points, so 11 fit in 1,000.
-    return ShopifyReader(settings, page_size=100, line_items=8)
+    # Paged (the bulk export has its own module, test_backfill_bulk.py): these pin the paged reader down.
+    return ShopifyReader(settings, page_size=100, line_items=8, bulk_after_pages=None)
 
 
 PAGE = 11

@@ -113,6 +113,26 @@ def test_backfill_shows_progress_on_a_terminal(
     # The default page: 10 orders of up to 10 line items (Shopify prices it at 982 of its 1,000 points).
     assert "\rshopify: page 1, 10 read, 10 new, " in text and "/s" in text
     assert "page 12, 120 read, 120 new" in text
+    assert len(shopify_admin.bulk.operations) == 1  # read through a bulk export, with the paged reader's progress
+    assert "\rshopify: bulk export RUNNING, " in text  # and the export's own while it runs
+
+
+def test_a_failed_bulk_export_is_said_in_plain_words_and_a_rerun_exports_again(
+    db: Database, delivery_env: dict[str, str], shopify_admin: FakeShopifyAdmin, tmp_path: Path
+) -> None:
+    for node in shopify_orders(60, start=LONG_AGO):
+        shopify_admin.add_order(node)
+    shopify_admin.bulk.running_polls = 0  # ends at the first poll: no wait in a subprocess
+    shopify_admin.bulk.fail_next("ACCESS_DENIED")
+    failed = run_cli(["backfill", "--source", "shopify"], delivery_env, tmp_path)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert failed.stderr.startswith(
+        "error: shopify: the bulk export gid://shopify/BulkOperation/1 FAILED (ACCESS_DENIED) after 0 objects; "
+        "run the backfill again to start a new export"
+    )
+    again = run_cli(["backfill", "--source", "shopify"], delivery_env, tmp_path)
+    assert again.returncode == 0 and again.stdout.startswith("shopify: 60 read, 60 new events (resumed)")
+    assert len(shopify_admin.bulk.operations) == 2 and len(event_rows(db, origin="backfill")) == 60
 
 
 def test_ctrl_c_stops_a_backfill_which_then_runs_again(

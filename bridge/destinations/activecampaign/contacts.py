@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.causes import http_cause
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, new_id
 from bridge.destinations.activecampaign.state import StateStore
 from bridge.destinations.http import CallResult
+from bridge.logs import without_emails
 from bridge.privacy import email_digest
 from bridge.timeutil import utcnow
 
+log = logging.getLogger("bridge.delivery")
 SUBSCRIBED, UNSUBSCRIBED = "1", "2"
 KEY_TYPE = "contact"
 
@@ -82,7 +86,7 @@ class ContactSync:
             result = self._sync_call(email, fields)
             if result.status not in (200, 201):
                 # A contact AC refuses (a phone it dislikes, say) must not cost the order: say so and go on.
-                return ContactOutcome(contact_id, (f"contact not synced: HTTP {result.status} {result.text[:200]}",))
+                return ContactOutcome(contact_id, (f"contact not synced: {http_cause(result.status, result.text)}",))
             contact_id = new_id(result, "contact")
             record.update(contact_id=contact_id, fields={**synced, **changed})
             notes.append(f"contact {contact_id} synced")
@@ -94,6 +98,32 @@ class ContactSync:
             notes.append(note)
             self.state.put(KEY_TYPE, email_digest(email), record, utcnow())
         return ContactOutcome(contact_id, tuple(notes))
+
+    def subscribe_only(self, event: dict[str, Any], email: str) -> list[str]:
+        """After a GraphQL order (which made the contact itself): the consent list's calls only, the first time
+        a consenting buyer is seen (finding the contact's id, reading its status, subscribing). Notes."""
+        if not self.list_id or (event.get("customer") or {}).get("accepts_marketing") is not True:
+            return []
+        known = self.state.get(KEY_TYPE, email_digest(email)) or {}
+        if known.get("list_id") == self.list_id and known.get("list_status") in (SUBSCRIBED, UNSUBSCRIBED):
+            return []
+        contact_id = known.get("contact_id") or self._find_id(email)
+        if contact_id is None:
+            return [f"contact not found yet: list {self.list_id} subscription left for the next order"]
+        status, note = self._subscribe(contact_id)
+        record = {**known, "contact_id": contact_id, "list_id": self.list_id, "list_status": status}
+        self.state.put(KEY_TYPE, email_digest(email), record, utcnow())
+        return [note]
+
+    def _find_id(self, email: str) -> str | None:
+        result = self.client.caller.call(
+            "GET",
+            f"{self.client.api}/contacts",
+            params={"email": email},
+            dry_run_answer={"contacts": [{"id": "dry-run"}]},
+        )
+        rows = (result.expect(200).body or {}).get("contacts") or []
+        return str(rows[0]["id"]) if rows and isinstance(rows[0], dict) and rows[0].get("id") else None
 
     # -- calls ---------------------------------------------------------------------------------------------
 
@@ -121,7 +151,15 @@ class ContactSync:
         )
         if result.status not in (200, 201):
             # An unknown list (422) is a setting to fix (`bridge check` says so); the order still goes.
-            return None, f"list {self.list_id} subscription refused: HTTP {result.status} {result.text[:200]}"
+            log.warning(
+                "list subscription refused",
+                extra={
+                    "destination": "activecampaign",
+                    "list_id": self.list_id,
+                    "cause": without_emails(http_cause(result.status, result.text)),
+                },
+            )
+            return None, f"list {self.list_id} subscription refused: {http_cause(result.status, result.text)}"
         return SUBSCRIBED, f"subscribed to list {self.list_id}"
 
     def list_status(self, contact_id: str) -> str | None:

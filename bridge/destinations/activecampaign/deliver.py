@@ -11,6 +11,7 @@ from bridge.destinations.activecampaign import payloads
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, is_duplicate, new_id
 from bridge.destinations.activecampaign.contacts import ContactSync
 from bridge.destinations.activecampaign.customers import CustomerDirectory, CustomerRecords
+from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import Revenue
 from bridge.destinations.result import LegResult as Result
 from bridge.errors import PermanentError
@@ -52,6 +53,7 @@ class ActiveCampaignLeg:
         contacts: ContactSync | None = None,
         revenue: Revenue | None = None,
         claim_seconds: float = 60.0,
+        graphql: GraphQLOrders | None = None,
     ) -> None:
         self.client = client
         self.records = records
@@ -60,10 +62,19 @@ class ActiveCampaignLeg:
         self.contacts = contacts
         self.revenue = revenue
         self.customers = CustomerDirectory(client, records, claim_seconds=claim_seconds)
+        self.graphql = graphql
 
     def run(self, event: dict[str, Any]) -> Result:
         """Deliver `event` (a loaded canonical event: cart.abandoned, order.paid, or with net revenue
         order.refunded / order.cancelled)."""
+        if self.graphql is not None and event["kind"] != "cart.abandoned":
+            # BRIDGE_AC_ORDER_API=graphql: orders through upsertOrder, one call each (orders_graphql.py).
+            if event["kind"] in REVENUE_KINDS:
+                return self.graphql.change(self, event)
+            buyer = (event.get("email") or "").strip().lower()
+            if not buyer:
+                return Result("skipped", "no email: ActiveCampaign records need a person")
+            return self.graphql.paid(self, event, buyer)
         if event["kind"] in REVENUE_KINDS:
             return self.refund(event)
         email = (event.get("email") or "").strip().lower()

@@ -1,5 +1,6 @@
 """The GraphQL Admin API documents the bridge asks for: orders and abandoned checkouts changed in a range,
-one cursor page at a time (no bulk operations), each page cheap enough for the 1,000-point single-query limit.
+one cursor page at a time, each page cheap enough for the 1,000-point single-query limit (a long backfill's
+orders go through a bulk export instead: bulk.py, with the same order fields).
 
 Requested cost is priced the way Shopify prices it (see NODE_COST), and the page size is cut until it fits; a
 `MAX_COST_EXCEEDED` answer (Shopify priced it higher after all) makes the reader ask again for fewer."""
@@ -24,11 +25,9 @@ _LINE_ITEM = f"""
         variant {{ legacyResourceId }}
         originalUnitPriceSet {{ {_MONEY} }}"""
 
-ORDERS = f"""
-query StorebridgeOrders($first: Int!, $after: String, $query: String, $lineItems: Int!) {{
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{
+# An order's fields, in the order Shopify answers them (the stored body's key order): the part before its line
+# items and the part after, shared by the paged document and the bulk export (bridge/stores/shopify/bulk.py).
+ORDER_HEAD = f"""
       id legacyResourceId name email createdAt updatedAt processedAt cancelledAt
       displayFinancialStatus currencyCode checkoutToken statusPageUrl customerAcceptsMarketing
       phone
@@ -41,13 +40,28 @@ query StorebridgeOrders($first: Int!, $after: String, $query: String, $lineItems
       totalDiscountsSet {{ {_MONEY} }}
       totalShippingPriceSet {{ {_MONEY} }}
       shippingLine {{ title }}
-      discountCodes
-      lineItems(first: $lineItems) {{ pageInfo {{ hasNextPage endCursor }} nodes {{{_LINE_ITEM} }} }}
-      refunds(first: 10) {{ legacyResourceId createdAt totalRefundedSet {{ {_MONEY} }} }}
+      discountCodes"""
+ORDER_TAIL = f"""
+      refunds(first: 10) {{ legacyResourceId createdAt totalRefundedSet {{ {_MONEY} }} }}"""
+LINE_ITEM = _LINE_ITEM
+
+ORDERS = f"""
+query StorebridgeOrders($first: Int!, $after: String, $query: String, $lineItems: Int!) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{{ORDER_HEAD}
+      lineItems(first: $lineItems) {{ pageInfo {{ hasNextPage endCursor }} nodes {{{_LINE_ITEM} }} }}{ORDER_TAIL}
     }}
   }}
 }}
 """
+
+ORDERS_COUNT = """
+query StorebridgeOrdersCount($query: String, $limit: Int) {
+  ordersCount(query: $query, limit: $limit) { count precision }
+}
+"""
+ORDERS_COUNT_COST = 1  # one object (Count) of scalars
 
 ABANDONED_CHECKOUTS = f"""
 query StorebridgeAbandonedCheckouts($first: Int!, $after: String, $query: String, $lineItems: Int!) {{

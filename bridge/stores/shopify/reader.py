@@ -14,7 +14,8 @@ from bridge.settings import Settings
 from bridge.sources.base import dedupe_key, key_time
 from bridge.sources.shopify.adapter import checkout_key, order_key, refund_key
 from bridge.stores.base import Page, StoreReader, StoreState, mapped
-from bridge.stores.shopify import queries, schemas
+from bridge.stores.shopify import bulk_pages, queries, schemas
+from bridge.stores.shopify.bulk import BulkExport
 from bridge.stores.shopify.client import QueryTooCostly, ShopifyAdmin
 from bridge.timeutil import parse_datetime
 
@@ -34,9 +35,16 @@ class ShopifyReader(StoreReader):
         page_size: int = 50,
         line_items: int = 10,
         sleep: Callable[[float], None] | None = None,
+        bulk_after_pages: int | None = bulk_pages.BULK_AFTER_PAGES,
+        poll_sleep: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__(settings)
         self.line_items = line_items
+        #: A backfill of more than this many pages of orders reads them through a bulk export (None: never).
+        self.bulk_after_pages = bulk_after_pages
+        self.poll_sleep = poll_sleep or sleep  # the waits between polls of a bulk export (tests inject them)
+        self.on_bulk_poll: Callable[[dict[str, Any]], None] = lambda operation: None  # the CLI's progress line
+        self.last_export: BulkExport | None = None  # the last backfill's export (tests and the bench read it)
         self.page_sizes = {phase: queries.fitting_page_size(page_size, line_items, phase) for phase in PHASES}
         self._sleep = sleep
         self._admin: ShopifyAdmin | None = None
@@ -53,6 +61,17 @@ class ShopifyReader(StoreReader):
                 ShopifyAdmin(self.settings) if self._sleep is None else ShopifyAdmin(self.settings, sleep=self._sleep)
             )
         return self._admin
+
+    @staticmethod
+    def iso(moment: datetime) -> str:
+        """A moment as Shopify's search syntax takes it."""
+        return _iso(moment)
+
+    def backfill_pages(
+        self, since: datetime, until: datetime | None, resume: dict[str, Any] | None = None
+    ) -> Iterator[Page]:
+        """Paged for a short history, a bulk export for a long one (bridge/stores/shopify/bulk_pages.py)."""
+        return bulk_pages.backfill_pages(self, since, until, resume)
 
     def pages(self, since: datetime, until: datetime | None, resume: dict[str, Any] | None = None) -> Iterator[Page]:
         search = queries.updated_filter(_iso(since), _iso(until) if until else None)
@@ -141,6 +160,10 @@ class ShopifyReader(StoreReader):
 
     def _states(self, phase: str, node: dict[str, Any]) -> list[StoreState]:
         return self._order_states(node) if phase == "orders" else [self._checkout_state(node)]
+
+    def order_states(self, node: dict[str, Any]) -> list[StoreState]:
+        """The states one GraphQL order node shows (paid or cancelled, and each refund)."""
+        return self._order_states(node)
 
     def _order_states(self, node: dict[str, Any]) -> list[StoreState]:
         shop = self.settings.shopify_shop_domain

@@ -1,7 +1,7 @@
 """events.pruned_at and privacy_requests (spec §16, issue 22); the AC id mapping keyed by email digests
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from bridge.storage.tables import UTCDateTime
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

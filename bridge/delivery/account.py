@@ -1,0 +1,60 @@
+"""Account-wide failures: a destination that rejects the account's token (401/403) would fail every delivery
+alike, so the destination is paused with the reason "token rejected" and the deliveries wait, none spending an
+attempt or going dead. It resumes when the worker starts with other credentials, or by the operator's resume."""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.settings import Settings
+from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.pauses import TOKEN_REJECTED, fingerprint
+from bridge.storage.throttles import Throttles
+from bridge.timeutil import utcnow
+
+log = logging.getLogger("bridge.delivery")
+#: The setting that holds each destination's token (named in the log line that says how to fix it).
+TOKEN_SETTINGS = {"activecampaign": "BRIDGE_AC_TOKEN", "ecartapi": "BRIDGE_ECART_TOKEN"}
+
+
+def token_fingerprint(settings: Settings, destination: str) -> str:
+    """The fingerprint of the token this process sends to `destination`."""
+    return fingerprint(settings.ac_token if destination == "activecampaign" else settings.ecart_token)
+
+
+def how_to_fix(destination: str) -> str:
+    """What the operator does about a rejected token, in one sentence."""
+    variable = TOKEN_SETTINGS.get(destination, "the token")
+    return (
+        f"set a valid {variable} and restart the worker (it resumes by itself), "
+        f"or run `storebridge destinations resume {destination}`"
+    )
+
+
+def resume_changed_credentials(settings: Settings, throttles: Throttles, deliveries: DeliveryStore) -> list[str]:
+    """Resume every destination paused for a rejected token that this process would now send another token
+    to; returns their names. Called when a worker starts: changing the token means restarting it."""
+    resumed = []
+    for name, state in throttles.all().items():
+        if not state.manual_pause or state.pause_reason != TOKEN_REJECTED or name not in TOKEN_SETTINGS:
+            continue
+        if state.pause_fingerprint == token_fingerprint(settings, name):
+            # Restarted with the same token: say again, loudly, why nothing goes to this destination.
+            log.error(
+                "destination paused: token rejected",
+                extra={
+                    "destination": name,
+                    "reason": TOKEN_REJECTED,
+                    "cause": state.pause_cause,
+                    "fix": how_to_fix(name),
+                },
+            )
+            continue
+        throttles.resume(name)
+        hurried = deliveries.hurry(name, utcnow())
+        resumed.append(name)
+        log.info(
+            "destination resumed: the token changed since it was rejected",
+            extra={"destination": name, "resumed_deliveries": hurried},
+        )
+    return resumed

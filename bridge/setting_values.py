@@ -1,0 +1,136 @@
+"""Setting values beyond marshmallow's own fields: durations with units (`90s`, `15m`, `1h`, `2d`, or plain
+seconds), and the warning for a `BRIDGE_*` variable no setting reads (a typo is otherwise silently ignored).
+
+Imports nothing from the bridge, so bridge/settings.py can use it freely.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from marshmallow import ValidationError
+from marshmallow import fields as mfields
+
+#: Seconds in one of each unit a duration may use.
+UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
+_PART = re.compile(rf"({_NUMBER})\s*(ms|s|m|h|d)", re.IGNORECASE)
+_WHOLE = re.compile(rf"^\s*(?:(?:{_NUMBER})\s*(?:ms|s|m|h|d)\s*)+$", re.IGNORECASE)
+_PLAIN = re.compile(rf"^\s*(?:{_NUMBER})\s*$")
+DURATION_HINT = "a number of seconds (90) or a number with a unit: 90s, 15m, 1h, 2d (also 1h30m)"
+
+#: Variables read outside the Settings object (and the test suite's own), never reported as unknown.
+READ_ELSEWHERE = frozenset({"BRIDGE_METRICS_DIR"})
+IGNORED_PREFIXES = ("BRIDGE_TEST_",)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `text`: `90` and `90s` are 90.0, `15m` 900.0, `1h30m` 5400.0, `250ms` 0.25.
+
+    Raises ValueError (with the accepted forms in its message) for anything else."""
+    if _PLAIN.match(text):
+        return float(text)
+    if not _WHOLE.match(text):
+        raise ValueError(f"not a duration: {text.strip()!r}; use {DURATION_HINT}")
+    return sum(float(number) * UNITS[unit.lower()] for number, unit in _PART.findall(text))
+
+
+class Duration(mfields.Field):
+    """A duration setting: seconds as a float (or an int with `whole=True`, for gunicorn's timeouts)."""
+
+    def __init__(self, *, whole: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.whole = whole
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float | int:
+        if isinstance(value, bool):
+            raise ValidationError(f"must be {DURATION_HINT}")
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif isinstance(value, str):
+            try:
+                seconds = parse_duration(value)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+        else:
+            raise ValidationError(f"must be {DURATION_HINT}")
+        if not self.whole:
+            return seconds
+        if not seconds.is_integer():
+            raise ValidationError(f"must be whole seconds, got {seconds:g} s")
+        return int(seconds)
+
+
+class DurationList(mfields.Field):
+    """Comma-separated positive durations (`5s, 30s, 2m, 10m`): the retry schedule."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:
+        if not isinstance(value, str):
+            raise ValidationError("must be comma-separated durations, e.g. 5s,30s,2m,10m")
+        try:
+            numbers = tuple(parse_duration(item) for item in value.split(",") if item.strip())
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if not numbers or any(n <= 0 for n in numbers):
+            raise ValidationError("must list at least one positive duration, e.g. 5s,30s,2m,10m")
+        return numbers
+
+
+def unknown_variable_warnings(names: Iterable[str], known: Iterable[str]) -> list[str]:
+    """One warning per `BRIDGE_*` name that no setting reads, naming the closest known one when there is one
+    (`BRIDGE_AC_API_KEY`: "did you mean BRIDGE_AC_TOKEN?"). Sorted, so start-up says them in a stable order."""
+    known_names = sorted({*known, *READ_ELSEWHERE})
+    warnings = []
+    for name in sorted(set(names)):
+        if not name.startswith("BRIDGE_") or name in known_names or name.startswith(IGNORED_PREFIXES):
+            continue
+        close = _closest(name, known_names)
+        hint = f"; did you mean {close}?" if close else ""
+        warnings.append(f"{name} is not a setting the bridge reads, so it is ignored{hint}")
+    return warnings
+
+
+#: Words people use for what a setting calls otherwise (`BRIDGE_AC_API_KEY` is `BRIDGE_AC_TOKEN`).
+SYNONYMS = (
+    ("API_KEY", "TOKEN"),
+    ("APIKEY", "TOKEN"),
+    ("KEY", "TOKEN"),
+    ("PASSWORD", "TOKEN"),
+    ("SECRET", "TOKEN"),
+    ("TOKEN", "SECRET"),
+    ("ENDPOINT", "URL"),
+    ("HOST", "URL"),
+    ("DB", "DATABASE"),
+    ("WOO", "WOOCOMMERCE"),
+    ("WC", "WOOCOMMERCE"),
+    ("ACTIVECAMPAIGN", "AC"),
+    ("ECARTAPI", "ECART"),
+    ("PORT", "BIND"),
+    ("LISTEN", "BIND"),
+    ("ADDRESS", "BIND"),
+)
+
+
+def _variants(stem: str) -> list[str]:
+    """`stem` and the names it becomes with the synonyms swapped in (one or several), original first."""
+    found = [stem]
+    for old, new in SYNONYMS:
+        pattern = re.compile(rf"(?<![A-Z0-9]){old}(?![A-Z0-9])")
+        found += [pattern.sub(new, name) for name in found if pattern.search(name)]
+    return list(dict.fromkeys(found))
+
+
+def _closest(name: str, known: list[str]) -> str | None:
+    """The known name most like `name`, compared without the common prefix (every name has it, which would
+    make any two look alike): a synonym that names a setting exactly, else the closest spelling."""
+    stems = {k.removeprefix("BRIDGE_"): k for k in known}
+    variants = _variants(name.removeprefix("BRIDGE_"))
+    exact = next((v for v in variants if v in stems), None)
+    if exact is not None:
+        return stems[exact]
+    scored = [(difflib.SequenceMatcher(None, variant, other).ratio(), other) for variant in variants for other in stems]
+    ratio, best = max(scored, default=(0.0, ""))
+    return stems[best] if ratio >= 0.6 else None

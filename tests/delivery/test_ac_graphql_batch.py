@@ -1,0 +1,94 @@
+"""Batched GraphQL orders (spec §14, `BRIDGE_AC_BATCH`): a backlog goes out in `bulkUpsertOrders` calls of at
+most the batch size, each order's outcome recorded on its own delivery; a refused order dies alone; a batch AC
+refuses as too large is split; two states of one order never share a batch out of order."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.delivery import attempt_rows, custom_order, post_custom, wait_final
+
+BATCH = {
+    "BRIDGE_AC_ORDER_API": "graphql",
+    "BRIDGE_AC_CONNECTION_ID": "1",
+    "BRIDGE_AC_REVENUE": "net",
+    "BRIDGE_ECART_STATUSES": "",
+    "BRIDGE_AC_BATCH": "5",
+    "BRIDGE_WORKER_THREADS": "8",
+}
+
+
+@pytest.fixture
+def env_overrides() -> dict[str, str | None]:
+    return BATCH
+
+
+def _backlog(client, count: int, prefix: str = "B") -> list[int]:
+    return [
+        post_custom(
+            client, "order.paid", custom_order(f"{prefix}-{i}", "2026-10-01T10:00:00+00:00", email=f"b{i}@example.com")
+        )
+        for i in range(count)
+    ]
+
+
+def _orders_per_call(fake_ac) -> list[list[str]]:
+    out = []
+    for call in fake_ac.graphql.calls():
+        variables = call["variables"]
+        out.append([o["storeOrderId"] for o in variables.get("orders") or [variables["order"]]])
+    return out
+
+
+def test_a_backlog_goes_out_in_batches_and_each_order_is_recorded(client, db, fake_ac, start_worker):
+    events = _backlog(client, 12)
+    start_worker()
+    legs = [wait_final(db, e, legs=1)["activecampaign"] for e in events]
+    assert [leg["status"] for leg in legs] == ["done"] * 12, legs
+    calls = _orders_per_call(fake_ac)
+    # Each order went (a lease lost on a loaded machine may send one again: the upsert is keyed, no duplicate).
+    assert {i for call in calls for i in call} == {f"B-{i}" for i in range(12)}
+    assert max(len(c) for c in calls) > 1 and all(len(c) <= 5 for c in calls), calls
+    assert len(calls) < 12
+    assert len(fake_ac.graphql.all_orders()) == 12
+    # Every delivery of a batch has the bulk call in its own attempts, with its outcome.
+    bulk = next(c for c in calls if len(c) > 1)
+    (event_id,) = [e for e, i in zip(events, range(12), strict=True) if f"B-{i}" == bulk[0]]
+    (attempt,) = [a for a in attempt_rows(db, event_id=event_id) if "bulkUpsertOrders" in (a["request"] or "")]
+    assert attempt["outcome"] == "ok" and attempt["status_code"] == 200
+
+
+def test_a_refused_order_dies_alone(client, db, fake_ac, start_worker):
+    fake_ac.graphql.refuse["B-3"] = "storeCreatedDate is in the future"
+    events = _backlog(client, 8)
+    start_worker()
+    legs = {i: wait_final(db, e, legs=1)["activecampaign"] for i, e in enumerate(events)}
+    assert legs[3]["status"] == "dead" and "storeCreatedDate is in the future" in legs[3]["last_error"], legs[3]
+    assert all(leg["status"] == "done" for i, leg in legs.items() if i != 3), legs
+    assert any(len(c) > 1 and "B-3" in c for c in _orders_per_call(fake_ac))  # it was refused inside a batch
+
+
+def test_a_batch_refused_as_too_large_is_split(client, db, fake_ac, start_worker):
+    fake_ac.graphql.max_batch = 2
+    events = _backlog(client, 10)
+    start_worker()
+    assert all(wait_final(db, e, legs=1)["activecampaign"]["status"] == "done" for e in events)
+    calls = _orders_per_call(fake_ac)
+    too_big = [c for c in calls if len(c) > 2]
+    assert fake_ac.graphql.too_large == len(too_big) >= 1, calls  # refused, then split
+    assert len(fake_ac.graphql.all_orders()) == 10
+
+
+def test_two_states_of_one_order_are_never_in_one_batch(client, db, fake_ac, start_worker):
+    paid = post_custom(client, "order.paid", custom_order("S-1", "2026-10-01T10:00:00+00:00"))
+    data = {"store": "shop.example", "order_id": "S-1", "currency": "USD"}
+    data |= {"occurred_at": "2026-10-02T10:00:00+00:00", "updated_at": "2026-10-02T10:00:00+00:00"}
+    cancelled = post_custom(client, "order.cancelled", data)
+    others = _backlog(client, 6)
+    start_worker()
+    for event in (paid, cancelled, *others):
+        assert wait_final(db, event, legs=1)["activecampaign"]["status"] == "done"
+    calls = _orders_per_call(fake_ac)
+    assert all(c.count("S-1") <= 1 for c in calls)
+    assert len([c for c in calls if "S-1" in c]) >= 2  # paid, then (in a later call) cancelled
+    assert fake_ac.graphql.order(1, "S-1")["normalizedStatus"] == "CANCELLED"
