@@ -9,6 +9,7 @@ import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bridge.compliance import KINDS as COMPLIANCE_KINDS
 from bridge.documents import TooComplex, UnsafeText, no_collection, read_quickly
 from bridge.errors import InvalidPayload
 from bridge.interpret import canonicalise
@@ -74,7 +75,10 @@ def _receive(source: Source, inbound: Inbound, events: EventStore) -> Reply:
     event_id, created = events.record(new)
     if not created:
         return _duplicate(event_id, new.kind)
-    return Reply(202, {"status": "accepted", "event_id": str(event_id)}, event_id, "accepted", new.kind)
+    # Shopify's compliance topics are answered 200 once stored (its compliance checks expect a 200); every other
+    # new event 202, as the response table says.
+    status = 200 if new.kind in COMPLIANCE_KINDS else 202
+    return Reply(status, {"status": "accepted", "event_id": str(event_id)}, event_id, "accepted", new.kind)
 
 
 def _raw(source: Source, interpreted: Interpreted, inbound: Inbound) -> NewEvent:

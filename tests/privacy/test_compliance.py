@@ -64,7 +64,7 @@ def test_customers_redact_erases_that_customer_and_leaves_another(client, db, wo
     unsigned = requests.post(f"{live}/webhooks/shopify", json=request, headers={"X-Shopify-Topic": "shop/redact"})
     assert unsigned.status_code == 401
     response = send(live, "customers/redact", request, webhook_id="compliance-1")
-    assert response.status_code == 202 and response.json()["status"] == "accepted"
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
     event = carried_out(db, int(response.json()["event_id"]))
 
     assert event["note"].startswith("customers/redact: erased 1 event(s)")  # her order; the request erases itself
@@ -81,7 +81,7 @@ def test_shop_redact_erases_the_shops_data(client, db, worker, live) -> None:
     ida = Person(91)
     deliver(client, db, ida)
     response = send(live, "shop/redact", {"shop_id": 954889, "shop_domain": SHOP})
-    assert response.status_code == 202
+    assert response.status_code == 200
     event = carried_out(db, int(response.json()["event_id"]))
     assert event["note"].startswith("shop/redact: erased")
     assert find_anywhere(db, ida.personal()) == []
@@ -99,7 +99,7 @@ def test_customers_data_request_is_recorded_and_shown_with_the_export_command(cl
         "data_request": {"id": 9999},
     }
     response = send(live, "customers/data_request", request)
-    assert response.status_code == 202
+    assert response.status_code == 200
     event = carried_out(db, int(response.json()["event_id"]))
 
     (recorded_request,) = recorded(db)
