@@ -17,6 +17,19 @@ def subject_digest(value: str) -> str:
     return hashlib.sha256(value.strip().encode("utf-8", "surrogatepass")).hexdigest()
 
 
+#: The fields of an AC GraphQL `OrderInput` that name a person. The order state the bridge keeps to re-send an
+#: order's next status holds them only until retention or an erasure strips them; a later state then sends
+#: them only when its own event carries them.
+ORDER_PERSONAL_FIELDS = ("email", "customerData", "billingAddress", "shippingAddress")
+#: The remote-state kind of that order state (written by the AC destination, pruned by storage).
+ORDER_STATE = "gql-order"
+
+
+def without_person(order: dict[str, object]) -> dict[str, object]:
+    """`order` (an `OrderInput`) without the fields that name a person."""
+    return {k: v for k, v in order.items() if k not in ORDER_PERSONAL_FIELDS}
+
+
 def log_digest(email: str) -> str:
     """What a log line may say about an email: `email_sha256:` and the first 12 hex digits of its digest."""
     return f"email_sha256:{email_digest(email)[:12]}"

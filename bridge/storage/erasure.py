@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, Text, cast, delete, false, insert, or_, select, update
 
-from bridge.privacy import email_digest, subject_digest
+from bridge.privacy import ORDER_STATE, email_digest, subject_digest
 from bridge.storage.database import Database
 from bridge.storage.deliveries import settle_event
-from bridge.storage.retention import erase_events
+from bridge.storage.retention import erase_events, holds_person, strip_order_states
 from bridge.storage.tables import (
     admin_jobs,
     attempts,
@@ -167,7 +167,7 @@ class Erasure:
                 "deliveries": self._rows(conn, deliveries, deliveries.c.event_id.in_(found.event_ids)),
                 "attempts": self._rows(conn, attempts, attempts.c.event_id.in_(found.event_ids)),
                 "remote_records": self._rows(conn, remote_records, _mapping_rows(digests, subject.customer_ids)),
-                "remote_state": self._rows(conn, remote_state, _contact_rows(digests)),
+                "remote_state": self._rows(conn, remote_state, or_(_contact_rows(digests), _order_states(digests))),
                 "privacy_requests": self._rows(
                     conn, privacy_requests, privacy_requests.c.subject_sha256.in_([*digests, subject.digest()])
                 ),
@@ -219,6 +219,9 @@ class Erasure:
             if subject.whole_store and subject.store:
                 contact = or_(contact, remote_state.c.external_key.startswith(f"{subject.store}|", autoescape=True))
             counts["remote_state"] = conn.execute(delete(remote_state).where(contact)).rowcount
+            counts["remote_state"] += strip_order_states(
+                conn, holds_person(), lambda data: subject.whole_store or data.get("email_sha256") in digests
+            )
             counts["admin_jobs"] = self._erase_job_filters(conn, found.emails)
             conn.execute(
                 insert(privacy_requests).values(
@@ -307,3 +310,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes | memoryview):
         return bytes(value).decode("utf-8", errors="replace")
     return value
+
+
+def _order_states(digests: list[str]) -> Any:
+    """The AC order states that name one of `digests` (the JSON as text: portable, and these rows are few)."""
+    if not digests:
+        return false()
+    text = cast(remote_state.c.data, Text)
+    return (remote_state.c.key_type == ORDER_STATE) & or_(*(text.like(f"%{digest}%") for digest in digests))

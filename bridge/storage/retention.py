@@ -10,13 +10,15 @@ so SQLite's single write lock is never held for long and PostgreSQL never runs a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Connection, and_, delete, exists, func, select, update
+from sqlalchemy import Connection, Text, and_, cast, delete, exists, func, or_, select, update
 
+from bridge.privacy import ORDER_PERSONAL_FIELDS, ORDER_STATE, without_person
 from bridge.storage.database import Database
 from bridge.storage.tables import applied_versions, attempts, deliveries, events, remote_state, timers
 
@@ -135,6 +137,8 @@ class Retention:
         counts.cutoff = cutoff
         if dry_run:
             return self._count(cutoff, counts)
+        # First: by the time an event shows as pruned, no order state names its buyer either.
+        counts.remote_state += self._strip_order_states(cutoff)
         after = 0
         while max_batches is None or counts.batches < max_batches:
             with self.db.read() as conn:
@@ -212,6 +216,20 @@ class Retention:
             if max(versions, spent, len(finished)) < self.batch_size:
                 break
 
+    def _strip_order_states(self, cutoff: datetime) -> int:
+        """Take the person out of AC order states untouched since `cutoff` (their amounts, lines and status stay,
+        so a late refund still re-sends the order), batch by batch."""
+        stripped = 0
+        while True:
+            with self.db.write() as conn:
+                done = strip_order_states(
+                    conn, and_(remote_state.c.updated_at < cutoff, holds_person()), lambda data: True,
+                    limit=self.batch_size,
+                )  # fmt: skip
+            stripped += done
+            if done < self.batch_size:
+                return stripped
+
     def _delete_some(self, conn: Connection, table: Any, key: tuple[Any, ...], condition: Any) -> int:
         """Delete up to one batch of `table`'s rows meeting `condition` (by primary key: portable, bounded)."""
         rows = conn.execute(select(*key).where(condition).limit(self.batch_size)).all()
@@ -232,6 +250,40 @@ class Retention:
                 if limit is not None and len(found) >= limit:
                     break
         return found
+
+
+def holds_person() -> Any:
+    """A cheap SQL pre-filter for order states that may still hold a person's fields (the JSON as text)."""
+    text = cast(remote_state.c.data, Text)
+    return or_(*(text.like(f'%"{name}"%') for name in ORDER_PERSONAL_FIELDS))
+
+
+def strip_order_states(
+    conn: Connection, condition: Any, wanted: Callable[[dict[str, Any]], bool], *, limit: int | None = None
+) -> int:
+    """Rewrite the AC order states (`ORDER_STATE` rows) meeting `condition` whose data `wanted` picks and that
+    still hold a person's fields, without those fields. Returns how many were rewritten (at most `limit`)."""
+    query = select(remote_state.c.scope, remote_state.c.external_key, remote_state.c.data).where(
+        remote_state.c.key_type == ORDER_STATE, condition
+    )
+    done = 0
+    for scope, key, data in conn.execute(query).all():
+        order = data.get("input") if isinstance(data, dict) else None
+        if not isinstance(order, dict) or not any(k in order for k in ORDER_PERSONAL_FIELDS) or not wanted(data):
+            continue
+        conn.execute(
+            update(remote_state)
+            .where(
+                remote_state.c.scope == scope,
+                remote_state.c.key_type == ORDER_STATE,
+                remote_state.c.external_key == key,
+            )
+            .values(data={**data, "input": without_person(order)})
+        )
+        done += 1
+        if limit is not None and done >= limit:
+            break
+    return done
 
 
 def _spent_timer(cutoff: datetime) -> Any:

@@ -25,12 +25,19 @@ ADMIN = {"Authorization": "Bearer privacy-admin-token-0123456789"}
 LATER = timedelta(days=31)
 
 
+@pytest.fixture(params=["v3", "graphql"])
+def order_api(request: pytest.FixtureRequest) -> str:
+    """Both AC order APIs: the GraphQL one keeps an order state of its own, which must hold no person either."""
+    return str(request.param)
+
+
 @pytest.fixture
-def env_overrides() -> dict[str, str]:
+def env_overrides(order_api: str) -> dict[str, str]:
     return {
         "BRIDGE_ECART_STATUSES": "",
         "BRIDGE_AC_CONTACT_SYNC": "on",
         "BRIDGE_ADMIN_TOKEN": ADMIN["Authorization"].split()[1],
+        "BRIDGE_AC_ORDER_API": order_api,
     }
 
 

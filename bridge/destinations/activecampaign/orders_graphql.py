@@ -23,12 +23,13 @@ from bridge.destinations.activecampaign.revenue import KEY_TYPE as REVENUE
 from bridge.destinations.activecampaign.revenue import net_total, record_event, record_listing
 from bridge.destinations.activecampaign.state import StateStore
 from bridge.destinations.result import LegResult as Result
+from bridge.privacy import ORDER_STATE, email_digest
 from bridge.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bridge.destinations.activecampaign.deliver import ActiveCampaignLeg
 
-KEY_TYPE = "gql-order"
+KEY_TYPE = ORDER_STATE
 
 
 class GraphQLOrders:
@@ -210,7 +211,10 @@ class GraphQLOrders:
 
     def _remember(self, order_key: str, body: dict[str, Any], stored: dict[str, Any]) -> None:
         """What AC now holds for the order: the next state re-sends it whole, a replay compares with it."""
-        self.state.put(KEY_TYPE, order_key, {"input": body, "id": stored.get("id")}, utcnow())
+        record: dict[str, Any] = {"input": body, "id": stored.get("id")}
+        if body.get("email"):  # how an erasure finds this order's state again, without the address itself
+            record["email_sha256"] = email_digest(str(body["email"]))
+        self.state.put(KEY_TYPE, order_key, record, utcnow())
 
 
 def leg_revenue_key(event: dict[str, Any]) -> str:
