@@ -150,6 +150,8 @@ class Settings:
         """True when EcartAPI is a destination at all: its token is set, or BRIDGE_ECART_STATUSES was set on
         purpose, or nothing is live (the trial, where every leg is a dry-run worth seeing). A Shopify -> AC shop
         (AC live, no EcartAPI token) gets no EcartAPI deliveries, banners or check lines."""
+        if self.ecart_statuses_explicit and not self.ecart_statuses:
+            return False  # BRIDGE_ECART_STATUSES=none: no event updates EcartAPI, whatever else is set
         return self.ecart_enabled or self.ecart_statuses_explicit or not self.ac_enabled
 
 

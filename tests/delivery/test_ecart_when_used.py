@@ -61,10 +61,12 @@ def test_explicit_statuses_plan_the_ecartapi_leg_without_a_token(client, db, fak
             {**AC_LIVE, "BRIDGE_ECART_STATUSES": "paid=paid"},
             True,
         ),
-        ({**AC_LIVE, "BRIDGE_ECART_STATUSES": ""}, True),
+        ({**AC_LIVE, "BRIDGE_ECART_STATUSES": ""}, False),  # set, but to no status: nothing to send
         ({"BRIDGE_ECART_TOKEN": "e"}, True),
+        ({**AC_LIVE, "BRIDGE_ECART_STATUSES": "none"}, False),  # no event updates EcartAPI: no banner either
+        ({"BRIDGE_ECART_TOKEN": "e", "BRIDGE_ECART_STATUSES": "none"}, False),
     ],
-    ids=["trial", "ac-only", "ac-and-ecart", "ac-statuses", "ac-statuses-empty", "ecart-only"],
+    ids=["trial", "ac-only", "ac-and-ecart", "ac-statuses", "ac-statuses-empty", "ecart-only", "ac-none", "ecart-none"],
 )
 def test_when_ecartapi_counts_as_used(env, used):
     settings = load_settings(env, env_file=None)
