@@ -12,6 +12,9 @@ from flask.testing import FlaskClient
 from tests.helpers import signing
 from tests.helpers.env import fixture
 
+#: The admin token of the privacy tests (admin API and dashboard).
+ADMIN_TOKEN = "privacy-admin-token-0123456789"
+
 _ORIGINAL = {
     "email": "maya.okafor@example.com",
     "first_name": "Maya",

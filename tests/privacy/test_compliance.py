@@ -17,28 +17,11 @@ from tests.admin.dashboard_fixtures import csrf_of
 from tests.helpers import signing
 from tests.helpers.delivery import event_rows, wait_until
 from tests.helpers.live_server import serve
-from tests.privacy.people import Person
+from tests.privacy.people import ADMIN_TOKEN, Person
 from tests.privacy.search import find_anywhere
-from tests.privacy.test_forget import ADMIN_TOKEN
 from tests.privacy.test_retention import deliver
 
 SHOP = signing.SHOP_DOMAIN
-
-
-@pytest.fixture(params=["v3", "graphql"])
-def order_api(request: pytest.FixtureRequest) -> str:
-    """Both AC order APIs: the GraphQL one keeps an order state of its own, which must hold no person either."""
-    return str(request.param)
-
-
-@pytest.fixture
-def env_overrides(order_api: str) -> dict[str, str]:
-    return {
-        "BRIDGE_ECART_STATUSES": "",
-        "BRIDGE_AC_CONTACT_SYNC": "on",
-        "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "BRIDGE_AC_ORDER_API": order_api,
-    }
 
 
 @pytest.fixture

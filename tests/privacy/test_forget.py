@@ -7,34 +7,16 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
 from sqlalchemy import select
 
 from bridge.privacy import email_digest, subject_digest
 from bridge.storage.tables import privacy_requests
 from tests.helpers.delivery import bridge_executable, event_rows, subprocess_env
-from tests.privacy.people import Person
+from tests.privacy.people import ADMIN_TOKEN, Person
 from tests.privacy.search import find_anywhere
 from tests.privacy.test_retention import deliver
 
-ADMIN_TOKEN = "privacy-admin-token-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture(params=["v3", "graphql"])
-def order_api(request: pytest.FixtureRequest) -> str:
-    """Both AC order APIs: the GraphQL one keeps an order state of its own, which must hold no person either."""
-    return str(request.param)
-
-
-@pytest.fixture
-def env_overrides(order_api: str) -> dict[str, str]:
-    return {
-        "BRIDGE_ECART_STATUSES": "",
-        "BRIDGE_AC_CONTACT_SYNC": "on",
-        "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "BRIDGE_AC_ORDER_API": order_api,
-    }
 
 
 def run(delivery_env: dict[str, str], *args: str) -> dict:
