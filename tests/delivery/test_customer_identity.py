@@ -132,7 +132,10 @@ def assert_one_customer_create(db, fake_ac: FakeActiveCampaign, events: list[int
     (customer,) = fake_ac.customers()
     orders = fake_ac.orders()
     assert len(orders) == BURST and {o["customerid"] for o in orders} == {customer["id"]}
-    assert sum(1 for r in fake_ac.requests if r.path == "/api/3/ecomOrders") == BURST
+    # One answered POST per order; a 429 from the fake's 5/s budget (a loaded machine bunches the sends) is
+    # asked again and is no second order (the orders above are exactly BURST).
+    answered = [r for r in fake_ac.requests if r.path == "/api/3/ecomOrders" and r.status != 429]
+    assert len(answered) == BURST
 
 
 @pytest.mark.parametrize("unique_rule", ["both"], indirect=True)
