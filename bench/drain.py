@@ -62,7 +62,7 @@ def drain(
             command = [BRIDGE, "destinations", "pause", "activecampaign"]
             subprocess.run(command, env=env, check=True, capture_output=True)
         for _ in range(args.workers):
-            stack.enter_context(process([BRIDGE, "worker"], env))
+            stack.enter_context(process([BRIDGE, "worker"], env, args.log))
         if args.planned:
 
             def planned() -> bool:
@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument(
         "--planned", action="store_true", help="time the drain of a backlog already planned (AC paused meanwhile)"
     )
+    parser.add_argument("--log", type=Path, help="append the worker processes' output to this file")
     parser.add_argument("--phases", default="new,returning", help="which backlogs to drain (comma-separated)")
     args = parser.parse_args()
 

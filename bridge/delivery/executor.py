@@ -20,7 +20,7 @@ from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.destinations.activecampaign import addresses, statuses
 from bridge.destinations.activecampaign import deliver as ac
-from bridge.destinations.activecampaign.batching import OrderBatcher
+from bridge.destinations.activecampaign.batching import GROUP_LINGER, OrderBatcher
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
 from bridge.destinations.activecampaign.graphql import GraphQLClient
@@ -126,11 +126,46 @@ class Executor:
 
     # -- one delivery --------------------------------------------------------------------------------------
 
-    def run(self, claimed: Claimed) -> str | None:
+    def group_sizes(self) -> dict[str, int]:
+        """How many deliveries of a destination one claim may take to run together (`claim_batch`): AC orders
+        under `BRIDGE_AC_ORDER_API=graphql`, up to `BRIDGE_AC_BATCH` (lowered when AC refused a batch as too
+        large); one otherwise."""
+        if self.settings.ac_order_api != "graphql" or not self.settings.ac_enabled or self.ac_batcher.limit <= 1:
+            return {}
+        return {ac.NAME: self.ac_batcher.limit}
+
+    def run_group(self, group: list[Claimed]) -> None:
+        """Run deliveries claimed together, each on its own thread through its own path (stale check, lease,
+        outcome, attempts), their GraphQL orders in one `bulkUpsertOrders` (batching.py)."""
+        if len(group) == 1:
+            self.run(group[0])
+            return
+        batcher = OrderBatcher(self.ac_batcher.limit, linger=GROUP_LINGER, members=len(group))
+
+        def member(claimed: Claimed) -> None:
+            try:
+                self.run(claimed, batcher)
+            except Exception:  # run() records every outcome it can; nothing may escape a member's thread
+                log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
+            finally:
+                batcher.leave()
+                self.leases.drop(claimed.id)  # recorded (or left to lapse): the heartbeat stops renewing it
+
+        threads = [threading.Thread(target=member, args=(c,), name=f"order-{c.id}", daemon=True) for c in group[1:]]
+        for thread in threads:
+            thread.start()
+        member(group[0])
+        for thread in threads:
+            thread.join()
+        if batcher.limit < self.ac_batcher.limit:  # AC refused a batch as too large: later groups stay below
+            self.ac_batcher.limit = batcher.limit
+
+    def run(self, claimed: Claimed, batcher: OrderBatcher | None = None) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
-        the outcome could not be recorded (the lease then lapses and the delivery returns to the queue)."""
+        the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
+        `batcher`: the one of the group the delivery was claimed with (default: the process's)."""
         try:
-            return self._run(claimed)
+            return self._run(claimed, batcher or self.ac_batcher)
         except StorageUnavailable:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
@@ -140,7 +175,7 @@ class Executor:
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Claimed) -> str | None:
+    def _run(self, claimed: Claimed, batcher: OrderBatcher) -> str | None:
         record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
             return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
@@ -164,7 +199,7 @@ class Executor:
                     "store_status": statuses.store_status(record.source, record.body),
                     "addresses": addresses.from_body(record.source, record.body),
                 }
-            result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source).run(event)
+            result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher).run(event)
         except Interrupted:
             return self.outcomes.release(claimed, None)
         except Paused as exc:
@@ -229,16 +264,9 @@ class Executor:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
 
     def _leg(
-        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int
+        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int, batcher: OrderBatcher
     ) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
-        def record(call: CallLog) -> None:
-            self.deliveries.record_attempt(
-                AttemptRecord(
-                    delivery_id=claimed.id, event_id=claimed.event_id, destination=claimed.destination, **call.__dict__
-                )
-            )
-            attempt_recorded(claimed.destination, call)
-            log_attempt(log, claimed, call)
+        record = AttemptLog(self.deliveries, claimed)
 
         if claimed.destination == ac.NAME:
             caller = HttpCaller(
@@ -260,7 +288,7 @@ class Executor:
                 gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
                 net = self.settings.ac_revenue == NET
                 graphql = GraphQLOrders(
-                    gql, state, creation_source=creation_source(ac_source), net=net, batcher=self.ac_batcher
+                    gql, state, creation_source=creation_source(ac_source), net=net, batcher=batcher
                 )
             return ac.ActiveCampaignLeg(
                 client,
@@ -283,6 +311,30 @@ class Executor:
             token_statuses=TOKEN_STATUSES,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
+
+
+class AttemptLog:
+    """Records a delivery's calls as its attempts (an `HttpCaller`'s `record`)."""
+
+    def __init__(self, deliveries: DeliveryStore, claimed: Claimed) -> None:
+        self.deliveries = deliveries
+        self.claimed = claimed
+
+    def __call__(self, call: CallLog) -> None:
+        self.record_many([self], call)
+
+    def row(self, call: CallLog) -> AttemptRecord:
+        """The attempt record of `call` for this delivery."""
+        c = self.claimed
+        return AttemptRecord(delivery_id=c.id, event_id=c.event_id, destination=c.destination, **call.__dict__)
+
+    @staticmethod
+    def record_many(logs: list[AttemptLog], call: CallLog) -> None:
+        """One call made for several deliveries (a batch): every delivery's attempt in one transaction."""
+        logs[0].deliveries.record_attempts([each.row(call) for each in logs])
+        for each in logs:
+            attempt_recorded(each.claimed.destination, call)
+            log_attempt(log, each.claimed, call)
 
 
 def dead_cause(exc: PermanentError) -> str:

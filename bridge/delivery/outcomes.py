@@ -148,11 +148,19 @@ class Outcomes:
         """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination;
         `cause` says why a dead one failed, in plain words, for the log (default: `error`)."""
 
+        # The version this delivery applied (idempotent: never lowers it), in the outcome's own transaction.
+        bump = self.applied.bump_statement(claimed.destination, *applied) if applied is not None else None
+
         def write() -> None:
-            if applied is not None:  # the version this delivery applied (idempotent: never lowers it)
-                self.applied.bump(claimed.destination, *applied)
             self.deliveries.finish(
-                claimed.id, self.owner, status=outcome, now=utcnow(), last_status=code, last_error=error, note=note
+                claimed.id,
+                self.owner,
+                status=outcome,
+                now=utcnow(),
+                last_status=code,
+                last_error=error,
+                note=note,
+                also=bump,
             )
 
         if not self.record(claimed, write):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Executable, and_, delete, func, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import applied_versions, remote_records, remote_state
@@ -172,7 +172,12 @@ class AppliedVersions:
 
     def bump(self, destination: str, subject: str, version: datetime) -> None:
         """Raise the applied version to `version` (never lowers it)."""
-        statement = self.db.upsert(
+        with self.db.write() as conn:
+            conn.execute(self.bump_statement(destination, subject, version))
+
+    def bump_statement(self, destination: str, subject: str, version: datetime) -> Executable:
+        """The statement of `bump`, to run inside another write (the delivery's outcome)."""
+        return self.db.upsert(
             applied_versions,
             ["destination", "subject"],
             {"destination": destination, "subject": subject[:255], "version_at": version},
@@ -184,5 +189,3 @@ class AppliedVersions:
                 )
             },
         )
-        with self.db.write() as conn:
-            conn.execute(statement)
