@@ -147,12 +147,24 @@ class RemoteState:
 
     def put(self, key_type: str, key: str, data: dict[str, Any], now: datetime) -> None:
         """Replace the document (deliveries touching one key run one at a time in their lane)."""
-        values = {"scope": self.scope, "key_type": key_type, "external_key": key[:255], "data": data, "updated_at": now}
-        statement = self.db.upsert(
-            remote_state, ["scope", "key_type", "external_key"], values, {"data": data, "updated_at": now}
-        )
+        self.put_many([(key_type, key, data)], now)
+
+    def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> None:
+        """Replace several (key_type, key, data) documents in one transaction."""
         with self.db.write() as conn:
-            conn.execute(statement)
+            for key_type, key, data in documents:
+                values = {
+                    "scope": self.scope,
+                    "key_type": key_type,
+                    "external_key": key[:255],
+                    "data": data,
+                    "updated_at": now,
+                }
+                conn.execute(
+                    self.db.upsert(
+                        remote_state, ["scope", "key_type", "external_key"], values, {"data": data, "updated_at": now}
+                    )
+                )
 
 
 class AppliedVersions:

@@ -13,6 +13,8 @@ class StateStore(Protocol):
 
     def put(self, key_type: str, key: str, data: dict[str, Any], now: Any) -> None: ...
 
+    def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: Any) -> None: ...
+
 
 class MemoryState:
     """Reads through to the real store, writes only to memory: a dry-run must not record a sync it never made."""
@@ -28,3 +30,7 @@ class MemoryState:
 
     def put(self, key_type: str, key: str, data: dict[str, Any], now: Any) -> None:
         self.local[(key_type, key)] = copy.deepcopy(data)
+
+    def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: Any) -> None:
+        for key_type, key, data in documents:
+            self.put(key_type, key, data, now)
