@@ -27,7 +27,7 @@ from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.destinations.activecampaign.order_input import creation_source
 from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
-from bridge.destinations.activecampaign.state import MemoryState
+from bridge.destinations.activecampaign.state import DeferredState, MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
 from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, CallLog, HttpCaller, make_session
 from bridge.errors import (
@@ -199,7 +199,14 @@ class Executor:
                     "store_status": statuses.store_status(record.source, record.body),
                     "addresses": addresses.from_body(record.source, record.body),
                 }
-            result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher).run(event)
+            leg = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher)
+            deferred = leg.graphql.state if isinstance(leg, ac.ActiveCampaignLeg) and leg.graphql else None
+            try:
+                result = leg.run(event)
+            except BaseException:
+                if isinstance(deferred, DeferredState):  # what AC already holds is remembered all the same
+                    deferred.flush(utcnow())
+                raise
         except Interrupted:
             return self.outcomes.release(claimed, None)
         except Paused as exc:
@@ -245,7 +252,9 @@ class Executor:
             },
         )
         applied_version = (subject, version) if status == DONE else None
-        return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version)
+        # The order state this delivery sent is stored with its outcome: one write per order (state.py).
+        writes = self.ac_state.statements(deferred.taken(), utcnow()) if isinstance(deferred, DeferredState) else []
+        return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)
 
     def _cause(self, exc: DeliveryError) -> str:
         """The failure in plain words for the log: the status and the destination's own message (email
@@ -288,7 +297,11 @@ class Executor:
                 gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
                 net = self.settings.ac_revenue == NET
                 graphql = GraphQLOrders(
-                    gql, state, creation_source=creation_source(ac_source), net=net, batcher=batcher
+                    gql,
+                    state if dry_run else DeferredState(state),
+                    creation_source=creation_source(ac_source),
+                    net=net,
+                    batcher=batcher,
                 )
             return ac.ActiveCampaignLeg(
                 client,

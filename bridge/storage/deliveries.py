@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -247,10 +247,11 @@ class DeliveryStore:
         last_status: int | None = None,
         last_error: str | None = None,
         note: str | None = None,
-        also: Executable | None = None,
+        also: Sequence[Executable] = (),
     ) -> bool:
         """Record a delivery's outcome (final, or pending again at `next_attempt_at`) and settle its event;
-        `also` (the applied version's upsert) is written in the same transaction when the lease is still ours.
+        `also` (the applied version's upsert, the order state the delivery sent) is written in the same
+        transaction when the lease is still ours.
 
         Returns False if the lease was lost meanwhile (another worker owns the delivery now).
         """
@@ -275,8 +276,8 @@ class DeliveryStore:
             ).scalar()
             if changed is None:
                 return False
-            if also is not None:
-                conn.execute(also)
+            for statement in also:
+                conn.execute(statement)
             if status in FINAL:
                 settle_event(conn, changed)
         return True

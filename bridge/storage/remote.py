@@ -152,19 +152,20 @@ class RemoteState:
     def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> None:
         """Replace several (key_type, key, data) documents in one transaction."""
         with self.db.write() as conn:
-            for key_type, key, data in documents:
-                values = {
-                    "scope": self.scope,
-                    "key_type": key_type,
-                    "external_key": key[:255],
-                    "data": data,
-                    "updated_at": now,
-                }
-                conn.execute(
-                    self.db.upsert(
-                        remote_state, ["scope", "key_type", "external_key"], values, {"data": data, "updated_at": now}
-                    )
-                )
+            for statement in self.statements(documents, now):
+                conn.execute(statement)
+
+    def statements(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[Executable]:
+        """The upserts of `put_many`, to run inside another write (a delivery's outcome)."""
+        return [
+            self.db.upsert(
+                remote_state,
+                ["scope", "key_type", "external_key"],
+                {"scope": self.scope, "key_type": key_type, "external_key": key[:255], "data": data, "updated_at": now},
+                {"data": data, "updated_at": now},
+            )
+            for key_type, key, data in documents
+        ]
 
 
 class AppliedVersions:
