@@ -43,6 +43,7 @@ from bridge.metrics import attempt_recorded
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, AttemptRecord, Claimed, DeliveryStore
+from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
@@ -141,10 +142,14 @@ class Executor:
             self.run(group[0])
             return
         batcher = OrderBatcher(self.ac_batcher.limit, linger=GROUP_LINGER, members=len(group))
+        try:
+            records = self.events.get_many([c.event_id for c in group])  # one read instead of one each
+        except StorageUnavailable:
+            records = {}  # each member reads its own (and handles the database being away)
 
         def member(claimed: Claimed) -> None:
             try:
-                self.run(claimed, batcher)
+                self.run(claimed, batcher, records.get(claimed.event_id))
             except Exception:  # run() records every outcome it can; nothing may escape a member's thread
                 log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             finally:
@@ -160,12 +165,15 @@ class Executor:
         if batcher.limit < self.ac_batcher.limit:  # AC refused a batch as too large: later groups stay below
             self.ac_batcher.limit = batcher.limit
 
-    def run(self, claimed: Claimed, batcher: OrderBatcher | None = None) -> str | None:
+    def run(
+        self, claimed: Claimed, batcher: OrderBatcher | None = None, record: EventRecord | None = None
+    ) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
         the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
-        `batcher`: the one of the group the delivery was claimed with (default: the process's)."""
+        `batcher`: the one of the group the delivery was claimed with (default: the process's); `record`: its
+        event, when already read."""
         try:
-            return self._run(claimed, batcher or self.ac_batcher)
+            return self._run(claimed, batcher or self.ac_batcher, record)
         except StorageUnavailable:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
@@ -175,8 +183,9 @@ class Executor:
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Claimed, batcher: OrderBatcher) -> str | None:
-        record = self.events.get(claimed.event_id)
+    def _run(self, claimed: Claimed, batcher: OrderBatcher, record: EventRecord | None) -> str | None:
+        if record is None:
+            record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
             return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
         event = load_canonical(record.payload)
