@@ -15,12 +15,13 @@ import requests
 from bridge.canonical import load_canonical
 from bridge.causes import answer_message, exception_cause, http_cause, status_words
 from bridge.delivery.account import token_fingerprint
+from bridge.delivery.groups import AttemptLog, run_group
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.destinations.activecampaign import addresses, statuses
 from bridge.destinations.activecampaign import deliver as ac
-from bridge.destinations.activecampaign.batching import GROUP_LINGER, OrderBatcher
+from bridge.destinations.activecampaign.batching import OrderBatcher
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
 from bridge.destinations.activecampaign.graphql import GraphQLClient
@@ -29,7 +30,7 @@ from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import DeferredState, MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
-from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, CallLog, HttpCaller, make_session
+from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.errors import (
     DeliveryError,
     PermanentError,
@@ -38,11 +39,10 @@ from bridge.errors import (
     StorageUnavailable,
     TokenRejected,
 )
-from bridge.logs import log_attempt, mask_personal, without_emails
-from bridge.metrics import attempt_recorded
+from bridge.logs import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, AttemptRecord, Claimed, DeliveryStore
+from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore
 from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
@@ -137,33 +137,8 @@ class Executor:
 
     def run_group(self, group: list[Claimed]) -> None:
         """Run deliveries claimed together, each on its own thread through its own path (stale check, lease,
-        outcome, attempts), their GraphQL orders in one `bulkUpsertOrders` (batching.py)."""
-        if len(group) == 1:
-            self.run(group[0])
-            return
-        batcher = OrderBatcher(self.ac_batcher.limit, linger=GROUP_LINGER, members=len(group))
-        try:
-            records = self.events.get_many([c.event_id for c in group])  # one read instead of one each
-        except StorageUnavailable:
-            records = {}  # each member reads its own (and handles the database being away)
-
-        def member(claimed: Claimed) -> None:
-            try:
-                self.run(claimed, batcher, records.get(claimed.event_id))
-            except Exception:  # run() records every outcome it can; nothing may escape a member's thread
-                log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
-            finally:
-                batcher.leave()
-                self.leases.drop(claimed.id)  # recorded (or left to lapse): the heartbeat stops renewing it
-
-        threads = [threading.Thread(target=member, args=(c,), name=f"order-{c.id}", daemon=True) for c in group[1:]]
-        for thread in threads:
-            thread.start()
-        member(group[0])
-        for thread in threads:
-            thread.join()
-        if batcher.limit < self.ac_batcher.limit:  # AC refused a batch as too large: later groups stay below
-            self.ac_batcher.limit = batcher.limit
+        outcome, attempts), their GraphQL orders in one `bulkUpsertOrders` (groups.py)."""
+        run_group(self, group)
 
     def run(
         self, claimed: Claimed, batcher: OrderBatcher | None = None, record: EventRecord | None = None
@@ -333,30 +308,6 @@ class Executor:
             token_statuses=TOKEN_STATUSES,
         )
         return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
-
-
-class AttemptLog:
-    """Records a delivery's calls as its attempts (an `HttpCaller`'s `record`)."""
-
-    def __init__(self, deliveries: DeliveryStore, claimed: Claimed) -> None:
-        self.deliveries = deliveries
-        self.claimed = claimed
-
-    def __call__(self, call: CallLog) -> None:
-        self.record_many([self], call)
-
-    def row(self, call: CallLog) -> AttemptRecord:
-        """The attempt record of `call` for this delivery."""
-        c = self.claimed
-        return AttemptRecord(delivery_id=c.id, event_id=c.event_id, destination=c.destination, **call.__dict__)
-
-    @staticmethod
-    def record_many(logs: list[AttemptLog], call: CallLog) -> None:
-        """One call made for several deliveries (a batch): every delivery's attempt in one transaction."""
-        logs[0].deliveries.record_attempts([each.row(call) for each in logs])
-        for each in logs:
-            attempt_recorded(each.claimed.destination, call)
-            log_attempt(log, each.claimed, call)
 
 
 def dead_cause(exc: PermanentError) -> str:
