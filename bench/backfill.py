@@ -112,7 +112,7 @@ def main() -> None:
                 f"AC budget: {args.ac_rate:g} calls/s, {per_call:g} orders a call ({args.order_api}) -> "
                 f"{budget:.1f} orders/s; "
                 f"{args.orders} orders take {args.orders / budget / 60:.0f} min at AC, "
-                f"{elapsed / 60:.1f} min to read: the backfill is {rate / budget:.0f}x faster than AC can take it"
+                f"{elapsed / 60:.1f} min to read ({rate:.0f} orders/s read against {budget:.0f} orders/s AC takes)"
             )
             if args.drain:
                 drain(settings, db, ac, args.drain, budget)

@@ -238,7 +238,8 @@ class Worker:
         renewed = self.deliveries.renew(self.owner, held, utcnow(), self.settings.lease_seconds)
         self.leases.extended(renewed, started)
         self.database_ok_at = time.time()
-        lost = sorted(set(held) - set(renewed))
+        # A delivery finished (and dropped) while the renewal ran is not lost: only those still held count.
+        lost = sorted((set(held) - set(renewed)) & set(self.leases.renewable()))
         if lost:
             # Reclaimed by another worker after the heartbeat could not renew in time: the threads holding them
             # see their lease is no longer surely theirs and send nothing more.
