@@ -92,3 +92,15 @@ def test_two_states_of_one_order_are_never_in_one_batch(client, db, fake_ac, sta
     assert all(c.count("S-1") <= 1 for c in calls)
     assert len([c for c in calls if "S-1" in c]) >= 2  # paid, then (in a later call) cancelled
     assert fake_ac.graphql.order(1, "S-1")["normalizedStatus"] == "CANCELLED"
+
+
+@pytest.mark.parametrize("env_overrides", [{**BATCH, "BRIDGE_WORKER_THREADS": "1"}])
+def test_one_delivery_thread_claims_a_whole_batch(client, db, fake_ac, start_worker, env_overrides):
+    """A ready backlog is claimed in groups of `BRIDGE_AC_BATCH`: one thread alone sends full batches (orders
+    no longer have to be in flight on separate threads at the same moment to share a call)."""
+    events = _backlog(client, 10, prefix="G")
+    start_worker()
+    assert all(wait_final(db, e, legs=1)["activecampaign"]["status"] == "done" for e in events)
+    calls = _orders_per_call(fake_ac)
+    assert sorted(len(c) for c in calls) == [5, 5], calls
+    assert len(fake_ac.graphql.all_orders()) == 10
