@@ -7,7 +7,8 @@ ActiveCampaign gives the deliveries that follow.
 2. The AC budget: a new customer's order costs 2 AC calls (ecomCustomer + ecomOrder) at BRIDGE_AC_RATE (5/s
    per account), so AC takes at most rate/2 such orders/s; prints the time that means for N orders.
 3. With `--drain K`: a worker delivers the first K backfilled orders to the strict AC fake at its real limit,
-   and the measured orders/s is printed beside the budget.
+   and the measured orders/s is printed beside the budget (GraphQL by default: `bulkUpsertOrders` batches of
+   `--batch`, `HISTORICAL`; `--order-api v3` for the Deep Data calls).
 4. With `--bulk`: the backfill reads the N orders through one bulk export (as `storebridge backfill` does for a
    long history), then the paged reader reads the first `--paged-sample` of them into another database under
    the same bucket; prints both read times and the paged time extrapolated to N. The fake's export "runs" for
@@ -16,6 +17,7 @@ ActiveCampaign gives the deliveries that follow.
     .venv/bin/python bench/backfill.py                      # 10,000 orders, paged, restore rate 100 points/s
     .venv/bin/python bench/backfill.py --orders 2000 --drain 60
     .venv/bin/python bench/backfill.py --bulk               # 10,000 orders through bulk, 300 paged beside
+    .venv/bin/python bench/backfill.py --bulk --drain 10000 --paged-sample 100   # end to end, batched writes
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ def main() -> None:
     parser.add_argument("--ac-rate", type=float, default=5.0, help="BRIDGE_AC_RATE (AC allows 5/s per account)")
     parser.add_argument("--drain", type=int, default=0, help="deliver this many backfilled orders to the AC fake")
     parser.add_argument("--bulk", action="store_true", help="read through a bulk export; page a sample beside it")
+    parser.add_argument("--order-api", choices=("graphql", "v3"), default="graphql", help="BRIDGE_AC_ORDER_API")
+    parser.add_argument("--batch", type=int, default=50, help="BRIDGE_AC_BATCH")
+    parser.add_argument("--threads", type=int, default=4, help="BRIDGE_WORKER_THREADS")
     parser.add_argument("--paged-sample", type=int, default=300, help="with --bulk: orders read paged to compare")
     args = parser.parse_args()
 
@@ -70,6 +75,9 @@ def main() -> None:
                 "BRIDGE_ECART_STATUSES": "",
                 "BRIDGE_RECONCILE_INTERVAL": "0",
                 "BRIDGE_LOG_LEVEL": "WARNING",
+                "BRIDGE_AC_ORDER_API": args.order_api,
+                "BRIDGE_AC_BATCH": str(args.batch),
+                "BRIDGE_WORKER_THREADS": str(args.threads),
             }
             settings = load_settings(env, env_file=None)
             db = Database(settings.database_url)
@@ -97,11 +105,14 @@ def main() -> None:
                 polls = export.polls if export else 0
                 print(f"bulk: {polls} polls, {shop.bulk.downloads} download(s) of the JSONL; 1 bulkOperationRunQuery")
                 paged_sample(settings, Path(tmp), nodes, args.paged_sample, args.orders, elapsed)
-            budget = args.ac_rate / 2
+            # v3: 2 calls per new customer's order; GraphQL: one call carries up to BRIDGE_AC_BATCH orders.
+            per_call = args.batch if args.order_api == "graphql" else 0.5
+            budget = args.ac_rate * per_call
             print(
-                f"AC budget: {args.ac_rate:g} calls/s, 2 calls per new-customer order -> {budget:.1f} orders/s; "
+                f"AC budget: {args.ac_rate:g} calls/s, {per_call:g} orders a call ({args.order_api}) -> "
+                f"{budget:.1f} orders/s; "
                 f"{args.orders} orders take {args.orders / budget / 60:.0f} min at AC, "
-                f"{elapsed / 60:.1f} min to read: the backfill is {rate / budget:.0f}x faster than AC can take it"
+                f"{elapsed / 60:.1f} min to read ({rate:.0f} orders/s read against {budget:.0f} orders/s AC takes)"
             )
             if args.drain:
                 drain(settings, db, ac, args.drain, budget)
@@ -148,22 +159,35 @@ def paged_sample(settings, tmp: Path, nodes: list[dict], sample: int, orders: in
 
 
 def drain(settings, db: Database, ac: FakeActiveCampaign, count: int, budget: float) -> None:  # type: ignore[no-untyped-def]
-    """Run a worker until `count` orders reached AC; print the measured orders/s."""
+    """Run a worker until `count` orders reached AC; print the measured orders/s (under the GraphQL order API:
+    the orders in AC's Custom Object store, the `bulkUpsertOrders` calls and their `creationSource`)."""
     stop = threading.Event()
     worker = Worker(settings, db, stop)
     thread = threading.Thread(target=worker.run, daemon=True)
     deliveries = DeliveryStore(db)
+    graphql = settings.ac_order_api == "graphql"
+
+    def arrived() -> int:
+        return len(ac.graphql.all_orders()) if graphql else len(ac.orders())
+
+    started = time.monotonic()
     thread.start()
     try:
-        wait_until(lambda: len(ac.orders()) >= count, timeout=count * 2 / budget + 120, interval=0.2)
+        wait_until(lambda: arrived() >= count, timeout=count / 10 + 120, interval=0.2)
+        elapsed = time.monotonic() - started
         calls = [r for r in ac.requests if r.path.startswith("/api/3/ecom")]
-        sources = sorted({r.json["ecomOrder"]["source"] for r in calls if r.json and "ecomOrder" in r.json})
+        if graphql:
+            sent = [c["variables"].get("orders") or [c["variables"].get("order")] for c in ac.graphql.calls()]
+            sources = sorted({o["creationSource"] for batch in sent for o in batch if o})
+        else:
+            sources = sorted({r.json["ecomOrder"]["source"] for r in calls if r.json and "ecomOrder" in r.json})
         span = calls[-1].at - calls[0].at
-        orders = len(ac.orders())
+        orders = arrived()
         print(
             f"drain: {orders} orders to AC in {span:.1f} s = {orders / span:.2f} orders/s "
-            f"({orders / span / budget:.2f} of the budget); 429s: {sum(1 for c in calls if c.status == 429)}; "
-            f"sources sent: {sources}"
+            f"({orders / span / budget:.2f} of the budget), {len(calls)} AC calls ({len(calls) / orders:.3f} an "
+            f"order); 429s: {sum(1 for c in calls if c.status == 429)}; sources sent: {sources}; "
+            f"worker start to the last order in AC: {elapsed:.1f} s"
         )
         done = sum(n for (d, s), n in deliveries.count_by_status().items() if s in FINAL)
         print(f"deliveries final so far: {done}")

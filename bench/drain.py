@@ -30,6 +30,7 @@ from common import BRIDGE, bridge_env, free_port, order_paid, post_custom, proce
 from bridge.storage import Database
 from bridge.storage.deliveries import FINAL, DeliveryStore
 from tests.fakes import FakeActiveCampaign
+from tests.helpers.postgres import fresh_schema
 
 
 def drain(
@@ -62,7 +63,7 @@ def drain(
             command = [BRIDGE, "destinations", "pause", "activecampaign"]
             subprocess.run(command, env=env, check=True, capture_output=True)
         for _ in range(args.workers):
-            stack.enter_context(process([BRIDGE, "worker"], env))
+            stack.enter_context(process([BRIDGE, "worker"], env, args.log))
         if args.planned:
 
             def planned() -> bool:
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--latency-samples", type=int, default=20)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--postgres", action="store_true", help="a fresh schema at 127.0.0.1:5432 (dropped after)")
     parser.add_argument("--contact-sync", choices=("on", "off"), default="on", help="BRIDGE_AC_CONTACT_SYNC")
     parser.add_argument("--list-id", type=int, default=1, help="BRIDGE_AC_LIST_ID (0: none)")
     parser.add_argument("--order-api", choices=("graphql", "v3"), default="graphql", help="BRIDGE_AC_ORDER_API")
@@ -129,11 +131,20 @@ def main() -> None:
     parser.add_argument(
         "--planned", action="store_true", help="time the drain of a backlog already planned (AC paused meanwhile)"
     )
+    parser.add_argument("--log", type=Path, help="append the worker processes' output to this file")
     parser.add_argument("--phases", default="new,returning", help="which backlogs to drain (comma-separated)")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bridge-drain-"))
-    db_url = args.database_url or f"sqlite:///{tmp / 'bridge.db'}"
+    with ExitStack() as stack:
+        tmp = Path(tempfile.mkdtemp(prefix="bridge-drain-"))
+        db_url = args.database_url or f"sqlite:///{tmp / 'bridge.db'}"
+        if args.postgres:
+            db_url = stack.enter_context(fresh_schema())
+        run(args, db_url)
+
+
+def run(args: argparse.Namespace, db_url: str) -> None:
+    """Start the fake, the web process and the backlogs' workers on `db_url`, and print the figures."""
     fake = FakeActiveCampaign(rate=args.rate).start()
     if args.list_id:
         fake.contact_book.preload_list(args.list_id, "Bench buyers")

@@ -15,6 +15,7 @@ import requests
 from bridge.canonical import load_canonical
 from bridge.causes import answer_message, exception_cause, http_cause, status_words
 from bridge.delivery.account import token_fingerprint
+from bridge.delivery.groups import AttemptLog, run_group
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
@@ -27,9 +28,9 @@ from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.destinations.activecampaign.order_input import creation_source
 from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
-from bridge.destinations.activecampaign.state import MemoryState
+from bridge.destinations.activecampaign.state import DeferredState, MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
-from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, CallLog, HttpCaller, make_session
+from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.errors import (
     DeliveryError,
     PermanentError,
@@ -38,11 +39,11 @@ from bridge.errors import (
     StorageUnavailable,
     TokenRejected,
 )
-from bridge.logs import log_attempt, mask_personal, without_emails
-from bridge.metrics import attempt_recorded
+from bridge.logs import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, AttemptRecord, Claimed, DeliveryStore
+from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore
+from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
@@ -126,11 +127,28 @@ class Executor:
 
     # -- one delivery --------------------------------------------------------------------------------------
 
-    def run(self, claimed: Claimed) -> str | None:
+    def group_sizes(self) -> dict[str, int]:
+        """How many deliveries of a destination one claim may take to run together (`claim_batch`): AC orders
+        under `BRIDGE_AC_ORDER_API=graphql`, up to `BRIDGE_AC_BATCH` (lowered when AC refused a batch as too
+        large); one otherwise."""
+        if self.settings.ac_order_api != "graphql" or not self.settings.ac_enabled or self.ac_batcher.limit <= 1:
+            return {}
+        return {ac.NAME: self.ac_batcher.limit}
+
+    def run_group(self, group: list[Claimed]) -> None:
+        """Run deliveries claimed together, each on its own thread through its own path (stale check, lease,
+        outcome, attempts), their GraphQL orders in one `bulkUpsertOrders` (groups.py)."""
+        run_group(self, group)
+
+    def run(
+        self, claimed: Claimed, batcher: OrderBatcher | None = None, record: EventRecord | None = None
+    ) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
-        the outcome could not be recorded (the lease then lapses and the delivery returns to the queue)."""
+        the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
+        `batcher`: the one of the group the delivery was claimed with (default: the process's); `record`: its
+        event, when already read."""
         try:
-            return self._run(claimed)
+            return self._run(claimed, batcher or self.ac_batcher, record)
         except StorageUnavailable:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
@@ -140,8 +158,9 @@ class Executor:
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Claimed) -> str | None:
-        record = self.events.get(claimed.event_id)
+    def _run(self, claimed: Claimed, batcher: OrderBatcher, record: EventRecord | None) -> str | None:
+        if record is None:
+            record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
             return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
         event = load_canonical(record.payload)
@@ -164,7 +183,14 @@ class Executor:
                     "store_status": statuses.store_status(record.source, record.body),
                     "addresses": addresses.from_body(record.source, record.body),
                 }
-            result = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source).run(event)
+            leg = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher)
+            deferred = leg.graphql.state if isinstance(leg, ac.ActiveCampaignLeg) and leg.graphql else None
+            try:
+                result = leg.run(event)
+            except BaseException:
+                if isinstance(deferred, DeferredState):  # what AC already holds is remembered all the same
+                    deferred.flush(utcnow())
+                raise
         except Interrupted:
             return self.outcomes.release(claimed, None)
         except Paused as exc:
@@ -210,7 +236,9 @@ class Executor:
             },
         )
         applied_version = (subject, version) if status == DONE else None
-        return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version)
+        # The order state this delivery sent is stored with its outcome: one write per order (state.py).
+        writes = self.ac_state.statements(deferred.taken(), utcnow()) if isinstance(deferred, DeferredState) else []
+        return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)
 
     def _cause(self, exc: DeliveryError) -> str:
         """The failure in plain words for the log: the status and the destination's own message (email
@@ -229,16 +257,9 @@ class Executor:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
 
     def _leg(
-        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int
+        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int, batcher: OrderBatcher
     ) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
-        def record(call: CallLog) -> None:
-            self.deliveries.record_attempt(
-                AttemptRecord(
-                    delivery_id=claimed.id, event_id=claimed.event_id, destination=claimed.destination, **call.__dict__
-                )
-            )
-            attempt_recorded(claimed.destination, call)
-            log_attempt(log, claimed, call)
+        record = AttemptLog(self.deliveries, claimed)
 
         if claimed.destination == ac.NAME:
             caller = HttpCaller(
@@ -260,7 +281,11 @@ class Executor:
                 gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
                 net = self.settings.ac_revenue == NET
                 graphql = GraphQLOrders(
-                    gql, state, creation_source=creation_source(ac_source), net=net, batcher=self.ac_batcher
+                    gql,
+                    state if dry_run else DeferredState(state),
+                    creation_source=creation_source(ac_source),
+                    net=net,
+                    batcher=batcher,
                 )
             return ac.ActiveCampaignLeg(
                 client,

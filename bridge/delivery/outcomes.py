@@ -11,8 +11,10 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+
+from sqlalchemy import Executable
 
 from bridge.delivery.account import how_to_fix
 from bridge.delivery.leases import HeldLeases
@@ -144,15 +146,25 @@ class Outcomes:
         note: str | None = None,
         applied: tuple[str, datetime] | None = None,
         cause: str | None = None,
+        writes: Sequence[Executable] = (),
     ) -> str | None:
         """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination;
-        `cause` says why a dead one failed, in plain words, for the log (default: `error`)."""
+        `cause` says why a dead one failed, in plain words, for the log (default: `error`); `writes`: what the
+        delivery itself still has to store (its order state), in the same transaction."""
+
+        # The version this delivery applied (idempotent: never lowers it), in the outcome's own transaction.
+        bump = [self.applied.bump_statement(claimed.destination, *applied)] if applied is not None else []
 
         def write() -> None:
-            if applied is not None:  # the version this delivery applied (idempotent: never lowers it)
-                self.applied.bump(claimed.destination, *applied)
             self.deliveries.finish(
-                claimed.id, self.owner, status=outcome, now=utcnow(), last_status=code, last_error=error, note=note
+                claimed.id,
+                self.owner,
+                status=outcome,
+                now=utcnow(),
+                last_status=code,
+                last_error=error,
+                note=note,
+                also=[*writes, *bump],
             )
 
         if not self.record(claimed, write):

@@ -238,7 +238,8 @@ class Worker:
         renewed = self.deliveries.renew(self.owner, held, utcnow(), self.settings.lease_seconds)
         self.leases.extended(renewed, started)
         self.database_ok_at = time.time()
-        lost = sorted(set(held) - set(renewed))
+        # A delivery finished (and dropped) while the renewal ran is not lost: only those still held count.
+        lost = sorted((set(held) - set(renewed)) & set(self.leases.renewable()))
         if lost:
             # Reclaimed by another worker after the heartbeat could not renew in time: the threads holding them
             # see their lease is no longer surely theirs and send nothing more.
@@ -257,13 +258,17 @@ class Worker:
         """Claim one due delivery and run it, or sleep until one may be due."""
         taken_at = self.leases.clock()
         try:
-            claimed = self.deliveries.claim(
-                self.owner, utcnow(), self.settings.lease_seconds, self._blocked_destinations()
+            group = self.deliveries.claim_batch(
+                self.owner,
+                utcnow(),
+                self.settings.lease_seconds,
+                self._blocked_destinations(),
+                self.executor.group_sizes(),
             )
         except StorageUnavailable:
             self.stop.wait(1.0)
             return
-        if claimed is None:
+        if not group:
             # Sleep until the next retry falls due; due-but-blocked deliveries (their lane head is backing
             # off) are woken by the notify below when a lane moves, or by the planner.
             due = self.deliveries.next_due_at()
@@ -271,12 +276,16 @@ class Worker:
             with self.work:
                 self.work.wait(timeout=max(0.01, timeout))
             return
-        self.leases.hold(claimed.id, taken_at)
+        # This thread holds every lease of the group while it waits for the group's threads (the heartbeat renews
+        # the leases of live holders).
+        for claimed in group:
+            self.leases.hold(claimed.id, taken_at)
         try:
-            self.executor.run(claimed)
+            self.executor.run_group(group)
         finally:
             # Recorded, or left to lapse: either way the heartbeat no longer renews it.
-            self.leases.drop(claimed.id)
+            for claimed in group:
+                self.leases.drop(claimed.id)
         with self.work:
             self.work.notify_all()  # the next delivery of this lane may be free now
 

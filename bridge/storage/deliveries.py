@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Executable, Select, and_, case, func, insert, or_, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import attempts, deliveries, events
@@ -96,6 +97,56 @@ class DeliveryStore:
 
     def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Claimed | None:
         """Lease the next due delivery that heads its lane, or return None."""
+        claimed = self.claim_batch(owner, now, lease, skip_destinations)
+        return claimed[0] if claimed else None
+
+    def claim_batch(
+        self,
+        owner: str,
+        now: datetime,
+        lease: float,
+        skip_destinations: frozenset[str],
+        batch: Mapping[str, int] | None = None,
+    ) -> list[Claimed]:
+        """Lease the next due delivery that heads its lane and up to `batch[its destination] - 1` more due lane
+        heads of the same destination (one transaction): the deliveries one `bulkUpsertOrders` may carry (spec
+        §14). Each heads its own lane, so no two are of one lane: per-lane order holds. Empty when none is due."""
+        with self.db.write() as conn:
+            first = conn.execute(self._heads(now, skip_destinations).limit(1)).first()
+            if first is None:
+                return []
+            ids = [first.id]
+            size = (batch or {}).get(first.destination, 1)
+            if size > 1:
+                more = self._heads(now, frozenset()).where(
+                    deliveries.c.destination == first.destination, deliveries.c.id != first.id
+                )
+                ids += list(conn.execute(more.limit(size - 1)).scalars())
+            rows = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(ids))
+                .values(
+                    status=IN_FLIGHT,
+                    lease_owner=owner,
+                    lease_expires_at=now + timedelta(seconds=lease),
+                    attempts=deliveries.c.attempts + 1,
+                    first_attempt_at=func.coalesce(deliveries.c.first_attempt_at, now),
+                    updated_at=now,
+                )
+                .returning(
+                    deliveries.c.id,
+                    deliveries.c.event_id,
+                    deliveries.c.destination,
+                    deliveries.c.lane,
+                    deliveries.c.attempts,
+                    deliveries.c.first_attempt_at,
+                )
+            ).all()
+        order = {delivery_id: i for i, delivery_id in enumerate(ids)}
+        return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
+
+    def _heads(self, now: datetime, skip_destinations: frozenset[str]) -> Select[Any]:
+        """Due pending deliveries that head their lane (no earlier unfinished one), oldest due first."""
         earlier = deliveries.alias("earlier")
         # OFFSET 0 keeps PostgreSQL from turning the lane check into an anti-join over the whole backlog: it
         # stays a per-candidate probe of the lane index, and the ordered scan stops at the first free delivery.
@@ -113,40 +164,15 @@ class DeliveryStore:
             .exists()
         )
         query = (
-            select(deliveries.c.id)
+            select(deliveries.c.id, deliveries.c.destination)
             .where(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now, ~blocked)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(1)
         )
         if skip_destinations:
             query = query.where(deliveries.c.destination.not_in(sorted(skip_destinations)))
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=deliveries)
-        with self.db.write() as conn:
-            delivery_id = conn.execute(query).scalar()
-            if delivery_id is None:
-                return None
-            row = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(
-                    status=IN_FLIGHT,
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=lease),
-                    attempts=deliveries.c.attempts + 1,
-                    first_attempt_at=func.coalesce(deliveries.c.first_attempt_at, now),
-                    updated_at=now,
-                )
-                .returning(
-                    deliveries.c.id,
-                    deliveries.c.event_id,
-                    deliveries.c.destination,
-                    deliveries.c.lane,
-                    deliveries.c.attempts,
-                    deliveries.c.first_attempt_at,
-                )
-            ).one()
-        return Claimed(*row)
+        return query
 
     def renew(self, owner: str, delivery_ids: list[int], now: datetime, lease: float) -> list[int]:
         """Extend the leases `owner` still holds among `delivery_ids` (the heartbeat, for the deliveries its
@@ -221,8 +247,11 @@ class DeliveryStore:
         last_status: int | None = None,
         last_error: str | None = None,
         note: str | None = None,
+        also: Sequence[Executable] = (),
     ) -> bool:
-        """Record a delivery's outcome (final, or pending again at `next_attempt_at`) and settle its event.
+        """Record a delivery's outcome (final, or pending again at `next_attempt_at`) and settle its event;
+        `also` (the applied version's upsert, the order state the delivery sent) is written in the same
+        transaction when the lease is still ours.
 
         Returns False if the lease was lost meanwhile (another worker owns the delivery now).
         """
@@ -247,6 +276,8 @@ class DeliveryStore:
             ).scalar()
             if changed is None:
                 return False
+            for statement in also:
+                conn.execute(statement)
             if status in FINAL:
                 settle_event(conn, changed)
         return True
@@ -307,8 +338,13 @@ class DeliveryStore:
 
     def record_attempt(self, attempt: AttemptRecord) -> None:
         """Store one attempt (committed at once, so a crash later cannot lose the evidence)."""
-        with self.db.write() as conn:
-            conn.execute(insert(attempts).values(**attempt.__dict__))
+        self.record_attempts([attempt])
+
+    def record_attempts(self, records: list[AttemptRecord]) -> None:
+        """Store the attempts of one call in one transaction (a batch's call is an attempt of each order)."""
+        if records:
+            with self.db.write() as conn:
+                conn.execute(insert(attempts), [record.__dict__ for record in records])
 
     # -- inspection ----------------------------------------------------------------------------------------
 

@@ -142,6 +142,12 @@ class EventStore:
             row = conn.execute(select(events).where(events.c.id == event_id)).first()
         return EventRecord.from_row(row) if row else None
 
+    def get_many(self, event_ids: list[int]) -> dict[int, EventRecord]:
+        """Several events by id, in one query (the events of deliveries claimed together)."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(events).where(events.c.id.in_(event_ids))).all()
+        return {record.id: record for record in (EventRecord.from_row(row) for row in rows)}
+
     def list(
         self,
         *,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Executable, and_, delete, func, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import applied_versions, remote_records, remote_state
@@ -147,12 +147,25 @@ class RemoteState:
 
     def put(self, key_type: str, key: str, data: dict[str, Any], now: datetime) -> None:
         """Replace the document (deliveries touching one key run one at a time in their lane)."""
-        values = {"scope": self.scope, "key_type": key_type, "external_key": key[:255], "data": data, "updated_at": now}
-        statement = self.db.upsert(
-            remote_state, ["scope", "key_type", "external_key"], values, {"data": data, "updated_at": now}
-        )
+        self.put_many([(key_type, key, data)], now)
+
+    def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> None:
+        """Replace several (key_type, key, data) documents in one transaction."""
         with self.db.write() as conn:
-            conn.execute(statement)
+            for statement in self.statements(documents, now):
+                conn.execute(statement)
+
+    def statements(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[Executable]:
+        """The upserts of `put_many`, to run inside another write (a delivery's outcome)."""
+        return [
+            self.db.upsert(
+                remote_state,
+                ["scope", "key_type", "external_key"],
+                {"scope": self.scope, "key_type": key_type, "external_key": key[:255], "data": data, "updated_at": now},
+                {"data": data, "updated_at": now},
+            )
+            for key_type, key, data in documents
+        ]
 
 
 class AppliedVersions:
@@ -172,7 +185,12 @@ class AppliedVersions:
 
     def bump(self, destination: str, subject: str, version: datetime) -> None:
         """Raise the applied version to `version` (never lowers it)."""
-        statement = self.db.upsert(
+        with self.db.write() as conn:
+            conn.execute(self.bump_statement(destination, subject, version))
+
+    def bump_statement(self, destination: str, subject: str, version: datetime) -> Executable:
+        """The statement of `bump`, to run inside another write (the delivery's outcome)."""
+        return self.db.upsert(
             applied_versions,
             ["destination", "subject"],
             {"destination": destination, "subject": subject[:255], "version_at": version},
@@ -184,5 +202,3 @@ class AppliedVersions:
                 )
             },
         )
-        with self.db.write() as conn:
-            conn.execute(statement)

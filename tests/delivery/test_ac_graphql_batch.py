@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.delivery import attempt_rows, custom_order, post_custom, wait_final
+from bridge.storage.throttles import Throttles
+from tests.helpers.delivery import attempt_rows, custom_order, delivery_rows, post_custom, wait_final, wait_until
 
 BATCH = {
     "BRIDGE_AC_ORDER_API": "graphql",
@@ -92,3 +93,19 @@ def test_two_states_of_one_order_are_never_in_one_batch(client, db, fake_ac, sta
     assert all(c.count("S-1") <= 1 for c in calls)
     assert len([c for c in calls if "S-1" in c]) >= 2  # paid, then (in a later call) cancelled
     assert fake_ac.graphql.order(1, "S-1")["normalizedStatus"] == "CANCELLED"
+
+
+@pytest.mark.parametrize("env_overrides", [{**BATCH, "BRIDGE_WORKER_THREADS": "1"}])
+def test_one_delivery_thread_claims_a_whole_batch(client, db, fake_ac, start_worker, env_overrides):
+    """A ready backlog is claimed in groups of `BRIDGE_AC_BATCH`: one thread alone sends full batches (orders
+    no longer have to be in flight on separate threads at the same moment to share a call)."""
+    throttles = Throttles(db)
+    throttles.set_manual_pause("activecampaign", True)  # the backlog is planned whole before any claim
+    events = _backlog(client, 10, prefix="G")
+    start_worker()
+    assert wait_until(lambda: len(delivery_rows(db)) == 10, timeout=30)
+    throttles.set_manual_pause("activecampaign", False)
+    assert all(wait_final(db, e, legs=1)["activecampaign"]["status"] == "done" for e in events)
+    calls = _orders_per_call(fake_ac)
+    assert sorted(len(c) for c in calls) == [5, 5], calls
+    assert len(fake_ac.graphql.all_orders()) == 10

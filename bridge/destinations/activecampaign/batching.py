@@ -9,6 +9,10 @@ two and each half sent again (and later batches are kept below that size). Two s
 never in one batch: they share a lane, and a lane runs one delivery at a time.
 
 One order alone goes through `upsertOrder`, exactly as without batching.
+
+A worker thread that claimed several order deliveries at once (`DeliveryStore.claim_batch`) runs them on
+threads of their own with a batcher made for that group (`members`): its batch goes out as soon as every member
+has joined it or finished without an upsert (`leave`), instead of waiting for orders that met by chance.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from bridge.errors import PermanentError, RetryableError
 
 #: How long the first order of a batch waits for others (threads freed by one answer come back together).
 LINGER = 0.05
+#: How long the first order of a claimed group waits for the rest of the group (their reads and checks).
+GROUP_LINGER = 1.0
 
 
 @dataclass
@@ -46,17 +52,51 @@ class _Batch:
 class OrderBatcher:
     """Shared by the delivery threads of one worker process (one per AC account)."""
 
-    def __init__(self, limit: int, *, linger: float = LINGER, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        *,
+        linger: float = LINGER,
+        clock: Callable[[], float] = time.monotonic,
+        members: int | None = None,
+    ) -> None:
         self.limit = max(1, limit)
         self.linger = linger
         self.clock = clock
         self._lock = threading.Lock()
         self._open: _Batch | None = None
+        # A claimed group's members yet to join or leave (None: threads that meet by chance, no count).
+        self._pending = members
+        self._joined = threading.local()
+
+    def leave(self) -> None:
+        """A group member (its own thread) is done without joining a batch: the others need not wait for it."""
+        if getattr(self._joined, "yes", False):
+            return
+        self._joined.yes = True
+        with self._lock:
+            if self._pending is None:
+                return
+            self._pending -= 1
+            batch = self._open
+            if self._pending <= 0 and batch is not None:
+                batch.closed = True
+                self._open = None
+                batch.full.set()
+
+    def _count_in(self) -> bool:
+        """Count the calling member in (under the lock); True when the group has nobody left to wait for."""
+        if self._pending is None or getattr(self._joined, "yes", False):
+            return False
+        self._joined.yes = True
+        self._pending -= 1
+        return self._pending <= 0
 
     def upsert(self, gql: GraphQLClient, order: dict[str, Any]) -> dict[str, Any]:
         """Upsert `order`, in a batch with whatever other orders are being upserted now; returns the stored
         order or raises this order's own error."""
         if self.limit <= 1 or gql.caller.dry_run:
+            self.leave()
             return gql.upsert_order(order)
         entry = _Entry(order, gql.caller)
         with self._lock:
@@ -66,7 +106,8 @@ class OrderBatcher:
                 batch = self._open = _Batch()
             assert batch is not None
             batch.entries.append(entry)
-            if len(batch.entries) >= self.limit:
+            last = self._count_in()
+            if len(batch.entries) >= self.limit or last:
                 batch.closed = True
                 self._open = None
                 batch.full.set()
@@ -133,8 +174,13 @@ class OrderBatcher:
         leader = entries[0].caller
 
         def record(call: CallLog) -> None:
-            for entry in entries:
-                entry.caller.record(call)
+            recorders = [entry.caller.record for entry in entries]
+            together = getattr(recorders[0], "record_many", None)
+            if together is not None and all(type(r) is type(recorders[0]) for r in recorders):
+                together(recorders, call)  # every order's attempt in one transaction
+                return
+            for recorder in recorders:
+                recorder(call)
 
         caller = HttpCaller(
             session=leader.session,

@@ -5,6 +5,7 @@ update. Replaying an event never makes a second AC record."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 from bridge.destinations.activecampaign import payloads
@@ -18,6 +19,7 @@ from bridge.errors import PermanentError
 from bridge.timeutil import utcnow
 
 NAME = "activecampaign"
+_CONNECTION_LOCK = threading.Lock()
 REVENUE_KINDS = ("order.refunded", "order.cancelled")
 
 
@@ -116,6 +118,15 @@ class ActiveCampaignLeg:
         known = self.records.get("connection", store)
         if known and known.remote_id:
             return str(known.remote_id)
+        # One thread of the process looks it up (or creates it); the others, a whole claimed group of orders of
+        # a new store among them, wait and then read what it stored instead of each spending AC calls on it.
+        with _CONNECTION_LOCK:
+            known = self.records.get("connection", store)
+            if known and known.remote_id:
+                return str(known.remote_id)
+            return self._find_or_create_connection(store)
+
+    def _find_or_create_connection(self, store: str) -> str:
         found = self.client.find(
             "connections", {"service": "storebridge", "externalid": store}, answer_key="connections"
         )

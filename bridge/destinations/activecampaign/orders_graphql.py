@@ -61,8 +61,9 @@ class GraphQLOrders:
         doc = dict(known or {})
         record_listing(doc, event)
         doc["gross"] = order_input.gross_total(event)
-        if doc != known:  # a write less per order in a backlog drain when nothing changed
-            self.state.put(REVENUE, leg_revenue_key(event), doc, utcnow())
+        # Written with the order's own state after the upsert (one write; recomputed from the event if the
+        # upsert fails), or now when nothing is sent; no write at all when nothing changed.
+        revenue = [(REVENUE, leg_revenue_key(event), doc)] if doc != known else []
         status, word, final = self._status(event, doc)
         body = order_input.order_input(
             event,
@@ -74,9 +75,10 @@ class GraphQLOrders:
         )
         before = self.state.get(KEY_TYPE, order_key) or {}
         if before.get("input") == body:
+            self.state.put_many(revenue, utcnow())
             return Result("skipped", f"AC order {event['order_id']} already holds this state ({status})")
         stored = self._upsert(body)
-        self._remember(order_key, body, stored)
+        self._remember(order_key, body, stored, revenue)
         if event.get("checkout_id"):
             cart = leg.records.get("checkout", f"{connection}|{event['checkout_id']}")
             cart_id = cart.remote_id if cart and cart.remote_id else str(stored.get("id"))
@@ -209,12 +211,19 @@ class GraphQLOrders:
         final = net if self.net and net is not None else gross
         return status, word, final
 
-    def _remember(self, order_key: str, body: dict[str, Any], stored: dict[str, Any]) -> None:
-        """What AC now holds for the order: the next state re-sends it whole, a replay compares with it."""
+    def _remember(
+        self,
+        order_key: str,
+        body: dict[str, Any],
+        stored: dict[str, Any],
+        also: list[tuple[str, str, dict[str, Any]]] | None = None,
+    ) -> None:
+        """What AC now holds for the order: the next state re-sends it whole, a replay compares with it.
+        `also`: other documents to write in the same transaction (the order's revenue record)."""
         record: dict[str, Any] = {"input": body, "id": stored.get("id")}
         if body.get("email"):  # how an erasure finds this order's state again, without the address itself
             record["email_sha256"] = email_digest(str(body["email"]))
-        self.state.put(KEY_TYPE, order_key, record, utcnow())
+        self.state.put_many([*(also or []), (KEY_TYPE, order_key, record)], utcnow())
 
 
 def leg_revenue_key(event: dict[str, Any]) -> str:

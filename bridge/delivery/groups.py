@@ -1,0 +1,77 @@
+"""Deliveries claimed together (spec §14, `BRIDGE_AC_BATCH`): a worker thread that claimed several ready AC
+order deliveries at once (`DeliveryStore.claim_batch`) runs each on a thread of its own, through the ordinary
+path of one delivery, with a batcher made for the group, so their orders go to AC in one `bulkUpsertOrders`
+as soon as every member has joined the batch or finished without an upsert. And the attempt record of a call:
+one call made for a whole batch is every order's attempt, written in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from bridge.destinations.activecampaign.batching import GROUP_LINGER, OrderBatcher
+from bridge.destinations.http import CallLog
+from bridge.errors import StorageUnavailable
+from bridge.logs import log_attempt
+from bridge.metrics import attempt_recorded
+from bridge.storage.deliveries import AttemptRecord, Claimed, DeliveryStore
+
+if TYPE_CHECKING:
+    from bridge.delivery.executor import Executor
+
+log = logging.getLogger("bridge.delivery")
+
+
+def run_group(executor: Executor, group: list[Claimed]) -> None:
+    """Run `group` (leases held by the calling thread) and wait for every member to finish."""
+    if len(group) == 1:
+        executor.run(group[0])
+        return
+    batcher = OrderBatcher(executor.ac_batcher.limit, linger=GROUP_LINGER, members=len(group))
+    try:
+        records = executor.events.get_many([c.event_id for c in group])  # one read instead of one each
+    except StorageUnavailable:
+        records = {}  # each member reads its own (and handles the database being away)
+
+    def member(claimed: Claimed) -> None:
+        try:
+            executor.run(claimed, batcher, records.get(claimed.event_id))
+        except Exception:  # run() records every outcome it can; nothing may escape a member's thread
+            log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
+        finally:
+            batcher.leave()
+            executor.leases.drop(claimed.id)  # recorded (or left to lapse): the heartbeat stops renewing it
+
+    threads = [threading.Thread(target=member, args=(c,), name=f"order-{c.id}", daemon=True) for c in group[1:]]
+    for thread in threads:
+        thread.start()
+    member(group[0])
+    for thread in threads:
+        thread.join()
+    if batcher.limit < executor.ac_batcher.limit:  # AC refused a batch as too large: later groups stay below
+        executor.ac_batcher.limit = batcher.limit
+
+
+class AttemptLog:
+    """Records a delivery's calls as its attempts (an `HttpCaller`'s `record`)."""
+
+    def __init__(self, deliveries: DeliveryStore, claimed: Claimed) -> None:
+        self.deliveries = deliveries
+        self.claimed = claimed
+
+    def __call__(self, call: CallLog) -> None:
+        self.record_many([self], call)
+
+    def row(self, call: CallLog) -> AttemptRecord:
+        """The attempt record of `call` for this delivery."""
+        c = self.claimed
+        return AttemptRecord(delivery_id=c.id, event_id=c.event_id, destination=c.destination, **call.__dict__)
+
+    @staticmethod
+    def record_many(logs: list[AttemptLog], call: CallLog) -> None:
+        """One call made for several deliveries (a batch): every delivery's attempt in one transaction."""
+        logs[0].deliveries.record_attempts([each.row(call) for each in logs])
+        for each in logs:
+            attempt_recorded(each.claimed.destination, call)
+            log_attempt(log, each.claimed, call)
