@@ -22,6 +22,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings)
     app = Flask("bridge")
+    # "/webhooks//shopify" is a 404 like any unknown path, not a 308 to the merged path: a redirect is an
+    # HTML answer where every answer is JSON, and no store follows one with its POST anyway.
+    app.url_map.merge_slashes = False
     # One byte of headroom so the webhook view can tell "exactly the limit" from "over it" (see webhooks.py).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]

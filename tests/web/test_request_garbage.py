@@ -47,3 +47,10 @@ def test_no_request_leaves_its_body_to_the_collector(
     assert response.status_code in (202, 400, 422)
     del response
     assert gc.collect() < TOLERATED
+
+
+@pytest.mark.parametrize("path", ["/webhooks//shopify", "/webhooks/%2Fshopify", "/webhooks//0"])
+def test_doubled_slashes_are_a_json_404_not_a_redirect(client, path: str) -> None:
+    """Found by the bad-input drill: Werkzeug merged the slashes and answered 308 with an HTML page."""
+    response = client.post(path, data=b"{}")
+    assert response.status_code == 404 and response.is_json, (response.status_code, response.data[:80])
