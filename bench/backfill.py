@@ -32,10 +32,10 @@ from pathlib import Path
 from common import wait_until
 
 from bridge.delivery.worker import Worker, new_owner
+from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import load_settings
 from bridge.storage import Database
 from bridge.storage.deliveries import FINAL, DeliveryStore
-from bridge.stores.shopify.reader import ShopifyReader
 from bridge.sweeps.backfill import Backfill, Progress
 from bridge.timeutil import parse_datetime
 from tests.fakes.activecampaign import FakeActiveCampaign

@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from bridge.admin import api as admin_api
     from bridge.admin import dashboard
     from bridge.admin.service import AdminService
-    from bridge.sources import build_sources
+    from bridge.platforms import build_sources
     from bridge.web import health, home, metrics, openapi, webhooks
     from bridge.web.errors import register_error_handlers
 

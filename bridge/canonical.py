@@ -165,7 +165,7 @@ class CustomerSchema(_Base):
 class BillingSchema(_Base):
     """The name and phone the order's addresses give: the fallback for a customer without them. The platform
     mappings fill it in AC's order (the order's contact phone, the shipping address, then billing:
-    `bridge.sources.mapping.contact_fallback`); the name `billing` is the custom source's contract."""
+    `bridge.platforms.mapping.contact_fallback`); the name `billing` is the custom source's contract."""
 
     first_name = _text(255, allow_none=True, load_default=None)
     last_name = _text(255, allow_none=True, load_default=None)

@@ -175,7 +175,7 @@ def check_database(settings: Settings) -> Check:
 
 def check_reconciliation(settings: Settings) -> Check:
     """Which store APIs are read, and each one's last reconciliation run and events recovered."""
-    from bridge.stores import build_readers
+    from bridge.platforms import build_readers
     from bridge.sweeps.status import describe_runs
 
     readers = sorted(build_readers(settings))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from bridge.admin.service import AdminService
+from bridge.platforms.adapter import Source
 from bridge.settings import Settings
-from bridge.sources.base import Source
 from bridge.storage import Database, EventStore
 
 

@@ -13,7 +13,7 @@ from bridge.compliance import KINDS as COMPLIANCE_KINDS
 from bridge.documents import TooComplex, UnsafeText, no_collection, read_quickly
 from bridge.errors import InvalidPayload
 from bridge.interpret import canonicalise
-from bridge.sources.base import Ignored, Inbound, Interpreted, Source
+from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
 from bridge.storage.events import ACCEPTED, RECEIVED, EventStore, NewEvent
 from bridge.timeutil import parse_datetime
 

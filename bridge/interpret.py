@@ -19,7 +19,7 @@ from werkzeug.datastructures import Headers
 from bridge.canonical import validate_canonical
 from bridge.documents import parse_document
 from bridge.errors import InboundError
-from bridge.sources.base import Ignored, Inbound, Interpreted, Source
+from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
 from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, EventRecord
 
 log = logging.getLogger(__name__)

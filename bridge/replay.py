@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.interpret import interpret
+from bridge.platforms import READERS, SOURCES
 from bridge.settings import Settings
-from bridge.sources import SOURCES
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
 from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, RECEIVED
-from bridge.stores import READERS
 from bridge.sweeps.recorder import BACKFILL, RECONCILE, reinterpret
 
 #: A replay's status for an event whose body retention (or an erasure) has emptied.

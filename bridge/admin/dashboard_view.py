@@ -18,7 +18,7 @@ from bridge.admin.schemas import DEFAULT_LIMIT, EVENT_STATUSES, EventQuerySchema
 from bridge.canonical import KINDS
 from bridge.destinations.activecampaign import graphql_text
 from bridge.logs import redact
-from bridge.sources import SOURCES
+from bridge.platforms import SOURCES
 from bridge.storage.queries import EventFilter
 
 #: Bottom-to-top stacking order of the chart's segments.

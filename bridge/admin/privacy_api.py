@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from bridge.admin.api import _json_body, _load, bp
 from bridge.admin.auth import require_admin_token
 from bridge.context import BridgeContext
-from bridge.sources import SOURCES
+from bridge.platforms import SOURCES
 from bridge.storage.erasure import Erasure, Subject
 from bridge.timeutil import utcnow
 

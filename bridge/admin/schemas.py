@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from bridge.canonical import KINDS
-from bridge.sources import SOURCES
+from bridge.platforms import SOURCES
 from bridge.storage import deliveries as delivery_states
 from bridge.storage.queries import PAGE_MAX, EventFilter
 

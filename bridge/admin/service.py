@@ -61,7 +61,7 @@ class AdminService:
 
     def reconciliation(self) -> list[dict[str, Any]]:
         """Each configured store API's last reconciliation run and events recovered (spec §13)."""
-        from bridge.stores import build_readers
+        from bridge.platforms import build_readers
         from bridge.sweeps.status import describe_runs
 
         return [run.as_dict() for run in describe_runs(self.db, sorted(build_readers(self.settings)))]

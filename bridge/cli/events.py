@@ -11,8 +11,8 @@ from bridge.admin.redact import Redactor
 from bridge.admin.schemas import EVENT_STATUSES
 from bridge.canonical import KINDS
 from bridge.cli.event_text import describe
+from bridge.platforms import SOURCES
 from bridge.replay import Replayer
-from bridge.sources import SOURCES
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
 from bridge.storage.lanes import ahead_of

@@ -10,8 +10,8 @@ import click
 from bridge.delivery.worker import dead_local_owners, new_owner
 from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
+from bridge.platforms import READERS, build_readers
 from bridge.storage import Database
-from bridge.stores import READERS, build_readers
 from bridge.sweeps.backfill import Backfill, Progress
 from bridge.sweeps.reconcile import Reconciler
 from bridge.timeutil import parse_datetime

@@ -9,9 +9,9 @@ import click
 import requests
 
 from bridge.cli.addresses import default_url
-from bridge.sources import SOURCES
-from bridge.sources.shopify.adapter import TOPIC_KINDS as SHOPIFY_TOPICS
-from bridge.sources.woocommerce.adapter import TOPICS as WOOCOMMERCE_TOPICS
+from bridge.platforms import SOURCES
+from bridge.platforms.shopify.adapter import TOPIC_KINDS as SHOPIFY_TOPICS
+from bridge.platforms.woocommerce.adapter import TOPICS as WOOCOMMERCE_TOPICS
 
 # Fixture names encode the topic: `orders_paid__jpy.json` → `orders/paid`, `order_updated__x.json` → `order.updated`.
 _TOPIC_SEPARATOR = {"shopify": "/", "woocommerce": "."}

@@ -20,8 +20,8 @@ from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.ecartapi import deliver as ecart
 from bridge.interpret import Interpretation, interpret
 from bridge.metrics import event_interpreted
+from bridge.platforms import build_sources
 from bridge.settings import Settings
-from bridge.sources import build_sources
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore, Leg
 from bridge.storage.events import DONE, PLANNED, QUARANTINED, RECEIVED

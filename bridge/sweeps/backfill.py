@@ -1,7 +1,7 @@
 """Backfill (spec §13): a store's past orders (and Shopify's abandoned checkouts) as historical events: AC
 gets them with `source: 0`, EcartAPI nothing. A checkpoint after every page makes it resumable after Ctrl-C
 or a crash; states already stored are skipped, so a second run creates nothing. What is read comes from the
-reader's `backfill_pages` (Shopify: one bulk export for a long history, bridge/stores/shopify/bulk_pages.py)."""
+reader's `backfill_pages` (Shopify: one bulk export for a long history, bridge/platforms/shopify/bulk_pages.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.errors import BridgeError
+from bridge.platforms import StoreReader
 from bridge.storage import Database, EventStore
 from bridge.storage.sweeps import SweepStore
-from bridge.stores import StoreReader
 from bridge.sweeps.recorder import BACKFILL, Tally, record_states
 from bridge.timeutil import parse_datetime, utcnow
 

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
 from bridge.metrics import reconcile_finished
+from bridge.platforms import StoreReader, build_readers
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.sweeps import SweepStore
-from bridge.stores import StoreReader, build_readers
 from bridge.sweeps.recorder import RECONCILE, Tally, record_states
 from bridge.timeutil import utcnow
 

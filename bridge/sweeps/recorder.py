@@ -13,8 +13,8 @@ from marshmallow import ValidationError
 
 from bridge.canonical import validate_canonical
 from bridge.interpret import cap_errors
+from bridge.platforms.reader import StoreReader, StoreState
 from bridge.storage.events import ACCEPTED, QUARANTINED, EventRecord, EventStore, NewEvent
-from bridge.stores.base import StoreReader, StoreState
 from bridge.timeutil import parse_datetime
 
 BACKFILL = "backfill"

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from bridge import __version__
 from bridge.context import BridgeContext
-from bridge.sources import SOURCES
+from bridge.platforms import SOURCES
 
 bp = Blueprint("home", __name__)
 

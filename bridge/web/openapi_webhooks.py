@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from bridge.canonical import KINDS, CanonicalEventSchema
-from bridge.sources import SOURCES
+from bridge.platforms import SOURCES
 from bridge.web.openapi_examples import EXAMPLES
 
 if TYPE_CHECKING:

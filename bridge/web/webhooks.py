@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from bridge.context import BridgeContext
 from bridge.errors import StorageUnavailable, TooLarge, UnknownSource
 from bridge.ingest import Reply, receive
-from bridge.sources.base import Inbound
+from bridge.platforms.adapter import Inbound
 from bridge.timeutil import utcnow
 from bridge.web.metrics import note_webhook
 

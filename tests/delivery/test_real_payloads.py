@@ -5,7 +5,7 @@ test asserts the AC calls that result.
 - A Shopify checkout carrying `"order_status_url": ""` or `null` is a checkout (timer, then a cart), not "an
   order body sent as checkouts/update".
 - The contact's phone (and name) follow one documented order, AC's own for GraphQL orders: the customer's own,
-  else the shipping address's, else billing's (`bridge.sources.mapping.contact_fallback`).
+  else the shipping address's, else billing's (`bridge.platforms.mapping.contact_fallback`).
 - WooCommerce partial refunds, which arrive only as `order.updated` bodies listing every refund so far, lower
   the AC order's total to paid - refunds, whatever order the states arrive in and however often.
 """

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from bridge.errors import PermanentError
-from bridge.stores.shopify.bulk import reassemble
+from bridge.platforms.shopify.bulk import reassemble
 from tests.fakes.fixtures import serve
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.helpers.store_data import shopify_orders

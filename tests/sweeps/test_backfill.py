@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bridge.delivery.worker import new_owner
+from bridge.platforms.shopify.reader import ShopifyReader
+from bridge.platforms.woocommerce.reader import WooCommerceReader
 from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.sweeps import SweepStore
-from bridge.stores.shopify.reader import ShopifyReader
-from bridge.stores.woocommerce.reader import WooCommerceReader
 from bridge.sweeps.backfill import Backfill, Progress, sweep_name
 from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.ecartapi import FakeEcartAPI

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge.delivery.worker import new_owner
+from bridge.platforms.shopify.bulk import BulkBusy, BulkExport, BulkFailed, orders_query, reassemble
+from bridge.platforms.shopify.queries import updated_filter
+from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.sweeps import SweepStore
-from bridge.stores.shopify.bulk import BulkBusy, BulkExport, BulkFailed, orders_query, reassemble
-from bridge.stores.shopify.queries import updated_filter
-from bridge.stores.shopify.reader import ShopifyReader
 from bridge.sweeps.backfill import BEGINNING, Backfill, Progress, sweep_name
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.helpers.delivery import event_rows

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge.delivery.worker import new_owner
+from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import Settings
 from bridge.storage import Database
-from bridge.stores.shopify.reader import ShopifyReader
 from bridge.sweeps.backfill import Backfill
 from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.shopify_admin import FakeShopifyAdmin

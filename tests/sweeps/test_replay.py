@@ -7,10 +7,10 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.replay import Replayer
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
-from bridge.stores.shopify.reader import ShopifyReader
 from bridge.sweeps.recorder import BACKFILL, RECONCILE, record_states
 from tests.helpers.delivery import event_rows
 from tests.helpers.env import fixture

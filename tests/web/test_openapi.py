@@ -19,8 +19,8 @@ from werkzeug.datastructures import Headers
 
 from bridge.app import create_app
 from bridge.ingest import canonicalise
-from bridge.sources import SOURCES
-from bridge.sources.base import Ignored, Inbound
+from bridge.platforms import SOURCES
+from bridge.platforms.adapter import Ignored, Inbound
 from bridge.storage import Database
 from bridge.web import openapi
 from bridge.web.openapi_examples import EXAMPLES

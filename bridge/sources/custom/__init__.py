@@ -1,5 +1,0 @@
-"""Any store that signs its own events: the bridge's canonical events in a Standard Webhooks envelope."""
-
-from bridge.sources.custom.adapter import CustomSource
-
-__all__ = ["CustomSource"]

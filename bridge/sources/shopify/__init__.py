@@ -1,5 +1,0 @@
-"""Shopify: HMAC-signed webhooks for checkouts, paid/cancelled orders and refunds."""
-
-from bridge.sources.shopify.adapter import ShopifySource
-
-__all__ = ["ShopifySource"]

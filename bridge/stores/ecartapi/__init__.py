@@ -1,1 +1,0 @@
-"""EcartAPI: `GET /api/v2/orders`."""

@@ -1,1 +1,0 @@
-"""Shopify: the GraphQL Admin API (`orders`, `abandonedCheckouts`)."""

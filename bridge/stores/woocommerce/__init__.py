@@ -1,1 +1,0 @@
-"""WooCommerce: the REST API v3 (`/wp-json/wc/v3/orders`)."""
