@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
 from sqlalchemy.engine import make_url
 
 from bridge.check_calls import Check

@@ -25,7 +25,7 @@ def token_fingerprint(settings: Settings, destination: str) -> str:
 def how_to_fix(destination: str) -> str:
     """What the operator does about a rejected token, in one sentence."""
     found = registry.find(destination)
-    variable = found.token_setting if found and found.token_setting else "the token"
+    variable = found.credential_setting if found and found.credential_setting else "the token"
     return (
         f"set a valid {variable} and restart the worker (it resumes by itself), "
         f"or run `storebridge destinations resume {destination}`"

@@ -70,6 +70,7 @@ class Sender(ABC):
 
     def failed(self, leg: DeliveryLeg) -> None:
         """The leg raised: keep whatever must survive it (what the remote side already holds)."""
+        return None  # nothing by default
 
     def writes(self, leg: DeliveryLeg) -> list[Any]:
         """Statements to write in the same transaction as the leg's outcome (none by default)."""
@@ -85,9 +86,11 @@ class Sender(ABC):
 
     def leave(self, group: Any) -> None:
         """A member of `group` has finished."""
+        return None  # nothing by default
 
     def group_done(self, group: Any) -> None:
         """Every member of `group` has finished (what the group learnt may serve later groups)."""
+        return None  # nothing by default
 
 
 class Destination(ABC):
@@ -96,7 +99,7 @@ class Destination(ABC):
     #: The name of its deliveries, metrics labels, pauses and admin entries (`destinations.destination`).
     name: str = ""
     #: The setting that holds its token (named in the line that says how to fix a rejected token).
-    token_setting: str = ""
+    credential_setting: str = ""
     #: What home (`GET /`) says when the destination is not used (only destinations that may be unused).
     unused_hint: str = ""
 

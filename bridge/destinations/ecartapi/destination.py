@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.check_calls import Check, caller, rejected, unexpected, why
-from bridge.destinations.base import Destination, DeliveryLeg, LegContext, Sender
+from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
 from bridge.destinations.ecartapi.deliver import NAME, EcartAPILeg, lane
 from bridge.errors import DeliveryError
 from bridge.settings import Settings
@@ -18,7 +18,7 @@ class EcartAPI(Destination):
     """Sets the EcartAPI order status each event maps to (BRIDGE_ECART_STATUSES)."""
 
     name = NAME
-    token_setting = "BRIDGE_ECART_TOKEN"
+    credential_setting = "BRIDGE_ECART_TOKEN"
     unused_hint = "set BRIDGE_ECART_TOKEN to send order statuses to EcartAPI"
 
     def live(self, settings: Settings) -> bool:
