@@ -98,6 +98,8 @@ class Destination(ABC):
 
     #: The name of its deliveries, metrics labels, pauses and admin entries (`destinations.destination`).
     name: str = ""
+    #: What it is called in sentences ("… delivered to ActiveCampaign Deep Data and EcartAPI").
+    title: str = ""
     #: The setting that holds its token (named in the line that says how to fix a rejected token).
     credential_setting: str = ""
     #: What home (`GET /`) says when the destination is not used (only destinations that may be unused).

@@ -25,6 +25,12 @@ def names() -> tuple[str, ...]:
     return tuple(d.name for d in _REGISTERED)
 
 
+def in_words() -> str:
+    """The destinations in a sentence: `A and B`, `A, B and C`."""
+    titles = [d.title or d.name for d in _REGISTERED]
+    return " and ".join(filter(None, (", ".join(titles[:-1]), titles[-1]))) if titles else "nowhere"
+
+
 def find(name: str) -> Destination | None:
     """The destination called `name`, or None."""
     return next((d for d in _REGISTERED if d.name == name), None)

@@ -22,7 +22,7 @@ def home() -> Response:
         service="storebridge",
         version=__version__,
         about="Receives store webhooks (Shopify, WooCommerce, EcartAPI, custom) and forwards them to "
-        "ActiveCampaign Deep Data and EcartAPI, durably and idempotently.",
+        f"{registry.in_words()}, durably and idempotently.",
         webhooks={
             name: f"/webhooks/{name}" + ("" if name in configured else " (no secret set: answers 401)")
             for name in sorted(SOURCES)

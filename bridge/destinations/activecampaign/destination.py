@@ -28,6 +28,7 @@ class ActiveCampaign(Destination):
     """Abandoned carts, paid orders and (net revenue, or through GraphQL) cancellations and refunds."""
 
     name = ac.NAME
+    title = "ActiveCampaign Deep Data"
     credential_setting = "BRIDGE_AC_TOKEN"
 
     def live(self, settings: Settings) -> bool:

@@ -18,6 +18,7 @@ class EcartAPI(Destination):
     """Sets the EcartAPI order status each event maps to (BRIDGE_ECART_STATUSES)."""
 
     name = NAME
+    title = "EcartAPI"
     credential_setting = "BRIDGE_ECART_TOKEN"
     unused_hint = "set BRIDGE_ECART_TOKEN to send order statuses to EcartAPI"
 
