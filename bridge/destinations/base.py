@@ -129,6 +129,11 @@ class Destination(ABC):
     def headers(self, settings: Settings) -> dict[str, str]:
         """The headers of every call (the credential among them)."""
 
+    def credential_urls(self, settings: Settings) -> list[tuple[str, str | None, str]]:
+        """(setting, URL or None when not sent to, the credential in words) for each URL it sends a credential
+        to: `check` and the start-up warn when one is plain http:// to another machine."""
+        return []
+
     def rate(self, settings: Settings) -> float | None:
         """Calls per second the account allows (paced across processes); None: not paced."""
         return None

@@ -40,6 +40,9 @@ class ActiveCampaign(Destination):
     def headers(self, settings: Settings) -> dict[str, str]:
         return {"Api-Token": settings.ac_token or "", "Accept": "application/json"}
 
+    def credential_urls(self, settings: Settings) -> list[tuple[str, str | None, str]]:
+        return [("BRIDGE_AC_URL", settings.ac_url if settings.ac_enabled else None, "the AC Api-Token")]
+
     def rate(self, settings: Settings) -> float | None:
         return settings.ac_rate
 

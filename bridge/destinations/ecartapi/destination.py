@@ -34,6 +34,9 @@ class EcartAPI(Destination):
     def headers(self, settings: Settings) -> dict[str, str]:
         return {"Authorization": f"Bearer {settings.ecart_token or ''}", "Accept": "application/json"}
 
+    def credential_urls(self, settings: Settings) -> list[tuple[str, str | None, str]]:
+        return [("BRIDGE_ECART_URL", settings.ecart_url if settings.ecart_enabled else None, "the EcartAPI token")]
+
     def lanes(
         self,
         settings: Settings,
