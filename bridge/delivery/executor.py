@@ -20,7 +20,7 @@ from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.destinations import registry
-from bridge.destinations.base import DeliveryLeg, LegContext, Sender
+from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
 from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.errors import (
     DeliveryError,
@@ -105,7 +105,9 @@ class Executor:
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
     def _run(self, claimed: Claimed, group: Any, record: EventRecord | None) -> str | None:
-        destination, sender = registry.get(claimed.destination), self.senders[claimed.destination]
+        destination, sender = registry.find(claimed.destination), self.senders.get(claimed.destination)
+        if destination is None or sender is None:  # a row of a destination this process does not deliver to
+            return self.outcomes.finish(claimed, DEAD, error=f"no destination {claimed.destination!r} is registered")
         if record is None:
             record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
@@ -121,7 +123,7 @@ class Executor:
         started = time.perf_counter()
         try:
             event = sender.prepare(event, record)
-            caller = self._caller(claimed, dry_run, self.leases.checker(claimed.id))
+            caller = self._caller(destination, claimed, dry_run, self.leases.checker(claimed.id))
             leg: DeliveryLeg = sender.leg(LegContext(caller, dry_run, record, group))
             try:
                 result = leg.run(event)
@@ -189,10 +191,11 @@ class Executor:
         request = getattr(failure, "request", None)
         return exception_cause(failure, url=getattr(request, "url", None), timeout=self.settings.http_timeout)
 
-    def _caller(self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool]) -> HttpCaller:
+    def _caller(
+        self, destination: Destination, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool]
+    ) -> HttpCaller:
         """The delivery's HTTP caller: its destination's headers, paced at its rate across processes, every
         call recorded as the delivery's attempt (or, in a dry-run, recorded and not sent)."""
-        destination = registry.get(claimed.destination)
         return HttpCaller(
             session=self._session(),
             headers=destination.headers(self.settings),
