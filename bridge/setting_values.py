@@ -39,7 +39,7 @@ def parse_duration(text: str) -> float:
     return sum(float(number) * UNITS[unit.lower()] for number, unit in _PART.findall(text))
 
 
-class Duration(mfields.Field):
+class Duration(mfields.Field[float | int]):
     """A duration setting: seconds as a float (or an int with `whole=True`, for gunicorn's timeouts)."""
 
     def __init__(self, *, whole: bool = False, **kwargs: Any) -> None:
@@ -65,7 +65,7 @@ class Duration(mfields.Field):
         return int(seconds)
 
 
-class CommaList(mfields.Field):
+class CommaList(mfields.Field[tuple[str, ...]]):
     """A comma-separated list of non-empty strings ("a, b" -> ("a", "b"))."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:
@@ -93,7 +93,7 @@ def trim_url(url: str) -> str:
     return url[: -len("/api/3")] if url.endswith("/api/3") else url
 
 
-class DurationList(mfields.Field):
+class DurationList(mfields.Field[tuple[float, ...]]):
     """Comma-separated positive durations (`5s, 30s, 2m, 10m`): the retry schedule."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:

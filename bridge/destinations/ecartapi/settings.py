@@ -52,7 +52,7 @@ class EcartAPISettings(CoreSettings):
         return self.ecart_enabled or self.ecart_statuses_explicit or not others_live
 
 
-class _StatusMap(mfields.Field):
+class _StatusMap(mfields.Field[dict[str, str]]):
     """`paid=paid,cancelled=cancelled` -> {"order.paid": "paid", ...}; empty or `none`: no EcartAPI legs."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, str]:
