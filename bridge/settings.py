@@ -1,13 +1,15 @@
 """Settings: read once from the environment (and `.env`), validated with marshmallow into a typed object.
 
 The core declares its own settings (`settings_core.py`, `settings_schema.py`); each integration declares its own
-in its folder (a typed part and a schema in `settings.py`). This module gathers them: one line per integration
-in `PARTS`, and the one `Settings` class made of them (flat attributes: `settings.ac_url`, `settings.bind`).
+in its folder (`settings.py`: a typed part extending `CoreSettings`, and the schema of its variables). This module
+gathers them: `Settings` is made of every part (one base class per integration), with flat attributes
+(`settings.bind`, `settings.ac_url`), and `SettingsSchema` of every part's schema.
 """
 
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +17,13 @@ from pathlib import Path
 from dotenv import dotenv_values
 from marshmallow import Schema, ValidationError
 
-from bridge.destinations.activecampaign import settings as activecampaign
-from bridge.destinations.ecartapi import settings as ecartapi
+from bridge.destinations.activecampaign.settings import ActiveCampaignSettings
+from bridge.destinations.ecartapi.settings import EcartAPISettings
 from bridge.errors import SettingsError
-from bridge.platforms.custom import settings as custom
-from bridge.platforms.ecartapi import settings as ecartapi_source
-from bridge.platforms.shopify import settings as shopify
-from bridge.platforms.woocommerce import settings as woocommerce
+from bridge.platforms.custom.settings import CustomSettings
+from bridge.platforms.ecartapi.settings import EcartAPISourceSettings
+from bridge.platforms.shopify.settings import ShopifySettings
+from bridge.platforms.woocommerce.settings import WooCommerceSettings
 from bridge.setting_values import unknown_variable_warnings
 from bridge.settings_core import DEFAULT_RETRY_SCHEDULE, CoreSettings
 from bridge.settings_schema import CoreSchema
@@ -31,34 +33,33 @@ __all__ = ["DEFAULT_RETRY_SCHEDULE", "Settings", "SettingsSchema", "load_setting
 
 @dataclass(frozen=True, repr=False)
 class Settings(
-    shopify.ShopifySettings,
-    woocommerce.WooCommerceSettings,
-    ecartapi_source.EcartAPISourceSettings,
-    custom.CustomSettings,
-    activecampaign.ActiveCampaignSettings,
-    ecartapi.EcartAPISettings,
+    # Platforms, in the order start-up and `check` list them; then destinations. One line per integration.
+    ShopifySettings,
+    WooCommerceSettings,
+    EcartAPISourceSettings,
+    CustomSettings,
+    ActiveCampaignSettings,
+    EcartAPISettings,
     CoreSettings,
 ):
     """Every setting the bridge reads: the core's and each integration's. Secrets are kept out of repr()."""
 
 
-class SettingsSchema(
-    shopify.ShopifySchema,
-    woocommerce.WooCommerceSchema,
-    ecartapi_source.EcartAPISourceSchema,
-    custom.CustomSchema,
-    activecampaign.ActiveCampaignSchema,
-    ecartapi.EcartAPISchema,
-    CoreSchema,
-):
-    """Maps every BRIDGE_* variable onto Settings; data_key is the variable name."""
-
-    class Meta(CoreSchema.Meta):
-        pass
+def _gathered_schema() -> type[Schema]:
+    """One schema of the core's variables and every part's (each part's checks run, so every bad variable is
+    named at once)."""
+    schemas = [part.SCHEMA for part in Settings.parts() if "SCHEMA" in vars(part) and part.SCHEMA]
+    body = {
+        "__doc__": "Maps every BRIDGE_* variable onto Settings; data_key is the variable name.",
+        "__module__": __name__,
+    }
+    # types.new_class, not type(): marshmallow's SchemaMeta gathers the fields and hooks of every base.
+    return types.new_class("SettingsSchema", (*schemas, CoreSchema), exec_body=lambda ns: ns.update(body))
 
 
-#: The words people use for an integration's name, which each integration declares.
-SYNONYMS = (*woocommerce.SYNONYMS, *activecampaign.SYNONYMS, *ecartapi.SYNONYMS)
+SettingsSchema = _gathered_schema()
+#: The words people use for the integrations' names, each declared by its part.
+SYNONYMS = tuple(pair for part in Settings.parts() for pair in vars(part).get("SYNONYMS", ()))
 
 
 def _present(data: Mapping[str, str], schema: Schema) -> dict[str, str]:

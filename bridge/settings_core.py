@@ -3,13 +3,16 @@
 Each integration adds its own settings in its own folder (`bridge/platforms/<name>/settings.py`,
 `bridge/destinations/<name>/settings.py`) as a *part*: a frozen dataclass that extends `CoreSettings` with its
 fields, and a marshmallow schema for its variables. `bridge/settings.py` gathers the parts into the one
-`Settings` object. This module imports nothing from the bridge, so any module may use it.
+`Settings` object. This module imports nothing from the bridge, so any module may use it; a module that needs only
+the core's settings (storage) or one integration's (its own code) annotates with `CoreSettings` or that part.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
+
+from marshmallow import Schema
 
 DEFAULT_RETRY_SCHEDULE = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 
@@ -24,6 +27,10 @@ class CoreSettings:
     #: Set by a destination's part: the destination's name, and the property saying it is really called.
     DESTINATION: ClassVar[str | None] = None
     LIVE: ClassVar[str] = ""
+    #: Set by every part: the marshmallow schema of its BRIDGE_* variables, and the words people use for its name
+    #: in a variable that a setting spells otherwise (for the "did you mean" hint on unknown variables).
+    SCHEMA: ClassVar[type[Schema] | None] = None
+    SYNONYMS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     bind: str = "127.0.0.1:8000"
     database_url: str = field(default="sqlite:///bridge.db", repr=False)  # may hold a password

@@ -15,34 +15,6 @@ from bridge.setting_values import OFF, ON, trim_url
 from bridge.settings_core import CoreSettings
 from bridge.settings_schema import together
 
-#: The long name people use for ActiveCampaign in a variable's name (`BRIDGE_ACTIVECAMPAIGN_TOKEN`), for the hint.
-SYNONYMS = (("ACTIVECAMPAIGN", "AC"),)
-
-
-@dataclass(frozen=True, repr=False)
-class ActiveCampaignSettings(CoreSettings):
-    """ActiveCampaign's part of the settings."""
-
-    DESTINATION: ClassVar[str | None] = "activecampaign"
-    LIVE: ClassVar[str] = "ac_enabled"
-
-    ac_url: str | None = None
-    ac_token: str | None = field(default=None, repr=False)
-    ac_connection_id: str | None = None
-    ac_rate: float = 5.0
-    ac_source: int = 1
-    ac_contact_sync: bool = True
-    ac_list_id: str | None = None
-    ac_revenue: str = "net"
-    # Spec §14: paid orders, cancellations and refunds through AC's eComm GraphQL API (`graphql`) or v3 (`v3`).
-    ac_order_api: str = "graphql"
-    ac_batch: int = 50
-
-    @property
-    def ac_enabled(self) -> bool:
-        """True when ActiveCampaign calls are really sent (not dry-run)."""
-        return bool(self.ac_url and self.ac_token)
-
 
 class ActiveCampaignSchema(Schema):
     """ActiveCampaign's BRIDGE_AC_* variables."""
@@ -69,3 +41,31 @@ class ActiveCampaignSchema(Schema):
         if data.get("ac_url"):
             data["ac_url"] = trim_url(data["ac_url"])
         return data
+
+
+@dataclass(frozen=True, repr=False)
+class ActiveCampaignSettings(CoreSettings):
+    """ActiveCampaign's part of the settings."""
+
+    DESTINATION: ClassVar[str | None] = "activecampaign"
+    LIVE: ClassVar[str] = "ac_enabled"
+    SCHEMA: ClassVar[type[Schema]] = ActiveCampaignSchema
+    #: The long name people give ActiveCampaign in a variable (`BRIDGE_ACTIVECAMPAIGN_TOKEN`), for the hint.
+    SYNONYMS: ClassVar[tuple[tuple[str, str], ...]] = (("ACTIVECAMPAIGN", "AC"),)
+
+    ac_url: str | None = None
+    ac_token: str | None = field(default=None, repr=False)
+    ac_connection_id: str | None = None
+    ac_rate: float = 5.0
+    ac_source: int = 1
+    ac_contact_sync: bool = True
+    ac_list_id: str | None = None
+    ac_revenue: str = "net"
+    # Spec §14: paid orders, cancellations and refunds through AC's eComm GraphQL API (`graphql`) or v3 (`v3`).
+    ac_order_api: str = "graphql"
+    ac_batch: int = 50
+
+    @property
+    def ac_enabled(self) -> bool:
+        """True when ActiveCampaign calls are really sent (not dry-run)."""
+        return bool(self.ac_url and self.ac_token)

@@ -17,39 +17,6 @@ from bridge.settings_core import CoreSettings
 
 ECART_STATUS_VALUES = ("on_hold", "pending", "paid", "cancelled", "refunded")
 ECART_EVENT_KINDS = ("order.paid", "order.cancelled", "order.refunded")
-#: Longer names people use for EcartAPI in a variable's name (`BRIDGE_ECARTAPI_TOKEN`), for the "did you mean" hint.
-SYNONYMS = (("ECARTAPI", "ECART"),)
-
-
-@dataclass(frozen=True, repr=False)
-class EcartAPISettings(CoreSettings):
-    """EcartAPI's part of the settings, as a destination."""
-
-    DESTINATION: ClassVar[str | None] = "ecartapi"
-    LIVE: ClassVar[str] = "ecart_enabled"
-
-    ecart_url: str = "https://api.ecartapi.com"
-    ecart_token: str | None = field(default=None, repr=False)
-    ecart_statuses: Mapping[str, str] = field(
-        default_factory=lambda: {"order.paid": "paid", "order.cancelled": "cancelled", "order.refunded": "refunded"}
-    )
-    #: BRIDGE_ECART_STATUSES was set (even empty): EcartAPI legs are planned as it says, token or not.
-    ecart_statuses_explicit: bool = False
-
-    @property
-    def ecart_enabled(self) -> bool:
-        """True when EcartAPI calls are really sent (not dry-run)."""
-        return bool(self.ecart_token)
-
-    @property
-    def ecart_used(self) -> bool:
-        """True when EcartAPI is a destination at all: its token is set, or BRIDGE_ECART_STATUSES was set on
-        purpose, or nothing is live (the trial, where every leg is a dry-run worth seeing). A Shopify -> AC shop
-        (AC live, no EcartAPI token) gets no EcartAPI deliveries, banners or check lines."""
-        if self.ecart_statuses_explicit and not self.ecart_statuses:
-            return False  # BRIDGE_ECART_STATUSES=none: no event updates EcartAPI, whatever else is set
-        others_live = any(name != self.DESTINATION for name in self.live_destinations)
-        return self.ecart_enabled or self.ecart_statuses_explicit or not others_live
 
 
 class _StatusMap(mfields.Field[dict[str, str]]):
@@ -87,3 +54,38 @@ class EcartAPISchema(Schema):
         # Only a variable that was set (even empty, or invalid) reaches here as a key.
         data["ecart_statuses_explicit"] = "ecart_statuses" in data
         return data
+
+
+@dataclass(frozen=True, repr=False)
+class EcartAPISettings(CoreSettings):
+    """EcartAPI's part of the settings, as a destination."""
+
+    DESTINATION: ClassVar[str | None] = "ecartapi"
+    LIVE: ClassVar[str] = "ecart_enabled"
+    SCHEMA: ClassVar[type[Schema]] = EcartAPISchema
+    #: The longer name people give EcartAPI in a variable (`BRIDGE_ECARTAPI_TOKEN`), for the "did you mean" hint.
+    SYNONYMS: ClassVar[tuple[tuple[str, str], ...]] = (("ECARTAPI", "ECART"),)
+
+    ecart_url: str = "https://api.ecartapi.com"
+    ecart_token: str | None = field(default=None, repr=False)
+    ecart_statuses: Mapping[str, str] = field(
+        default_factory=lambda: {"order.paid": "paid", "order.cancelled": "cancelled", "order.refunded": "refunded"}
+    )
+    #: BRIDGE_ECART_STATUSES was set (even empty): EcartAPI legs are planned as it says, token or not.
+    ecart_statuses_explicit: bool = False
+
+    @property
+    def ecart_enabled(self) -> bool:
+        """True when EcartAPI calls are really sent (not dry-run)."""
+        return bool(self.ecart_token)
+
+    @property
+    def ecart_used(self) -> bool:
+        """True when EcartAPI is a destination at all: its token is set, or BRIDGE_ECART_STATUSES was set on
+        purpose, or nothing is live (the trial, where every leg is a dry-run worth seeing). A Shopify -> AC shop
+        (AC live, no EcartAPI token) gets no EcartAPI deliveries, banners or check lines."""
+        if self.ecart_statuses_explicit and not self.ecart_statuses:
+            return False  # BRIDGE_ECART_STATUSES=none: no event updates EcartAPI, whatever else is set
+        # Named through the class: on the gathered Settings, `self.DESTINATION` is the first part's.
+        others_live = any(name != EcartAPISettings.DESTINATION for name in self.live_destinations)
+        return self.ecart_enabled or self.ecart_statuses_explicit or not others_live

@@ -16,16 +16,6 @@ from bridge.setting_values import CommaList
 from bridge.settings_core import CoreSettings
 
 
-@dataclass(frozen=True, repr=False)
-class CustomSettings(CoreSettings):
-    """The custom source's part of the settings."""
-
-    PLATFORM: ClassVar[str | None] = "custom"
-    WEBHOOK_CREDENTIALS: ClassVar[str] = "webhook_secrets"
-
-    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
-
-
 class CustomSchema(Schema):
     """The custom source's BRIDGE_WEBHOOK_SECRET."""
 
@@ -36,6 +26,17 @@ class CustomSchema(Schema):
         if not all(_is_standard_webhooks_secret(secret) for secret in data.get("webhook_secrets", ())):
             msg = "each secret must be whsec_ followed by base64 (at least 24 bytes)"
             raise ValidationError({"BRIDGE_WEBHOOK_SECRET": [msg]})
+
+
+@dataclass(frozen=True, repr=False)
+class CustomSettings(CoreSettings):
+    """The custom source's part of the settings."""
+
+    PLATFORM: ClassVar[str | None] = "custom"
+    WEBHOOK_CREDENTIALS: ClassVar[str] = "webhook_secrets"
+    SCHEMA: ClassVar[type[Schema]] = CustomSchema
+
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def _is_standard_webhooks_secret(secret: str) -> bool:

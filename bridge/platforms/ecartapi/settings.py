@@ -16,17 +16,18 @@ from bridge.destinations.ecartapi.settings import EcartAPISettings
 from bridge.setting_values import CommaList
 
 
+class EcartAPISourceSchema(Schema):
+    """EcartAPI's BRIDGE_ECARTAPI_WEBHOOK_TOKEN."""
+
+    ecartapi_webhook_tokens = CommaList(data_key="BRIDGE_ECARTAPI_WEBHOOK_TOKEN")
+
+
 @dataclass(frozen=True, repr=False)
 class EcartAPISourceSettings(EcartAPISettings):
     """EcartAPI's part of the settings, as a source of webhooks."""
 
     PLATFORM: ClassVar[str | None] = "ecartapi"
     WEBHOOK_CREDENTIALS: ClassVar[str] = "ecartapi_webhook_tokens"
+    SCHEMA: ClassVar[type[Schema]] = EcartAPISourceSchema
 
     ecartapi_webhook_tokens: tuple[str, ...] = field(default=(), repr=False)
-
-
-class EcartAPISourceSchema(Schema):
-    """EcartAPI's BRIDGE_ECARTAPI_WEBHOOK_TOKEN."""
-
-    ecartapi_webhook_tokens = CommaList(data_key="BRIDGE_ECARTAPI_WEBHOOK_TOKEN")

@@ -15,23 +15,6 @@ from bridge.setting_values import CommaList, trim_url
 from bridge.settings_core import CoreSettings
 from bridge.settings_schema import together
 
-#: Short names people use for WooCommerce in a variable's name (`BRIDGE_WC_SECRET`), for the "did you mean" hint.
-SYNONYMS = (("WOO", "WOOCOMMERCE"), ("WC", "WOOCOMMERCE"))
-
-
-@dataclass(frozen=True, repr=False)
-class WooCommerceSettings(CoreSettings):
-    """WooCommerce's part of the settings."""
-
-    PLATFORM: ClassVar[str | None] = "woocommerce"
-    WEBHOOK_CREDENTIALS: ClassVar[str] = "woocommerce_secrets"
-
-    woocommerce_secrets: tuple[str, ...] = field(default=(), repr=False)
-    # Reading the store's own API (backfill and reconciliation).
-    woocommerce_url: str | None = None
-    woocommerce_key: str | None = field(default=None, repr=False)
-    woocommerce_key_secret: str | None = field(default=None, repr=False)
-
 
 class WooCommerceSchema(Schema):
     """WooCommerce's BRIDGE_WOOCOMMERCE_* variables."""
@@ -58,3 +41,20 @@ class WooCommerceSchema(Schema):
         if data.get("woocommerce_url"):
             data["woocommerce_url"] = trim_url(data["woocommerce_url"])
         return data
+
+
+@dataclass(frozen=True, repr=False)
+class WooCommerceSettings(CoreSettings):
+    """WooCommerce's part of the settings."""
+
+    PLATFORM: ClassVar[str | None] = "woocommerce"
+    WEBHOOK_CREDENTIALS: ClassVar[str] = "woocommerce_secrets"
+    SCHEMA: ClassVar[type[Schema]] = WooCommerceSchema
+    #: Short names people give WooCommerce in a variable (`BRIDGE_WC_SECRET`), for the "did you mean" hint.
+    SYNONYMS: ClassVar[tuple[tuple[str, str], ...]] = (("WOO", "WOOCOMMERCE"), ("WC", "WOOCOMMERCE"))
+
+    woocommerce_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # Reading the store's own API (backfill and reconciliation).
+    woocommerce_url: str | None = None
+    woocommerce_key: str | None = field(default=None, repr=False)
+    woocommerce_key_secret: str | None = field(default=None, repr=False)
