@@ -28,7 +28,7 @@ from bridge.setting_values import unknown_variable_warnings
 from bridge.settings_core import DEFAULT_RETRY_SCHEDULE, CoreSettings
 from bridge.settings_schema import CoreSchema
 
-__all__ = ["DEFAULT_RETRY_SCHEDULE", "Settings", "SettingsSchema", "load_settings"]
+__all__ = ["DEFAULT_RETRY_SCHEDULE", "Settings", "SettingsSchema", "load_settings", "schema_of"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -45,10 +45,10 @@ class Settings(
     """Every setting the bridge reads: the core's and each integration's. Secrets are kept out of repr()."""
 
 
-def _gathered_schema() -> type[Schema]:
-    """One schema of the core's variables and every part's (each part's checks run, so every bad variable is
-    named at once)."""
-    schemas = [part.SCHEMA for part in Settings.parts() if "SCHEMA" in vars(part) and part.SCHEMA]
+def schema_of(settings_class: type[CoreSettings]) -> type[Schema]:
+    """One schema of the core's variables and those of every part `settings_class` is made of (each part's checks
+    run, so every bad variable is named at once)."""
+    schemas = [part.SCHEMA for part in settings_class.parts() if "SCHEMA" in vars(part) and part.SCHEMA]
     body = {
         "__doc__": "Maps every BRIDGE_* variable onto Settings; data_key is the variable name.",
         "__module__": __name__,
@@ -57,7 +57,7 @@ def _gathered_schema() -> type[Schema]:
     return types.new_class("SettingsSchema", (*schemas, CoreSchema), exec_body=lambda ns: ns.update(body))
 
 
-SettingsSchema = _gathered_schema()
+SettingsSchema = schema_of(Settings)
 #: The words people use for the integrations' names, each declared by its part.
 SYNONYMS = tuple(pair for part in Settings.parts() for pair in vars(part).get("SYNONYMS", ()))
 
