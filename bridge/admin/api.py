@@ -17,9 +17,9 @@ from marshmallow import Schema, ValidationError
 
 from bridge.admin import schemas as s
 from bridge.admin.auth import require_admin_token
-from bridge.admin.redact import Redactor
 from bridge.admin.service import AdminService
 from bridge.context import BridgeContext
+from bridge.redaction import Redactor
 from bridge.storage.events import EventRecord
 from bridge.storage.queries import EventSummary
 

@@ -30,11 +30,11 @@ from bridge.admin.dashboard_session import (
     log_out,
     require_session_keys,
 )
-from bridge.admin.redact import Redactor
 from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import AdminService
 from bridge.admin.webhook_counts import rejected_by_source
 from bridge.context import BridgeContext
+from bridge.redaction import Redactor
 from bridge.storage.erasure import Erasure
 from bridge.timeutil import utcnow
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from bridge.admin.redact import Redactor
 from bridge.admin.schemas import EVENT_STATUSES
 from bridge.canonical import KINDS
 from bridge.cli.event_text import describe
 from bridge.platforms import SOURCES
+from bridge.redaction import Redactor
 from bridge.replay import Replayer
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore

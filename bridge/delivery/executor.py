@@ -39,7 +39,7 @@ from bridge.errors import (
     StorageUnavailable,
     TokenRejected,
 )
-from bridge.logs import mask_personal, without_emails
+from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore

@@ -10,7 +10,7 @@ from typing import Any
 
 from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session, with_retries
 from bridge.errors import PermanentError, RedirectRefused, RetryableError
-from bridge.logs import safe_url
+from bridge.redaction import safe_url
 
 log = logging.getLogger("bridge.stores")
 MAX_WAIT = 60.0
