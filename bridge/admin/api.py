@@ -30,7 +30,7 @@ UNREDACTED = ("admin_api.show_job", "admin_api.start_bulk", "admin_api.list_dest
 
 
 def _admin() -> AdminService:
-    return BridgeContext.current().admin
+    return AdminService.current()
 
 
 def _load(schema: Schema, data: Any) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def _redactor() -> Redactor:
 
 
 def _admin() -> AdminService:
-    return BridgeContext.current().admin
+    return AdminService.current()
 
 
 def _token() -> str | None:
