@@ -1,13 +1,9 @@
-"""`/admin/`: the server-rendered dashboard (plain HTML forms, one CSS file, no JavaScript).
-
-Pages: overview, events (filtered, paginated), one event with its delivery timeline, dead letters with bulk
-retry, a bulk job's progress, login. Every change is a POST form carrying the session's CSRF token. With no
-BRIDGE_ADMIN_TOKEN the whole prefix answers 404, like the admin API, with a page that says how to enable it.
-"""
+"""The dashboard's blueprint and what every page shares: its set-up, the guard (login, CSRF, the 404 without
+BRIDGE_ADMIN_TOKEN), security headers, template helpers, login and logout."""
 
 from __future__ import annotations
 
-import dataclasses
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -15,11 +11,10 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from bridge import words
-from bridge.admin import dashboard_event_view as event_view
-from bridge.admin import dashboard_view as view
 from bridge.admin import throttle
 from bridge.admin.auth import token_matches
-from bridge.admin.dashboard_session import (
+from bridge.admin.dashboard import view
+from bridge.admin.dashboard.session import (
     COOKIE_NAME,
     CSRF_FIELD,
     configure_session,
@@ -30,15 +25,20 @@ from bridge.admin.dashboard_session import (
     log_out,
     require_session_keys,
 )
-from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import AdminService
-from bridge.admin.webhook_counts import rejected_by_source
 from bridge.context import BridgeContext
 from bridge.redaction import Redactor
-from bridge.storage.erasure import Erasure
-from bridge.timeutil import utcnow
 
-bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
+#: The templates and the stylesheet stay in bridge/admin/ (templates/dashboard/, static/), where packaging and the
+#: Docker image look for them.
+bp = Blueprint(
+    "dashboard",
+    __name__,
+    url_prefix="/admin",
+    template_folder="templates",
+    static_folder="static",
+    root_path=str(Path(__file__).resolve().parent.parent),
+)
 
 PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
 NO_COOKIE = (
@@ -179,112 +179,3 @@ def logout() -> Response:
     """End the session."""
     log_out()
     return redirect(url_for("dashboard.login"), code=303)
-
-
-# -- pages -----------------------------------------------------------------------------------------------
-
-
-@bp.get("/")
-def overview() -> str:
-    """Events per hour by outcome, queue depth, dead count, destinations with pause/resume, recent jobs."""
-    admin = _admin()
-    destinations = admin.destinations()
-    rejected = rejected_by_source()
-    return render_template(
-        "dashboard/overview.html",
-        chart=view.chart(admin.queries.hourly_outcomes(utcnow())),
-        destinations=destinations,
-        queue_depth=sum(d["queue_depth"] for d in destinations),
-        unplanned=admin.queries.unplanned(),
-        dead=sum(d["deliveries"].get("dead", 0) for d in destinations),
-        quarantined=admin.events.count_by_status().get("quarantined", 0),
-        rejected=rejected,
-        rejected_total=sum(rejected.values()),
-        jobs=admin.jobs.recent(5),
-        data_requests=Erasure(admin.db).requests(kind="data_request", limit=10),
-        reconciliation=admin.reconciliation(),
-        reconcile_interval=admin.settings.reconcile_interval,
-    )
-
-
-def _event_page(template: str, parsed: view.ParsedFilter, **context: Any) -> Any:
-    """Render a filtered, paginated event list (the events page and the dead-letter view)."""
-    page = None if parsed.errors else _admin().list_events(parsed.filter, cursor=parsed.cursor, limit=parsed.limit)
-    if page is not None:
-        page = dataclasses.replace(page, items=[_redactor().record(item) for item in page.items])
-    status = 400 if parsed.errors else 200
-    return render_template(template, parsed=parsed, page=page, choices=view.choices(), **context), status
-
-
-@bp.get("/events")
-def events() -> Any:
-    """Events, newest first, filtered like the admin API, with cursor pagination."""
-    return _event_page("dashboard/events.html", view.parse_filter(request.args))
-
-
-@bp.get("/dead")
-def dead() -> Any:
-    """Events with a dead delivery, each with why it died; bulk retry of everything listed."""
-    parsed = view.parse_filter(request.args, destination_status="dead")
-    return _event_page("dashboard/dead.html", parsed, dead_deliveries=_dead_deliveries)
-
-
-def _dead_deliveries(event_id: int) -> list[dict[str, Any]]:
-    return _redactor().scrub([d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"])  # type: ignore[no-any-return]
-
-
-@bp.get("/quarantine")
-def quarantine() -> Any:
-    """Events the bridge could not read (quarantined), each with why; fix the sender, then replay."""
-    parsed = view.parse_filter(request.args, status="quarantined")
-    return _event_page("dashboard/quarantine.html", parsed, quarantine_why=_quarantine_why)
-
-
-def _quarantine_why(event_id: int) -> str:
-    record = _admin().events.get(event_id)  # the list rows carry no errors or body: read this one's
-    if record is None:
-        return "no detail recorded"
-    record = _redactor().record(record)
-    return event_view.quarantine_why(record.errors, record.body)
-
-
-@bp.get("/events/<int:event_id>")
-def event(event_id: int) -> Any:
-    """One event: what came in, its canonical form, and a timeline of its deliveries and their attempts."""
-    detail = _admin().event_detail(event_id) if event_id <= MAX_ID else None
-    if detail is None:
-        return _error(404, "No such event", f"There is no event {event_id}.")
-    admin = _admin()
-    redactor = _redactor()
-    record = redactor.record(detail.event)
-    return render_template(
-        "dashboard/event.html",
-        event=record,
-        headers=view.pretty(record.headers),
-        payload=view.pretty(record.payload) if record.payload is not None else None,
-        error_rows=event_view.error_rows(record.errors, record.body) if record.errors else [],
-        raw_order_id=None if record.order_id else event_view.raw_order_id(record.source, record.body),
-        body=view.excerpt(record.body),
-        timeline=event_view.in_words(
-            view.timeline(redactor.scrub(detail.deliveries), redactor.scrub(detail.attempts)), detail.ahead, utcnow()
-        ),
-        money=words.money_lines(record.payload or {}),
-        dry_run_only=event_view.dry_run_only(detail.deliveries),
-        live=event_view.live_now(admin.destinations()),
-        related=admin.queries.related(record),
-        busy=record.status in ("received", "accepted", "planned"),
-    )
-
-
-@bp.get("/jobs/<int:job_id>")
-def job(job_id: int) -> Any:
-    """A bulk job's progress (the page refreshes itself while the job runs)."""
-    found = _admin().job(job_id) if job_id <= MAX_ID else None
-    if found is None:
-        return _error(404, "No such job", f"There is no job {job_id}.")
-    outcome = _admin().job_outcome(job_id) if found["status"] != "running" else {}
-    return render_template("dashboard/job.html", job=found, outcome=outcome, verdict=view.job_verdict(found, outcome))
-
-
-# The POST actions live in dashboard_actions.py, on this blueprint (imported here so they are registered).
-from bridge.admin import dashboard_actions  # noqa: E402, F401
