@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.causes import exception_cause, http_cause
-from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session, with_retries
 from bridge.errors import DeliveryError, RedirectRefused, RetryableError
+from bridge.outbound.http import CallLog, CallResult, HttpCaller, make_session, with_retries
 from bridge.settings import Settings
 
 

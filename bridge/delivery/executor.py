@@ -30,7 +30,6 @@ from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import DeferredState, MemoryState
 from bridge.destinations.ecartapi import deliver as ecart
-from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.errors import (
     DeliveryError,
     PermanentError,
@@ -39,6 +38,7 @@ from bridge.errors import (
     StorageUnavailable,
     TokenRejected,
 )
+from bridge.outbound.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore

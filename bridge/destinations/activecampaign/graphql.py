@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.destinations.http import CallResult, HttpCaller
 from bridge.errors import PermanentError, RetryableError
+from bridge.outbound.http import CallResult, HttpCaller
 
 PATH = "/ecom/graphql"
 ORDER_FIELDS = "id storeOrderId"

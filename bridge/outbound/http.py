@@ -14,8 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from bridge.causes import exception_cause, http_cause, status_words
-from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.errors import PermanentError, RedirectRefused, RetryableError, TokenRejected
+from bridge.outbound.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.timeutil import utcnow
 
 EXCERPT = 2000
