@@ -323,12 +323,12 @@ def render(db: Any, settings: Any = None) -> tuple[bytes, str]:
 
         MultiProcessCollector(registry)
     else:
-        registry.register(_Forward(REGISTRY))  # type: ignore[arg-type]
-    registry.register(DatabaseCollector(db))  # type: ignore[arg-type]
+        registry.register(_Forward(REGISTRY))
+    registry.register(DatabaseCollector(db))
     if settings is not None:
         from bridge.alerts.gauges import AlertGauges
 
-        registry.register(AlertGauges(db, settings))  # type: ignore[arg-type]
+        registry.register(AlertGauges(db, settings))
     for attempt in range(3):
         try:
             return generate_latest(registry), CONTENT_TYPE

@@ -38,7 +38,7 @@ def parse_duration(text: str) -> float:
     return sum(float(number) * UNITS[unit.lower()] for number, unit in _PART.findall(text))
 
 
-class Duration(mfields.Field):
+class Duration(mfields.Field[float | int]):
     """A duration setting: seconds as a float (or an int with `whole=True`, for gunicorn's timeouts)."""
 
     def __init__(self, *, whole: bool = False, **kwargs: Any) -> None:
@@ -64,7 +64,7 @@ class Duration(mfields.Field):
         return int(seconds)
 
 
-class DurationList(mfields.Field):
+class DurationList(mfields.Field[tuple[float, ...]]):
     """Comma-separated positive durations (`5s, 30s, 2m, 10m`): the retry schedule."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[float, ...]:

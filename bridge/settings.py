@@ -178,7 +178,7 @@ class Settings:
         return self.ecart_enabled or self.ecart_statuses_explicit or not self.ac_enabled
 
 
-class _CommaList(mfields.Field):
+class _CommaList(mfields.Field[tuple[str, ...]]):
     """A comma-separated list of non-empty strings ("a, b" -> ("a", "b"))."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, ...]:
@@ -187,7 +187,7 @@ class _CommaList(mfields.Field):
         return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-class _StatusMap(mfields.Field):
+class _StatusMap(mfields.Field[dict[str, str]]):
     """`paid=paid,cancelled=cancelled` -> {"order.paid": "paid", ...}; empty or `none`: no EcartAPI legs."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, str]:

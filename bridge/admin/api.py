@@ -214,7 +214,7 @@ def summary(record: EventRecord | EventSummary) -> dict[str, Any]:
         email = record.email
     else:
         payload = record.payload if isinstance(record.payload, dict) else {}
-        customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+        customer = found if isinstance(found := payload.get("customer"), dict) else {}
         email = payload.get("email") or customer.get("email")
     return {
         "id": record.id,

@@ -92,12 +92,12 @@ def to_filter(args: dict[str, Any]) -> EventFilter:
 # -- responses ------------------------------------------------------------------------------------------------
 
 
-def _out(cls: type[fields.Field], **kwargs: Any) -> fields.Field:
+def _out(cls: type[fields.Field[Any]], **kwargs: Any) -> fields.Field[Any]:
     """A response field that is always present."""
     return cls(required=True, **kwargs)
 
 
-def _maybe(cls: type[fields.Field], **kwargs: Any) -> fields.Field:
+def _maybe(cls: type[fields.Field[Any]], **kwargs: Any) -> fields.Field[Any]:
     """A response field that is always present, possibly null."""
     return cls(required=True, allow_none=True, **kwargs)
 

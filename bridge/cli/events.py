@@ -41,7 +41,9 @@ def events() -> None:
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
-def list_events(state: object, status: str | None, source: str | None, kind: str | None, limit: int, as_json: bool):
+def list_events(
+    state: object, status: str | None, source: str | None, kind: str | None, limit: int, as_json: bool
+) -> None:
     """List events, newest first."""
     rows = _store(state).list(status=status, source=source, kind=kind, limit=limit)
     if as_json:

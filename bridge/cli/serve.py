@@ -89,7 +89,12 @@ def run(state: object, bind: str | None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    watcher = threading.Thread(target=lambda: (server.wait(), stop.set()), daemon=True)
+
+    def _watch() -> None:
+        server.wait()
+        stop.set()
+
+    watcher = threading.Thread(target=_watch, daemon=True)
     watcher.start()
     try:
         run_worker(settings, stop=stop)

@@ -100,7 +100,7 @@ class Executor:
     db: Database
     stop: threading.Event
     owner: str
-    leases: HeldLeases = field(default=None)  # type: ignore[assignment] - made from settings when not given
+    leases: HeldLeases = field(default=None)  # type: ignore[assignment]  # made from settings when not given
 
     def __post_init__(self) -> None:
         self.events = EventStore(self.db)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
@@ -61,6 +61,7 @@ MAX_NEXT = 2000  # characters of a login's `next`: a dashboard URL, never more
 
 @bp.record_once
 def _configure(state: BlueprintSetupState) -> None:
+    assert isinstance(state.app, Flask)  # BlueprintSetupState types it as Flask's sans-IO base
     settings = state.app.extensions["bridge"].settings
     configure_session(state.app, settings)
     state.app.extensions[REDACTOR_KEY] = Redactor.for_settings(settings)
