@@ -24,4 +24,5 @@ class BridgeContext:
     @staticmethod
     def current() -> BridgeContext:
         """The context of the app handling the current request."""
-        return current_app.extensions["bridge"]  # type: ignore[no-any-return]
+        context: BridgeContext = current_app.extensions["bridge"]
+        return context

@@ -72,7 +72,8 @@ def _configure(state: BlueprintSetupState) -> None:
 
 def _redactor() -> Redactor:
     """Scrubs stored data before it is rendered (never the rendered page: it reflects the request too)."""
-    return current_app.extensions[REDACTOR_KEY]  # type: ignore[no-any-return]
+    redactor: Redactor = current_app.extensions[REDACTOR_KEY]
+    return redactor
 
 
 def _admin() -> AdminService:

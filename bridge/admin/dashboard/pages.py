@@ -64,7 +64,10 @@ def dead() -> Any:
 
 
 def _dead_deliveries(event_id: int) -> list[dict[str, Any]]:
-    return _redactor().scrub([d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"])  # type: ignore[no-any-return]
+    dead: list[dict[str, Any]] = _redactor().scrub(
+        [d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"]
+    )
+    return dead
 
 
 @bp.get("/quarantine")
