@@ -27,11 +27,16 @@ run: $(RUN_STAMP)
 ## Set up and run the whole test suite (what CI runs).
 test: $(STAMP)
 	$(BIN)/ruff check bridge tests bench wsgi.py
+	$(BIN)/lint-imports
+	$(BIN)/mypy --strict bridge
 	$(BIN)/pytest -n 2
 
+## Style, the layers contract (setup.cfg [importlinter]) and the type check, without the tests.
 lint: $(STAMP)
 	$(BIN)/ruff check bridge tests bench wsgi.py
 	$(BIN)/ruff format --check bridge tests bench wsgi.py
+	$(BIN)/lint-imports
+	$(BIN)/mypy --strict bridge
 
 bench-drain: $(STAMP)
 	$(BIN)/python bench/drain.py

@@ -12,9 +12,7 @@ from bridge.storage import Database, EventStore
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
     """Build the WSGI app. Settings are read from the environment (and `.env`) unless given."""
-    from bridge.admin import api as admin_api
-    from bridge.admin import dashboard
-    from bridge.admin.service import AdminService
+    from bridge import admin
     from bridge.platforms import build_sources
     from bridge.web import health, home, metrics, openapi, webhooks
     from bridge.web.errors import register_error_handlers
@@ -34,9 +32,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         db=db,
         events=EventStore(db),
         sources=build_sources(settings),
-        admin=AdminService(settings, db),
     )
-    for blueprint in (home.bp, webhooks.bp, health.bp, metrics.bp, openapi.bp, admin_api.bp, dashboard.bp):
+    for blueprint in (home.bp, webhooks.bp, health.bp, metrics.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    admin.init_app(app)
     register_error_handlers(app)
     return app

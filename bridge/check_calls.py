@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.causes import exception_cause, http_cause
-from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session, with_retries
 from bridge.errors import DeliveryError, RedirectRefused, RetryableError
-from bridge.settings import Settings
+from bridge.outbound.http import CallLog, CallResult, HttpCaller, make_session, with_retries
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
 
 
 @dataclass(frozen=True)

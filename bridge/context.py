@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from bridge.admin.service import AdminService
 from bridge.platforms.adapter import Source
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
@@ -14,15 +13,16 @@ from bridge.storage import Database, EventStore
 
 @dataclass
 class BridgeContext:
-    """What request handlers need: settings, the database and its stores, the configured sources."""
+    """What request handlers need: settings, the database and its stores, the configured sources. (The admin
+    keeps its own service in `app.extensions`: bridge.admin.init_app.)"""
 
     settings: Settings
     db: Database
     events: EventStore
     sources: dict[str, Source]
-    admin: AdminService
 
     @staticmethod
     def current() -> BridgeContext:
         """The context of the app handling the current request."""
-        return current_app.extensions["bridge"]  # type: ignore[no-any-return]
+        context: BridgeContext = current_app.extensions["bridge"]
+        return context

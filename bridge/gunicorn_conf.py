@@ -16,9 +16,14 @@ gunicorn's.
 import multiprocessing
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from bridge.errors import SettingsError
 from bridge.settings import load_settings
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 try:
     _settings = load_settings()
@@ -58,7 +63,7 @@ logger_class = "bridge.logs.GunicornLogger"
 control_socket_disable = True
 
 
-def child_exit(server, worker):
+def child_exit(server: "Arbiter", worker: "Worker") -> None:
     """A worker process ended: drop its live-gauge files from the shared Prometheus directory (`bridge web`
     sets PROMETHEUS_MULTIPROC_DIR; its counters stay, so totals survive worker restarts)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -67,7 +72,7 @@ def child_exit(server, worker):
         multiprocess.mark_process_dead(worker.pid)
 
 
-def when_ready(server):
+def when_ready(server: "Arbiter") -> None:
     """The listening sockets are bound: say once what is running, where, and what it will do."""
     from bridge.logs import configure_logging
     from bridge.startup import log_startup
@@ -77,7 +82,7 @@ def when_ready(server):
     log_startup(_settings, addresses[0])
 
 
-def post_worker_init(worker):
+def post_worker_init(worker: "Worker") -> None:
     """The worker has loaded the app: move every object it holds now (modules, the app, SQLAlchemy's and
     marshmallow's structures, ~100,000 of them) out of the garbage collector's sight. They live as long as the
     process, and a full collection walked them all: 30-65 ms of CPU, landing on whichever request was running

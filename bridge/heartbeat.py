@@ -51,9 +51,10 @@ def beat(database_ok_at: float | None, threads: dict[str, bool], directory: str 
 def read_status(directory: str | Path, pid: int) -> dict[str, Any] | None:
     """The status record worker `pid` last wrote in `directory`, or None."""
     try:
-        return json.loads((Path(directory) / f"worker_{pid}{SUFFIX}").read_text())
+        status: dict[str, Any] = json.loads((Path(directory) / f"worker_{pid}{SUFFIX}").read_text())
     except (OSError, ValueError):
         return None
+    return status
 
 
 @dataclass(frozen=True)

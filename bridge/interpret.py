@@ -110,7 +110,7 @@ def _copy_into(source: dict[Any, Any], target: dict[str, Any], budget: dict[str,
                 return False
             continue
         items = value if isinstance(value, list) else [value]
-        kept = []
+        kept: list[str] = []
         for item in items:
             text = str(item)[:500]
             cost = len(json.dumps(text, ensure_ascii=False)) + len(name) + 8

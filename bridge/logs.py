@@ -1,139 +1,29 @@
 """Logging: one JSON object per line (or, on a terminal, one readable line), with secrets redacted wherever
 they could appear.
 
-Three layers of redaction, all applied by `JsonFormatter` and `TextFormatter`, so every logger (the bridge's,
-gunicorn's, a library's) is covered:
-
-- by key: an `extra` field or a mapping key that names a credential (`Authorization`, `Api-Token`,
-  `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature`, `webhook-signature`, anything with token/secret/…);
-- by header pattern: `Authorization: Bearer …`-like text inside a message or a traceback;
-- by value: every configured secret (registered from Settings at app and worker start), wherever it appears
-  in the finished line, raw, JSON-escaped or URL-encoded.
+`JsonFormatter` and `TextFormatter` apply bridge.redaction to every record (by key, by header pattern, by
+registered value, emails masked), so every logger (the bridge's, gunicorn's, a library's) is covered.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
-import threading
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from bridge.privacy import log_digest
+from bridge.redaction import REDACTED, is_secret_key, mask_personal, redact, register_secrets, safe_url, scrub
 
 if TYPE_CHECKING:
     from bridge.settings import Settings
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-_SECRET_KEYS = re.compile(
-    r"(authorization|api-token|api_key|apikey|token|secret|signature|password|hmac|cookie)", re.IGNORECASE
-)
-#: `Name: value` / `'Name': 'value'` / `Name=value` for the credential headers, in free text.
-_SECRET_HEADERS = re.compile(
-    r"(?P<name>authorization|api-token|x-shopify-hmac-sha256|x-wc-webhook-signature|webhook-signature)"
-    r"(?P<sep>[\\'\"]*\s*[:=]\s*[\\'\"]*)"
-    r"(?P<value>(?:(?:bearer|basic|token)\s+)?[^\s\\'\",;}\][]+)",
-    re.IGNORECASE,
-)
-REDACTED = "[redacted]"
-#: Query parameters that name a person (AC's `filters[email]`, a search): a log line keeps a digest, not them.
-_PERSONAL_KEYS = re.compile(r"(email|name|phone|address|search)", re.IGNORECASE)
-#: An email address anywhere in free text (an error excerpt, a note): replaced by its digest's prefix.
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_EMAILS = re.compile(r"[^\s@'\"<>(),;:]+@[^\s@'\"<>(),;:]+\.[A-Za-z]{2,}")
-#: Configured secrets shorter than this are not replaced by value (they would shred every line).
-MIN_SECRET_LENGTH = 4
-
-_lock = threading.Lock()
-_secrets: set[str] = set()
-_secret_pattern: re.Pattern[str] | None = None
-
-
-def register_secrets(values: Iterable[str | None]) -> None:
-    """Add secret values to replace wherever they appear in a log line (idempotent, thread-safe)."""
-    global _secret_pattern
-    forms: set[str] = set()
-    for value in values:
-        if not value or len(value) < MIN_SECRET_LENGTH:
-            continue
-        forms |= {value, json.dumps(value, ensure_ascii=False)[1:-1], quote(value, safe="")}
-    with _lock:
-        if forms <= _secrets:
-            return
-        _secrets.update(forms)
-        ordered = sorted(_secrets, key=len, reverse=True)  # a secret containing another is replaced whole
-        _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
 def register_settings_secrets(settings: Settings) -> None:
     """Register every secret `settings` hold (source secrets, tokens, the database password)."""
-    from bridge.admin.redact import secret_values  # the one list of what counts as a secret
-
-    register_secrets(secret_values(settings))
-
-
-def scrub(text: str) -> str:
-    """`text` with credential headers, every registered secret value and every email address replaced."""
-    text = _SECRET_HEADERS.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", text)
-    text = mask_personal(text) or text
-    pattern = _secret_pattern
-    return pattern.sub(REDACTED, text) if pattern is not None else text
-
-
-def redact(value: Any) -> Any:
-    """A copy of `value` with every secret-looking mapping key's value replaced (dicts, header objects)."""
-    if isinstance(value, dict):
-        return {k: REDACTED if _SECRET_KEYS.search(str(k)) else redact(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    items = getattr(value, "items", None)
-    if callable(items) and not isinstance(value, str | bytes):  # werkzeug Headers and other mapping-likes
-        try:
-            return redact(dict(items()))
-        except (TypeError, ValueError):
-            return value
-    return value
-
-
-def mask_personal(text: str | None) -> str | None:
-    """`text` with every email address replaced by `email_sha256:<prefix>` (spec §16: logs carry ids, never
-    emails); for free text that may quote a request or a response."""
-    if not text or "@" not in text:
-        return text
-    return _EMAIL.sub(lambda m: log_digest(m.group(0)), text)
-
-
-def _query_value(key: str, value: str) -> str:
-    if _SECRET_KEYS.search(key):
-        return REDACTED
-    if "@" in value or "email" in key.lower():
-        return log_digest(value) if value else value
-    return REDACTED if _PERSONAL_KEYS.search(key) and value else value
-
-
-def without_emails(text: str) -> str:
-    """`text` with every email address replaced by `[email]`: a destination's message ("not a valid email
-    address: pat@example.com") is a cause worth logging, the address in it is not."""
-    return _EMAILS.sub("[email]", text)
-
-
-def safe_url(url: str) -> str:
-    """`url` without a password in it, with secret-looking query parameters redacted and personal ones (an
-    email, a name, a search) replaced by a digest or redacted (for logs)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return scrub(url)
-    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, _query_value(k, v)) for k, v in pairs], safe="[]:")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    register_secrets(settings.secret_values())
 
 
 class JsonFormatter(logging.Formatter):
@@ -150,7 +40,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = REDACTED if _SECRET_KEYS.search(key) else redact(value)
+                entry[key] = REDACTED if is_secret_key(key) else redact(value)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         elif record.exc_text:
@@ -166,7 +56,7 @@ class TextFormatter(logging.Formatter):
         parts = [f"{when} {record.levelname.lower():7} {record.name}: {record.getMessage()}"]
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_") and value is not None:
-                shown = REDACTED if _SECRET_KEYS.search(key) else redact(value)
+                shown = REDACTED if is_secret_key(key) else redact(value)
                 text = shown if isinstance(shown, str | int | float) else json.dumps(shown, default=str)
                 parts.append(f"{key}={text}")
         line = " ".join(parts)

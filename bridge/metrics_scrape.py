@@ -107,7 +107,7 @@ def render(db: Any, settings: Any = None) -> tuple[bytes, str]:
     if multiprocess_enabled():
         from prometheus_client.multiprocess import MultiProcessCollector
 
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        MultiProcessCollector(registry)
     else:
         registry.register(_Forward(REGISTRY))
     registry.register(DatabaseCollector(db))

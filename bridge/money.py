@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
 from iso4217 import Currency
 
@@ -36,8 +37,9 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, float):
         # repr() of a float is the shortest string that round-trips: 59.99 stays 59.99.
         value = repr(value)
+    readable: Any = value  # Decimal() itself says what it cannot read (the TypeError/ValueError below)
     try:
-        amount = Decimal(value) if not isinstance(value, Decimal) else value
+        amount = Decimal(readable) if not isinstance(value, Decimal) else value
     except (InvalidOperation, TypeError, ValueError):
         raise ValueError(f"not an amount: {value!r}") from None
     if not amount.is_finite():

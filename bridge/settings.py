@@ -44,6 +44,29 @@ class Settings(
 ):
     """Every setting the bridge reads: the core's and each integration's. Secrets are kept out of repr()."""
 
+    def secret_values(self) -> set[str]:
+        """Every value these settings hold that is a credential (source secrets, tokens, the alert URL, the
+        database password), for bridge.redaction to keep out of logs and admin answers."""
+        values: set[str] = {
+            *self.shopify_secrets,
+            *self.woocommerce_secrets,
+            *self.ecartapi_webhook_tokens,
+            *self.webhook_secrets,
+            # A Standard Webhooks secret is also used without its prefix (the base64 key).
+            *(s.removeprefix("whsec_") for s in self.webhook_secrets),
+        }
+        # An alert URL (a Slack incoming webhook) is itself the credential.
+        values |= {t for t in (self.ac_token, self.ecart_token, self.admin_token, self.alert_url) if t}
+        from sqlalchemy.engine import make_url
+
+        try:
+            password = make_url(self.database_url).password
+        except Exception:  # an unparsable URL holds no password we could find; the settings check rejects it anyway
+            password = None
+        if password:
+            values.add(str(password))
+        return values
+
 
 def schema_of(settings_class: type[CoreSettings]) -> type[Schema]:
     """One schema of the core's variables and those of every part `settings_class` is made of (each part's checks

@@ -17,9 +17,9 @@ from marshmallow import Schema, ValidationError
 
 from bridge.admin import schemas as s
 from bridge.admin.auth import require_admin_token
-from bridge.admin.redact import Redactor
 from bridge.admin.service import AdminService
 from bridge.context import BridgeContext
+from bridge.redaction import Redactor
 from bridge.storage.events import EventRecord
 from bridge.storage.queries import EventSummary
 
@@ -30,12 +30,13 @@ UNREDACTED = ("admin_api.show_job", "admin_api.start_bulk", "admin_api.list_dest
 
 
 def _admin() -> AdminService:
-    return BridgeContext.current().admin
+    return AdminService.current()
 
 
 def _load(schema: Schema, data: Any) -> dict[str, Any]:
     """Validated input; a ValidationError becomes 422 through the handler below."""
-    return schema.load(data)  # type: ignore[no-any-return]
+    loaded: dict[str, Any] = schema.load(data)
+    return loaded
 
 
 def _json_body() -> Any:
@@ -214,7 +215,7 @@ def summary(record: EventRecord | EventSummary) -> dict[str, Any]:
         email = record.email
     else:
         payload = record.payload if isinstance(record.payload, dict) else {}
-        customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+        customer = found if isinstance(found := payload.get("customer"), dict) else {}
         email = payload.get("email") or customer.get("email")
     return {
         "id": record.id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Response, jsonify, request
 
@@ -70,4 +70,4 @@ def require_admin_token(view: F) -> F:
         throttle.record_success(verdict)
         return view(*args, **kwargs)
 
-    return guarded  # type: ignore[return-value]
+    return cast(F, guarded)

@@ -8,12 +8,11 @@ the document is never answered 422.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
+from bridge.admin.fields import FullMatch, RFC3339DateTime, choice, text
 from bridge.canonical import KINDS
 from bridge.platforms import SOURCES
 from bridge.storage import deliveries as delivery_states
@@ -25,55 +24,6 @@ BULK_ACTIONS = ("replay", "retry_dead")
 JOB_STATUSES = ("running", "done", "failed")
 DEFAULT_LIMIT = 50
 MAX_ID = 2**63 - 1  # the largest id the database can hold; larger ones cannot exist
-# RFC 3339 `date-time` (ISO-8601 with seconds and an offset): exactly what OpenAPI's `format: date-time` means.
-# `\Z`, not `$`: `$` also matches before a trailing newline (`cursor=12%0A` got through and failed later).
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
-
-
-class FullMatch(validate.Regexp):
-    """A Regexp validator matching the whole value: `$` alone also matches before a trailing newline, so
-    `cursor=12%0A` passed and failed later (a 500). The pattern keeps `^…$` for the OpenAPI document."""
-
-    def __call__(self, value: Any) -> Any:
-        if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
-
-
-# No NUL characters (PostgreSQL cannot compare text with them) and no lone surrogates (no database driver can
-# encode them; JSON bodies can carry `\ud800`): no email or id contains either.
-_NO_NUL = FullMatch(r"^[^\x00\ud800-\udfff]*$", error="Must not contain NUL characters or lone surrogates.")
-
-
-class RFC3339DateTime(fields.DateTime):
-    """An RFC 3339 date-time with an explicit offset, loaded as aware UTC.
-
-    Instants beyond what Python can represent in UTC (year 1 with a positive offset, year 9999 with a negative
-    one) are clamped to the first or last representable instant, which filters identically.
-    """
-
-    default_error_messages = {"invalid": "Not an RFC 3339 date-time with an offset, e.g. 2026-11-20T15:00:00Z."}
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        if not isinstance(value, str) or not _RFC3339.match(value):
-            raise self.make_error("invalid")
-        try:
-            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        except ValueError:
-            raise self.make_error("invalid") from None
-        try:
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            edge = datetime.min if parsed.year == datetime.min.year else datetime.max
-            return edge.replace(tzinfo=UTC)
-
-
-def _text(max_len: int = 255, **kwargs: Any) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=max_len), _NO_NUL], **kwargs)
-
-
-def _choice(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
 # -- requests -------------------------------------------------------------------------------------------------
@@ -85,14 +35,14 @@ class EventFilterSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = _choice(EVENT_STATUSES, metadata={"description": "event status"})
-    source = _choice(tuple(SOURCES), metadata={"description": "webhook source"})
-    kind = _choice(KINDS, metadata={"description": "canonical event kind"})
-    store = _text(metadata={"description": "store (shop domain or site URL), exactly"})
-    q = _text(metadata={"description": "email (substring, any case), order id or checkout id (exactly)"})
+    status = choice(EVENT_STATUSES, metadata={"description": "event status"})
+    source = choice(tuple(SOURCES), metadata={"description": "webhook source"})
+    kind = choice(KINDS, metadata={"description": "canonical event kind"})
+    store = text(metadata={"description": "store (shop domain or site URL), exactly"})
+    q = text(metadata={"description": "email (substring, any case), order id or checkout id (exactly)"})
     since = RFC3339DateTime(metadata={"description": "received at or after (RFC 3339 with an offset)"})
     until = RFC3339DateTime(metadata={"description": "received before (RFC 3339 with an offset)"})
-    destination_status = _choice(
+    destination_status = choice(
         DELIVERY_STATUSES, metadata={"description": "events with at least one delivery in this status"}
     )
 
@@ -117,7 +67,7 @@ class BulkRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    action = _choice(
+    action = choice(
         BULK_ACTIONS,
         required=True,
         metadata={"description": "`replay`: replay each event; `retry_dead`: retry each event's dead deliveries"},
@@ -142,12 +92,12 @@ def to_filter(args: dict[str, Any]) -> EventFilter:
 # -- responses ------------------------------------------------------------------------------------------------
 
 
-def _out(cls: type[fields.Field], **kwargs: Any) -> fields.Field:
+def _out(cls: type[fields.Field[Any]], **kwargs: Any) -> fields.Field[Any]:
     """A response field that is always present."""
     return cls(required=True, **kwargs)
 
 
-def _maybe(cls: type[fields.Field], **kwargs: Any) -> fields.Field:
+def _maybe(cls: type[fields.Field[Any]], **kwargs: Any) -> fields.Field[Any]:
     """A response field that is always present, possibly null."""
     return cls(required=True, allow_none=True, **kwargs)
 

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from bridge.destinations import registry
 from bridge.replay import Replayer, ReplayOutcome
 from bridge.settings import Settings
@@ -20,6 +22,8 @@ from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.admin")
+#: Where `bridge.admin.init_app` keeps the app's AdminService (in `app.extensions`).
+ADMIN_KEY = "bridge.admin"
 BULK_KINDS = ("replay", "retry_dead")
 #: A bulk job keeps the ids of the events it covered (up to this many) so its page can say how they ended.
 JOB_EVENT_IDS = 10_000
@@ -54,6 +58,12 @@ class AdminService:
         self.throttles = Throttles(db)
         self.jobs = JobStore(db)
         self.replayer = Replayer(settings, db)
+
+    @staticmethod
+    def current() -> AdminService:
+        """The admin service of the app handling the current request (built by `bridge.admin.init_app`)."""
+        service: AdminService = current_app.extensions[ADMIN_KEY]
+        return service
 
     # -- reading -------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bridge.causes import status_words
-from bridge.logs import without_emails
+from bridge.redaction import without_emails
 from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.pauses import TOKEN_REJECTED, reason_words

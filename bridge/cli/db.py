@@ -6,6 +6,7 @@ import json
 
 import click
 
+from bridge.cli import CliState
 from bridge.storage import Database
 from bridge.storage.retention import Retention
 from bridge.timeutil import utcnow
@@ -18,9 +19,9 @@ def db() -> None:
 
 @db.command()
 @click.pass_obj
-def upgrade(state: object) -> None:
+def upgrade(state: CliState) -> None:
     """Apply pending migrations (safe to run at every start)."""
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     database = Database.for_settings(settings)
     before = database.current_revision()
     database.upgrade()
@@ -29,9 +30,9 @@ def upgrade(state: object) -> None:
 
 @db.command()
 @click.pass_obj
-def current(state: object) -> None:
+def current(state: CliState) -> None:
     """Show the database's migration revision and the code's head."""
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     database = Database.for_settings(settings)
     click.echo(f"current {database.current_revision() or 'empty'}, head {database.head_revision}")
 
@@ -39,9 +40,9 @@ def current(state: object) -> None:
 @db.command()
 @click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
 @click.pass_obj
-def prune(state: object, dry_run: bool) -> None:
+def prune(state: CliState, dry_run: bool) -> None:
     """Erase what BRIDGE_RETENTION_DAYS no longer keeps (what the worker does every few minutes), in short
     batches; prints the counts as JSON."""
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     counts = Retention(Database.for_settings(settings)).prune(utcnow(), settings.retention_days, dry_run=dry_run)
     click.echo(json.dumps({"retention_days": settings.retention_days, **counts.as_dict()}))

@@ -9,12 +9,13 @@ from typing import Any
 import click
 
 from bridge.admin.service import AdminService, resumed_message
+from bridge.cli import CliState
 from bridge.destinations import registry
 from bridge.storage import Database
 
 
-def _admin(state: object) -> AdminService:
-    settings = state.settings  # type: ignore[attr-defined]
+def _admin(state: CliState) -> AdminService:
+    settings = state.settings
     return AdminService(settings, Database.for_settings(settings))
 
 
@@ -47,7 +48,7 @@ def destinations() -> None:
 @destinations.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
-def list_destinations(state: object, as_json: bool) -> None:
+def list_destinations(state: CliState, as_json: bool) -> None:
     """Each destination: live or dry-run, paused, circuit, Retry-After wait, queue depth."""
     for destination in _admin(state).destinations():
         click.echo(json.dumps(destination, default=str) if as_json else describe(destination))
@@ -56,7 +57,7 @@ def list_destinations(state: object, as_json: bool) -> None:
 @destinations.command("pause")
 @click.argument("name", type=click.Choice(registry.names()))
 @click.pass_obj
-def pause(state: object, name: str) -> None:
+def pause(state: CliState, name: str) -> None:
     """Pause NAME: its deliveries wait in the queue without spending attempts, until resumed."""
     _admin(state).set_paused(name, True)
     click.echo(f"{name} paused")
@@ -65,7 +66,7 @@ def pause(state: object, name: str) -> None:
 @destinations.command("resume")
 @click.argument("name", type=click.Choice(registry.names()))
 @click.pass_obj
-def resume(state: object, name: str) -> None:
+def resume(state: CliState, name: str) -> None:
     """Resume NAME now: clears a manual pause, a Retry-After pause and an open circuit, and makes its waiting
     deliveries due at once."""
     admin = _admin(state)

@@ -25,7 +25,7 @@ def describe(shown: dict[str, Any], now: datetime | None = None) -> str:
     an earlier one, done with a warning), why it failed, its note, and the events skipped."""
     now = now or datetime.now(UTC)
     ahead: dict[int, int] = {int(k): int(v) for k, v in (shown.get("ahead") or {}).items()}
-    payload = shown.get("payload") if isinstance(shown.get("payload"), dict) else {}
+    payload = found if isinstance(found := shown.get("payload"), dict) else {}
     lines = [
         f"event {shown['id']}: {shown.get('kind') or shown.get('topic') or '?'} from {shown['source']}"
         f" - {shown['status']}",
@@ -36,7 +36,7 @@ def describe(shown: dict[str, Any], now: datetime | None = None) -> str:
     for label, key in (("store", "store"), ("order", "order_id"), ("checkout", "checkout_id"), ("topic", "topic")):
         if shown.get(key):
             lines.append(f"  {label:10} {shown[key]}")
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    customer = found if isinstance(found := payload.get("customer"), dict) else {}
     if customer.get("email"):
         lines.append(f"  {'customer':10} {customer['email']}")
     for label, amount in words.money_lines(payload):

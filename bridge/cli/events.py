@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
-from bridge.admin.redact import Redactor
 from bridge.admin.schemas import EVENT_STATUSES
 from bridge.canonical import KINDS
+from bridge.cli import CliState
 from bridge.cli.event_text import describe
 from bridge.platforms import SOURCES
+from bridge.redaction import Redactor
 from bridge.replay import Replayer
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
@@ -19,12 +20,12 @@ from bridge.storage.lanes import ahead_of
 from bridge.timeutil import parse_datetime
 
 
-def _db(state: object) -> Database:
-    settings = state.settings  # type: ignore[attr-defined]
+def _db(state: CliState) -> Database:
+    settings = state.settings
     return Database.for_settings(settings)
 
 
-def _store(state: object) -> EventStore:
+def _store(state: CliState) -> EventStore:
     return EventStore(_db(state))
 
 
@@ -41,7 +42,9 @@ def events() -> None:
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_obj
-def list_events(state: object, status: str | None, source: str | None, kind: str | None, limit: int, as_json: bool):
+def list_events(
+    state: CliState, status: str | None, source: str | None, kind: str | None, limit: int, as_json: bool
+) -> None:
     """List events, newest first."""
     rows = _store(state).list(status=status, source=source, kind=kind, limit=limit)
     if as_json:
@@ -61,7 +64,7 @@ def list_events(state: object, status: str | None, source: str | None, kind: str
 @click.argument("event_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Everything stored, as one JSON document.")
 @click.pass_obj
-def show(state: object, event_id: int, as_json: bool) -> None:
+def show(state: CliState, event_id: int, as_json: bool) -> None:
     """Show one event: what it is, its deliveries and attempts (readable); --json adds headers, the raw body
     and the canonical form."""
     db = _db(state)
@@ -77,7 +80,7 @@ def show(state: object, event_id: int, as_json: bool) -> None:
     # Which earlier delivery of the same order each waiting one is held behind (what the dashboard says too).
     shown["ahead"] = {str(k): v for k, v in ahead_of(db, shown["deliveries"]).items()}
     # A destination may echo a credential back in an error body: never print a configured secret.
-    redactor = Redactor.for_settings(state.settings)  # type: ignore[attr-defined]
+    redactor = Redactor.for_settings(state.settings)
     if as_json:
         click.echo(json.dumps(redactor.scrub(shown), indent=2, ensure_ascii=False))
     else:
@@ -89,12 +92,12 @@ def show(state: object, event_id: int, as_json: bool) -> None:
 @click.option("--status", type=click.Choice(["dead"]), help="Retry every dead delivery instead of named events.")
 @click.option("--since", help="With --status dead: only deliveries that died at or after this ISO-8601 time.")
 @click.pass_obj
-def replay(state: object, event_ids: tuple[int, ...], status: str | None, since: str | None) -> None:
+def replay(state: CliState, event_ids: tuple[int, ...], status: str | None, since: str | None) -> None:
     """Replay events by id (quarantined ones are re-read with today's code; others are planned again and
     sent idempotently), or retry every dead delivery with --status dead [--since T]."""
     if bool(event_ids) == bool(status):
         raise click.UsageError("give event ids, or --status dead")
-    replayer = Replayer(state.settings, _db(state))  # type: ignore[attr-defined]
+    replayer = Replayer(state.settings, _db(state))
     if status:
         try:
             cutoff = parse_datetime(since) if since else None

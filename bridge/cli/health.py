@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from bridge.cli import CliState
 from bridge.cli.addresses import default_url
 from bridge.heartbeat import verdict
 from bridge.metrics import metrics_dir
@@ -39,12 +40,12 @@ def _main_process_cmdline() -> list[str]:
 )
 @click.option("--url", help="Web: the readiness URL to probe (default: /readyz at BRIDGE_BIND).")
 @click.pass_obj
-def health(state: object, role: str, url: str | None) -> None:
+def health(state: CliState, role: str, url: str | None) -> None:
     """Exit 0 when this host's web or delivery worker is healthy: for container and service-manager health
     checks. A worker is healthy while its heartbeat record is fresh, says the database took a write within
     BRIDGE_LEASE_SECONDS + 5 s, and shows every delivery thread alive (whether or not it serves HTTP on
     BRIDGE_WORKER_METRICS_BIND)."""
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     if role == "auto":
         role = detect_role(_main_process_cmdline())
     if role == "worker":

@@ -9,6 +9,7 @@ import click
 from bridge.check_calls import summary
 from bridge.check_stores import check_settings, check_store_apis
 from bridge.checks import check_transport, destination_checks, run_checks
+from bridge.cli import CliState
 from bridge.destinations import registry
 
 
@@ -21,13 +22,13 @@ from bridge.destinations import registry
     "sent events).",
 )
 @click.pass_obj
-def setup(state: object, stores: tuple[str, ...]) -> None:
+def setup(state: CliState, stores: tuple[str, ...]) -> None:
     """Find or create the ActiveCampaign connection of each store, and check both destinations' credentials.
 
     The worker finds or creates a store's connection by itself on first use; running setup first makes
     credential problems show now rather than in dead deliveries.
     """
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     problems = 0
     for destination in registry.destinations():
         for line in destination.setup(settings, stores):
@@ -47,10 +48,10 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
 
 @click.command()
 @click.pass_obj
-def check(state: object) -> None:
+def check(state: CliState) -> None:
     """Check the configuration, the database, the destinations and the store APIs whose credentials are set.
     Exit status 1 on any error; warnings are printed (and counted on the last line) but exit 0."""
-    results = run_checks(state.settings)  # type: ignore[attr-defined]
+    results = run_checks(state.settings)
     for result in results:
         click.echo(result.line)
     click.echo(summary(results))

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from bridge.cli import CliState
 from bridge.storage import Database
 from bridge.storage.erasure import Erasure, Subject
 from bridge.timeutil import utcnow
@@ -18,7 +19,8 @@ def _subject(email: str | None, customer_id: str | None, source: str | None) -> 
         raise click.UsageError("--customer-id needs --source (shopify, woocommerce, ecartapi, custom)")
     if email:
         return Subject(emails=(email.strip().lower(),), source=source)
-    return Subject(customer_ids=(customer_id.strip(),), source=source)  # type: ignore[union-attr]
+    assert customer_id  # exactly one of the two was given (checked above)
+    return Subject(customer_ids=(customer_id.strip(),), source=source)
 
 
 _OPTIONS = (
@@ -37,12 +39,12 @@ def _with_subject_options(command: click.decorators.FC) -> click.decorators.FC:
 @click.command()
 @_with_subject_options
 @click.pass_obj
-def forget(state: object, email: str | None, customer_id: str | None, source: str | None) -> None:
+def forget(state: CliState, email: str | None, customer_id: str | None, source: str | None) -> None:
     """Erase everything stored about one person (bodies, canonical events, call excerpts, the AC mapping and
     contact state keyed by their email) and record the erasure (a SHA-256, the time, the counts). Prints
     the counts as JSON."""
     subject = _subject(email, customer_id, source)
-    db = Database.for_settings(state.settings)  # type: ignore[attr-defined]
+    db = Database.for_settings(state.settings)
     counts = Erasure(db).erase(subject, utcnow(), origin="cli")
     click.echo(json.dumps({"subject_sha256": subject.digest(), "erased": counts}))
 
@@ -50,8 +52,8 @@ def forget(state: object, email: str | None, customer_id: str | None, source: st
 @click.command()
 @_with_subject_options
 @click.pass_obj
-def export(state: object, email: str | None, customer_id: str | None, source: str | None) -> None:
+def export(state: CliState, email: str | None, customer_id: str | None, source: str | None) -> None:
     """Print, as JSON, everything stored about one person."""
     subject = _subject(email, customer_id, source)
-    db = Database.for_settings(state.settings)  # type: ignore[attr-defined]
+    db = Database.for_settings(state.settings)
     click.echo(json.dumps(Erasure(db).export(subject), ensure_ascii=False, indent=2))

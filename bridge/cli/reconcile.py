@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
+from bridge.cli import CliState
 from bridge.delivery.worker import dead_local_owners, new_owner
 from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
@@ -27,8 +28,8 @@ def _date(value: str | None) -> datetime | None:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO-8601 timestamp") from None
 
 
-def _database(state: object) -> Database:
-    settings = state.settings  # type: ignore[attr-defined]
+def _database(state: CliState) -> Database:
+    settings = state.settings
     db = Database.for_settings(settings)
     db.upgrade()
     return db
@@ -70,11 +71,11 @@ class ProgressLine:
 @click.option("--since", help="Only orders modified since this date (YYYY-MM-DD or ISO-8601; default: all).")
 @click.option("--until", help="Only orders modified before this date (default: now).")
 @click.pass_obj
-def backfill(state: object, source: str, since: str | None, until: str | None) -> None:
+def backfill(state: CliState, source: str, since: str | None, until: str | None) -> None:
     """Load a store's past orders (and Shopify's abandoned checkouts) as history: ActiveCampaign gets them with
     `source: 0` (no automation fires), EcartAPI gets nothing. Interrupted, it resumes from its checkpoint when
     run again with the same range; a second run creates nothing."""
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     reader = READERS[source](settings)
     if not reader.configured:
         raise click.ClickException(f"{source}: the store API settings are not set (see docs/operating.md)")
@@ -110,12 +111,12 @@ def backfill(state: object, source: str, since: str | None, until: str | None) -
 @click.option("--once", is_flag=True, help="Run one reconciliation now and exit.")
 @click.option("--source", type=click.Choice(sorted(READERS)), help="Only this store API (default: all configured).")
 @click.pass_obj
-def reconcile(state: object, once: bool, source: str | None) -> None:
+def reconcile(state: CliState, once: bool, source: str | None) -> None:
     """Reconcile: read what changed in each configured store since the last run and store every order or
     checkout state no webhook brought. The worker does this every BRIDGE_RECONCILE_INTERVAL seconds."""
     if not once:
         raise click.UsageError("the worker reconciles on its schedule; pass --once to run one reconciliation now")
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     if not build_readers(settings):
         raise click.ClickException("no store API is configured (BRIDGE_SHOPIFY_SHOP, BRIDGE_WOOCOMMERCE_URL, …)")
     enable_multiprocess(settings.database_url, clear=False)  # the runs count in /metrics like the worker's

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import requests
 
+from bridge.cli import CliState
 from bridge.cli.addresses import default_url
 from bridge.platforms import SOURCES
 from bridge.platforms.shopify.adapter import TOPIC_KINDS as SHOPIFY_TOPICS
@@ -47,12 +48,12 @@ def webhook_url(url: str, source: str) -> str:
 @click.option("--topic", help="Platform topic (default: from the file name, e.g. orders_paid__x.json).")
 @click.option("--store", help="Shop domain (Shopify) or site URL (WooCommerce) to send as.")
 @click.pass_obj
-def send(state: object, file: Path, source_name: str, url: str | None, topic: str | None, store: str | None) -> None:
+def send(state: CliState, file: Path, source_name: str, url: str | None, topic: str | None, store: str | None) -> None:
     """Sign FILE with the configured secret for SOURCE and POST it, printing the bridge's answer.
 
     Exits 0 only when the bridge took the event (accepted, or a duplicate of one it has): an ignored event or
     a refusal (4xx/5xx) exits 1, so a script notices."""
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     source = SOURCES[source_name](settings)
     body = file.read_bytes()
     if topic is None and source_name in HANDLED_TOPICS:

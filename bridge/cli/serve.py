@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bridge.cli import CliState
 from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
 from bridge.storage import Database
@@ -53,31 +54,31 @@ def ensure_can_listen(bind: str) -> None:
             ) from None
 
 
-def _migrate(state: object) -> None:
-    settings = state.settings  # type: ignore[attr-defined]
+def _migrate(state: CliState) -> None:
+    settings = state.settings
     Database.for_settings(settings).upgrade()
 
 
 @click.command()
 @click.option("--bind", help="host:port to listen on (default: BRIDGE_BIND).")
 @click.pass_obj
-def web(state: object, bind: str | None) -> None:
+def web(state: CliState, bind: str | None) -> None:
     """Apply migrations, then serve the webhook endpoints under gunicorn."""
-    ensure_can_listen(bind or state.settings.bind)  # type: ignore[attr-defined]
+    ensure_can_listen(bind or state.settings.bind)
     _migrate(state)
-    enable_multiprocess(state.settings.database_url, clear=True)  # type: ignore[attr-defined]
-    argv = gunicorn_argv(bind or state.settings.bind)  # type: ignore[attr-defined]
+    enable_multiprocess(state.settings.database_url, clear=True)
+    argv = gunicorn_argv(bind or state.settings.bind)
     os.execv(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn; argv is built above
 
 
 @click.command()
 @click.option("--bind", help="host:port to listen on (default: BRIDGE_BIND).")
 @click.pass_obj
-def run(state: object, bind: str | None) -> None:
+def run(state: CliState, bind: str | None) -> None:
     """Everything in one command: migrations, the web server and the delivery worker."""
     from bridge.delivery.service import run_worker
 
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     ensure_can_listen(bind or settings.bind)
     _migrate(state)
     enable_multiprocess(settings.database_url, clear=True)  # shared by gunicorn's workers and this worker
@@ -89,7 +90,12 @@ def run(state: object, bind: str | None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    watcher = threading.Thread(target=lambda: (server.wait(), stop.set()), daemon=True)
+
+    def _watch() -> None:
+        server.wait()
+        stop.set()
+
+    watcher = threading.Thread(target=_watch, daemon=True)
     watcher.start()
     try:
         run_worker(settings, stop=stop)
@@ -105,12 +111,12 @@ def run(state: object, bind: str | None) -> None:
 
 @click.command()
 @click.pass_obj
-def worker(state: object) -> None:
+def worker(state: CliState) -> None:
     """Run the delivery worker: plans events, fires abandonment timers, calls the destinations. With
     BRIDGE_WORKER_METRICS_BIND set, it also serves its own /metrics and /healthz there."""
     from bridge.delivery.service import run_worker
 
-    settings = state.settings  # type: ignore[attr-defined]
+    settings = state.settings
     enable_multiprocess(settings.database_url, clear=False)  # the web on this host may be running: keep its files
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -21,7 +21,6 @@ from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.destinations import registry
 from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
-from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.errors import (
     DeliveryError,
     PermanentError,
@@ -30,7 +29,8 @@ from bridge.errors import (
     StorageUnavailable,
     TokenRejected,
 )
-from bridge.logs import mask_personal, without_emails
+from bridge.outbound.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
+from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore

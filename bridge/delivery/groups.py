@@ -11,10 +11,10 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from bridge.destinations.http import CallLog
 from bridge.errors import StorageUnavailable
 from bridge.logs import log_attempt
 from bridge.metrics import attempt_recorded
+from bridge.outbound.http import CallLog
 from bridge.storage.deliveries import AttemptRecord, Claimed, DeliveryStore
 
 if TYPE_CHECKING:

@@ -20,8 +20,8 @@ from bridge.delivery.account import how_to_fix
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.retry import GiveUp, RetryPolicy
 from bridge.errors import StorageUnavailable
-from bridge.logs import mask_personal, without_emails
 from bridge.metrics import delivery_finished
+from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
 from bridge.storage.pauses import pause_for_token

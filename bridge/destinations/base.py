@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge.destinations.http import HttpCaller
 from bridge.destinations.result import LegResult
+from bridge.outbound.http import HttpCaller
 
 if TYPE_CHECKING:
     from bridge.check_calls import Check

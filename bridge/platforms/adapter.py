@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from werkzeug.datastructures import Headers
+
 from bridge.settings_core import CoreSettings
 from bridge.timeutil import parse_datetime
 
@@ -18,7 +20,7 @@ class Inbound:
     """A webhook request as the sources see it: raw bytes and case-insensitive headers."""
 
     body: bytes
-    headers: Mapping[str, str]
+    headers: Headers | Mapping[str, str]  # a request's (werkzeug), or the stored ones rebuilt
     mimetype: str
     received_at: datetime
 

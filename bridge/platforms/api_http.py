@@ -1,5 +1,5 @@
 """Calls to a store's API: the destinations' HttpCaller (one Session, explicit timeouts, the retry decisions
-of bridge/destinations/http.py), plus a bounded wait-and-retry loop, since nothing queues a read for later."""
+of bridge/outbound/http.py), plus a bounded wait-and-retry loop, since nothing queues a read for later."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bridge.destinations.http import CallLog, CallResult, HttpCaller, make_session, with_retries
 from bridge.errors import PermanentError, RedirectRefused, RetryableError
-from bridge.logs import safe_url
+from bridge.outbound.http import CallLog, CallResult, HttpCaller, make_session, with_retries
+from bridge.redaction import safe_url
 
 log = logging.getLogger("bridge.stores")
 MAX_WAIT = 60.0

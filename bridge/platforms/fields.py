@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class Amount(fields.Field):
+class Amount(fields.Field[Decimal]):
     """A money amount as stores send it: a decimal string or a JSON number. Loads to an exact Decimal."""
 
     default_error_messages = {"invalid": "Not a valid amount."}
@@ -57,18 +57,18 @@ class PlatformSchema(Schema):
         unknown = EXCLUDE
 
 
-def optional(field: fields.Field) -> fields.Field:
+def optional(field: fields.Field[Any]) -> fields.Field[Any]:
     """Make `field` optional and nullable (platforms send `null` and omit keys freely)."""
     field.allow_none = True
     field.load_default = None
     return field
 
 
-def item_list(schema: type[Schema]) -> fields.Field:
+def item_list(schema: type[Schema]) -> fields.Field[Any]:
     """A platform's list of line items: at most MAX_LINE_ITEMS, counted before any is loaded."""
     return CappedList(fields.Nested(schema), max_items=MAX_LINE_ITEMS, load_default=list)
 
 
-def discount_list(schema: type[Schema]) -> fields.Field:
+def discount_list(schema: type[Schema]) -> fields.Field[Any]:
     """A platform's list of discounts, shipping lines, refunds or transactions: at most MAX_DISCOUNTS."""
     return CappedList(fields.Nested(schema), max_items=MAX_DISCOUNTS, load_default=list)

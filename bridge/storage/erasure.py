@@ -128,7 +128,7 @@ class Erasure:
         same_source = subject.source is None or row.source == subject.source
         same_store = subject.store is None or row.store == subject.store
         if subject.whole_store:
-            return same_source and row.store == subject.store
+            return same_source and bool(row.store == subject.store)
         if subject.order_ids and same_source and same_store and row.order_id in subject.order_ids:
             return True
         body = bytes(row.body or b"")

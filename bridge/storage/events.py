@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,7 +171,7 @@ class EventStore:
         with self.db.read() as conn:
             return [EventRecord.from_row(r) for r in conn.execute(query)]
 
-    def stores(self) -> list[str]:
+    def stores(self) -> builtins.list[str]:
         """Every store that has sent an event."""
         with self.db.read() as conn:
             rows = conn.execute(select(events.c.store).where(events.c.store.is_not(None)).distinct())
@@ -190,7 +191,7 @@ class EventStore:
         with self.db.read() as conn:
             return conn.execute(query).first() is not None
 
-    def received(self, limit: int) -> list[EventRecord]:
+    def received(self, limit: int) -> builtins.list[EventRecord]:
         """The oldest raw events not interpreted yet, in the order they were received."""
         query = select(events).where(events.c.status == RECEIVED).order_by(events.c.id).limit(limit)
         with self.db.read() as conn:
@@ -200,7 +201,7 @@ class EventStore:
         """The id of the oldest event still waiting to be interpreted (planning must not overtake it)."""
         return conn.execute(select(func.min(events.c.id)).where(events.c.status == RECEIVED)).scalar()
 
-    def accepted(self, conn: Connection, limit: int, before_id: int | None = None) -> list[EventRecord]:
+    def accepted(self, conn: Connection, limit: int, before_id: int | None = None) -> builtins.list[EventRecord]:
         """The oldest events not planned yet, in the order they were received (all older than `before_id`)."""
         query = select(events).where(events.c.status == ACCEPTED).order_by(events.c.id).limit(limit)
         if before_id is not None:
@@ -297,7 +298,7 @@ def _columns_of(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _cut(values: dict[str, Any]) -> dict[str, Any]:
     for name in ("topic", "store", "order_id", "checkout_id", "kind", "dedupe_key", "delivery_key"):
-        limit = events.c[name].type.length
+        limit = getattr(events.c[name].type, "length", None)  # String(n) columns; others have no limit
         if isinstance(values.get(name), str) and limit and len(values[name]) > limit:
             values[name] = values[name][:limit]
     return values

@@ -13,9 +13,10 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bridge.errors import StorageUnavailable
 from bridge.storage import bounded
@@ -49,9 +50,10 @@ class PreparedStatement:
     @classmethod
     def compile(cls, statement: ClauseElement, dialect: Any, column_keys: list[str] | None = None) -> PreparedStatement:
         """Compile `statement`; for an INSERT, `column_keys` are the columns it writes."""
-        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        # A SELECT or DML statement compiles with the dialect's SQLCompiler (bind names, positions).
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=column_keys))
         by_name = {name: param for param, name in compiled.bind_names.items()}
-        names = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
+        names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(by_name)
         processors = tuple(by_name[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
         fixed = {name: param.value for name, param in by_name.items() if not param.required}
         return cls(compiled.string, names, processors, bool(compiled.positional), fixed)

@@ -194,7 +194,7 @@ class OperatorQueries:
                     counts[status] = counts.get(status, 0) + int(n)
         return counts
 
-    def related(self, record: EventRecord, limit: int = 20) -> list[Row[Any]]:
+    def related(self, record: EventRecord, limit: int = 20) -> list[Row[*tuple[Any, ...]]]:
         """Other events of the same store about the same checkout or order (checkout → abandoned cart →
         order → refund), oldest first."""
         pairs = ((events.c.checkout_id, record.checkout_id), (events.c.order_id, record.order_id))

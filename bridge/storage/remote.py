@@ -190,7 +190,7 @@ class AppliedVersions:
 
     def bump_statement(self, destination: str, subject: str, version: datetime) -> Executable:
         """The statement of `bump`, to run inside another write (the delivery's outcome)."""
-        return self.db.upsert(
+        statement: Executable = self.db.upsert(
             applied_versions,
             ["destination", "subject"],
             {"destination": destination, "subject": subject[:255], "version_at": version},
@@ -202,3 +202,4 @@ class AppliedVersions:
                 )
             },
         )
+        return statement

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, select, update
 
 from bridge.errors import StorageUnavailable
 from bridge.storage.database import Database
@@ -96,13 +96,13 @@ class Throttles:
                 if not (h.committed is not None and h.committed <= seen and h.until > stored)
             ]
 
-    def _row(self, conn: object, name: str) -> ThrottleState:
+    def _row(self, conn: Connection, name: str) -> ThrottleState:
         return _state(self._locked(conn, name))
 
-    def _locked(self, conn: object, name: str) -> Any:
+    def _locked(self, conn: Connection, name: str) -> Any:
         """`name`'s row, created if missing, locked until the transaction ends: every read-modify-write of it
         goes through here."""
-        conn.execute(  # type: ignore[attr-defined]
+        conn.execute(
             self._ensure.values(
                 name=name,
                 next_slot_at=0.0,
@@ -117,7 +117,7 @@ class Throttles:
             # READ COMMITTED would let two hosts read the same next slot; the row lock serialises them.
             # (SQLite's BEGIN IMMEDIATE already does.)
             query = query.with_for_update()
-        return conn.execute(query).one()  # type: ignore[attr-defined]
+        return conn.execute(query).one()
 
     def reserve_slot(self, name: str, interval: float) -> float:
         """Reserve the next send time for `name`, `interval` seconds after the previous reservation and not
@@ -291,8 +291,8 @@ def _finite(value: float) -> float:
     return value if math.isfinite(value) else 0.0
 
 
-def _state(row: object) -> ThrottleState:
-    m = row._mapping  # type: ignore[attr-defined]
+def _state(row: Row[Any]) -> ThrottleState:
+    m = row._mapping
     return ThrottleState(
         name=m["name"],
         next_slot_at=_finite(float(m["next_slot_at"])),

@@ -135,10 +135,10 @@ def document(app: Flask) -> dict[str, Any]:
             cached = app.extensions.get(CACHE_KEY)
             if cached is None:
                 cached = app.extensions[CACHE_KEY] = build_document()
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
     """The OpenAPI document."""
-    return jsonify(document(current_app))  # type: ignore[arg-type]
+    return jsonify(document(current_app))

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from apispec import APISpec
 
 JSON = "application/json"
-SECURITY = [{"adminBearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"adminBearer": []}]
 TAG = "admin"
 
 

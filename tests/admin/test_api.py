@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bridge.admin.redact import Redactor
+from bridge.redaction import Redactor
 from bridge.storage import EventStore
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.helpers import signing

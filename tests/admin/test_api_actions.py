@@ -99,7 +99,7 @@ def test_dead_delivery_detail_filter_and_retry(client, db, app, settings, fake_a
     assert wait_final(db, event_id, legs=2)[AC]["status"] == "done"
     assert event_rows(db, id=event_id)[0]["status"] == "done"
     assert len(fake_ac.orders()) == 1
-    assert app.extensions["bridge"].admin.delivery(dead["id"])["status"] == "done"
+    assert app.extensions["bridge.admin"].delivery(dead["id"])["status"] == "done"
 
     assert call(client, "POST", "/admin/api/deliveries/999999/retry").status_code == 404
 
@@ -128,7 +128,7 @@ def test_pause_holds_deliveries_and_resume_sends_them(client, db, app, fake_ac, 
     assert resumed.status_code == 200 and resumed.get_json()["paused"] is False
     assert Throttles(db).all()[AC].manual_pause is False
     assert wait_final(db, event_id, legs=2)[AC]["status"] == "done"
-    assert [d["paused"] for d in app.extensions["bridge"].admin.destinations()] == [False, False]
+    assert [d["paused"] for d in app.extensions["bridge.admin"].destinations()] == [False, False]
 
     assert call(client, "POST", "/admin/api/destinations/mailchimp/pause").status_code == 404
 

@@ -65,7 +65,7 @@ def test_a_job_shows_its_filter_as_sent(client: FlaskClient) -> None:
 
 
 def test_short_setting_values_are_not_redacted(db: Database, settings: Settings) -> None:
-    from bridge.admin.redact import Redactor
+    from bridge.redaction import Redactor
 
     short = dataclasses.replace(settings, ac_token="1234567")
     assert "1234567" not in Redactor.for_settings(short).secrets

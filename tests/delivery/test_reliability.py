@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from bridge.delivery.executor import Executor
 from bridge.delivery.pacing import Interrupted, SharedPacer
-from bridge.destinations.http import HttpCaller, make_session
 from bridge.errors import RetryableError
+from bridge.outbound.http import HttpCaller, make_session
 from bridge.replay import Replayer
 from bridge.storage.deliveries import DeliveryStore
 from bridge.storage.throttles import Throttles

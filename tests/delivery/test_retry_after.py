@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import update
 
 from bridge.delivery.retry import LONGEST, GiveUp, RetryAt, RetryPolicy
-from bridge.destinations.retry_after import parse_retry_after
+from bridge.outbound.retry_after import parse_retry_after
 from bridge.storage.tables import throttles as throttles_table
 from bridge.storage.throttles import Throttles
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN

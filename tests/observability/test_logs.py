@@ -13,7 +13,8 @@ import pytest
 from werkzeug.datastructures import Headers
 
 from bridge.app import create_app
-from bridge.logs import REDACTED, JsonFormatter, register_secrets, safe_url, scrub
+from bridge.logs import JsonFormatter
+from bridge.redaction import REDACTED, register_secrets, safe_url, scrub
 from tests.helpers import signing
 from tests.helpers.env import fixture, make_settings
 

@@ -10,8 +10,9 @@ import logging
 
 import pytest
 
-from bridge.logs import JsonFormatter, TextFormatter, safe_url
+from bridge.logs import JsonFormatter, TextFormatter
 from bridge.privacy import log_digest
+from bridge.redaction import safe_url
 from tests.fakes import FakeActiveCampaign
 from tests.helpers.delivery import wait_final
 from tests.helpers.signing import SHOP_DOMAIN

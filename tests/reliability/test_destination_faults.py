@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from bridge.destinations.http import DEFAULT_PAUSE
+from bridge.outbound.http import DEFAULT_PAUSE
 from bridge.settings import load_settings
 from tests.fakes import FakeActiveCampaign
 from tests.fakes.base import json_response

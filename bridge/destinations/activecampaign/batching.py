@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.destinations.activecampaign.graphql import BatchAnswer, GraphQLClient, is_validation, messages, too_large
-from bridge.destinations.http import CallLog, HttpCaller, Pacer
 from bridge.errors import PermanentError, RetryableError
+from bridge.outbound.http import CallLog, HttpCaller, Pacer
 
 #: How long the first order of a batch waits for others (threads freed by one answer come back together).
 LINGER = 0.05

@@ -3,16 +3,18 @@ plan's entitlements), and `setup`'s find-or-create of each store's connection.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.check_calls import Check, caller, rejected, unexpected, why
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.errors import BridgeError, DeliveryError
-from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.remote import RemoteRecords
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
 
 
 def ac_client(settings: Settings) -> ActiveCampaignClient:

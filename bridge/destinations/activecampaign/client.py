@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.destinations.http import CallResult, HttpCaller
 from bridge.errors import PermanentError
+from bridge.outbound.http import CallResult, HttpCaller
 
 
 def is_duplicate(result: CallResult) -> bool:

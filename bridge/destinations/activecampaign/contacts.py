@@ -19,9 +19,9 @@ from typing import Any
 from bridge.causes import http_cause
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, new_id
 from bridge.destinations.activecampaign.state import StateStore
-from bridge.destinations.http import CallResult
-from bridge.logs import without_emails
+from bridge.outbound.http import CallResult
 from bridge.privacy import email_digest
+from bridge.redaction import without_emails
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.delivery")

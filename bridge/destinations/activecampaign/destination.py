@@ -4,7 +4,7 @@ under `BRIDGE_AC_ORDER_API=graphql`), the buyer's contact, net revenue."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.check_calls import Check
 from bridge.destinations.activecampaign import deliver as ac
@@ -19,9 +19,11 @@ from bridge.destinations.activecampaign.checks import (
 from bridge.destinations.activecampaign.sender import GraphQLSender, V3Sender
 from bridge.destinations.base import Destination, Sender, SetupLine
 from bridge.errors import BridgeError, DeliveryError
-from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.events import EventRecord
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
 
 
 class ActiveCampaign(Destination):

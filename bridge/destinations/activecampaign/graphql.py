@@ -10,10 +10,10 @@ any other error (AC's internal ones) is retried like a 5xx.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-from bridge.destinations.http import CallResult, HttpCaller
 from bridge.errors import PermanentError, RetryableError
+from bridge.outbound.http import CallResult, HttpCaller
 
 PATH = "/ecom/graphql"
 ORDER_FIELDS = "id storeOrderId"
@@ -135,7 +135,7 @@ def too_large(error: PermanentError) -> bool:
     return any(words in text for words in TOO_MANY_WORDS)
 
 
-def raise_for(errors: list[Any], result: CallResult) -> None:
+def raise_for(errors: list[Any], result: CallResult) -> NoReturn:
     """Turn a 200's `errors` into the error the worker acts on."""
     entries = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
     text = messages(entries)

@@ -24,7 +24,7 @@ from bridge.destinations.activecampaign.revenue import net_total, record_event, 
 from bridge.destinations.activecampaign.state import StateStore
 from bridge.destinations.result import LegResult as Result
 from bridge.privacy import ORDER_STATE, email_digest
-from bridge.timeutil import utcnow
+from bridge.timeutil import isoformat, utcnow
 
 if TYPE_CHECKING:
     from bridge.destinations.activecampaign.deliver import ActiveCampaignLeg
@@ -146,7 +146,7 @@ class GraphQLOrders:
             "storeStatus": word,
             "finalAmount": amount,
             "creationSource": self.creation_source,
-            "storeModifiedDate": order_input.isoformat(event.get("updated_at") or event["occurred_at"]),
+            "storeModifiedDate": isoformat(event.get("updated_at") or event["occurred_at"]),
         }
         stored = self._upsert(body)
         self._remember(order_key, body, stored)
@@ -174,7 +174,7 @@ class GraphQLOrders:
             {
                 "storeOrderId": event["order_id"],
                 "legacyConnectionId": order_input.connection_ref(connection),
-                "storeCreatedDate": v3.get("externalCreatedDate") or order_input.isoformat(event["occurred_at"]),
+                "storeCreatedDate": v3.get("externalCreatedDate") or isoformat(event["occurred_at"]),
                 "finalAmount": order_input.decimal_amount(int(v3.get("totalPrice") or 0), currency),
                 "currency": currency,
                 "email": v3.get("email"),

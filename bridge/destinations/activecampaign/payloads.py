@@ -35,7 +35,7 @@ def _known(body: dict[str, Any], event: dict[str, Any], update: bool) -> dict[st
     return kept
 
 
-class _Date(fields.Field):
+class _Date(fields.Field[datetime]):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return isoformat(value) if isinstance(value, datetime) else None
 
@@ -83,7 +83,8 @@ class ACOrderBodySchema(_Out):
         # AC requires a total; a custom event may omit it, so derive it from what we know.
         items = sum(i["unit_price"] * i["quantity"] for i in event.get("line_items") or [])
         extras = (event.get("shipping") or 0) + (event.get("tax") or 0) - (event.get("discount") or 0)
-        return max(0, items + extras)
+        total: int = max(0, items + extras)
+        return total
 
     def get_created(self, event: dict[str, Any]) -> str:
         return isoformat(event.get("created_at") or event["occurred_at"])

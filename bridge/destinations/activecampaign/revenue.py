@@ -36,7 +36,8 @@ def net_total(doc: dict[str, Any]) -> int | None:
     # complete, and adding them up would count a refund twice.
     listed = sum(((doc.get("listed") or {}).get("refunds") or {}).values())
     refunded = max(sum((doc.get("refunds") or {}).values()), doc.get("refunded_total") or 0, listed)
-    return max(0, int(doc["gross"]) - refunded)
+    net: int = max(0, int(doc["gross"]) - refunded)
+    return net
 
 
 def record_listing(doc: dict[str, Any], event: dict[str, Any]) -> bool:

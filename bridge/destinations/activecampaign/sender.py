@@ -4,7 +4,7 @@ API, in batches where several are ready: batching.py), carts on v3 under both.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.destinations.activecampaign import addresses, statuses
 from bridge.destinations.activecampaign import deliver as ac
@@ -17,11 +17,13 @@ from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import DeferredState, MemoryState, StateStore
 from bridge.destinations.base import DeliveryLeg, LegContext, Sender
-from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.events import EventRecord
 from bridge.storage.remote import RemoteRecord, RemoteRecords, RemoteState
 from bridge.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
 
 NOWHERE = "https://activecampaign.invalid"
 

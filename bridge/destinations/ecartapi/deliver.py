@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from bridge.destinations.http import HttpCaller
 from bridge.destinations.result import LegResult as Result
 from bridge.errors import PermanentError
+from bridge.outbound.http import HttpCaller
 
 NAME = "ecartapi"
 

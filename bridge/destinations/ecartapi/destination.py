@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.check_calls import Check, caller, rejected, unexpected, why
 from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
 from bridge.destinations.ecartapi.deliver import NAME, EcartAPILeg, lane
 from bridge.errors import DeliveryError
-from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.events import EventRecord
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
 
 
 class EcartAPI(Destination):

@@ -47,7 +47,7 @@ class EcartAPIReader(StoreReader):
         if self._http is None:
             if not self.settings.ecart_token:
                 raise PermanentError("ecartapi: BRIDGE_ECART_TOKEN is not set")
-            extra = {} if self._sleep is None else {"sleep": self._sleep}
+            extra: dict[str, Any] = {} if self._sleep is None else {"sleep": self._sleep}
             self._http = StoreHttp(
                 "ecartapi",
                 headers={"Authorization": f"Bearer {self.settings.ecart_token}"},
@@ -77,7 +77,7 @@ class EcartAPIReader(StoreReader):
                     "ecartapi: the orders answer has no orders list", status=200, body=result.text[:500]
                 )
             states = [s for order in orders if isinstance(order, dict) and (s := self._state(order))]
-            paging = body.get("page") if isinstance(body.get("page"), dict) else {}
+            paging = found if isinstance(found := body.get("page"), dict) else {}
             following = paging.get("next")
             if not following or following == page:
                 yield Page(states, None)

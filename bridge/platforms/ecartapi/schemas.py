@@ -68,7 +68,7 @@ class EcartDatesSchema(PlatformSchema):
     canceledAt = optional(UTCDateTime())
 
 
-class _Loose(fields.Field):
+class _Loose(fields.Field[Any]):
     """Normalises EcartAPI's shape variations, then loads the result with `schema`."""
 
     def __init__(self, schema: type[Schema], normalise: Any, **kwargs: Any) -> None:

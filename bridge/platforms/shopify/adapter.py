@@ -96,13 +96,13 @@ class ShopifySource(Source):
         if kind is None:
             return Ignored(f"shopify topic {topic or '(none)'} is not handled")
         shop = inbound.header("X-Shopify-Shop-Domain")
-        key = state_key(shop, kind, document)
-        if key is None:
+        state = state_key(shop, kind, document)
+        if state is None:
             # No readable identity in the body: the delivery id, else the bytes, still stop a retry.
             webhook_id = inbound.header("X-Shopify-Webhook-Id")
             parts = ("webhook", webhook_id) if webhook_id else (topic, body_digest(inbound.body))
-            key = dedupe_key(self.name, *parts)
-        return Interpreted(topic=topic, dedupe_key=key, kind=kind, document=document, store=shop)
+            state = dedupe_key(self.name, *parts)
+        return Interpreted(topic=topic, dedupe_key=state, kind=kind, document=document, store=shop)
 
     def contradiction(self, event: Interpreted, inbound: Inbound) -> str | None:
         return consistency.contradiction(event.topic, event.document)

@@ -15,7 +15,7 @@ from bridge.platforms.fields import Amount, IdString, PlatformSchema, Quantity, 
 from bridge.platforms.mapping import CAMEL_KEYS, MoneyConverter, contact_fallback, first
 
 
-class CappedConnection(fields.Field):
+class CappedConnection(fields.Field[Any]):
     """A GraphQL connection (`{"nodes": [...]}`) loaded as the list of its nodes, capped like line items."""
 
     def __init__(self, schema: type[PlatformSchema], **kwargs: Any) -> None:

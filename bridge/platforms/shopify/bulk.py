@@ -104,9 +104,9 @@ class BulkExport:
         payload = data.get("bulkOperationRunQuery") or {}
         errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
         operation = payload.get("bulkOperation") or {}
-        if not errors and isinstance(operation.get("id"), str):
-            log.info("shopify bulk export started", extra={"operation": operation["id"]})
-            return operation["id"]
+        if not errors and isinstance(started := operation.get("id"), str):
+            log.info("shopify bulk export started", extra={"operation": started})
+            return started
         current = self.current()
         if current and current.get("status") in ALIVE:
             if current.get("query") == document:

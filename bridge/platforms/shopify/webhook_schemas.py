@@ -154,7 +154,8 @@ def _consent(data: dict[str, Any], customer: dict[str, Any]) -> bool | None:
     state = (customer.get("email_marketing_consent") or {}).get("state")
     if isinstance(state, str) and state in CONSENT_STATES:
         return state == "subscribed"
-    return first(customer.get("accepts_marketing"), data.get("buyer_accepts_marketing"))
+    consent: bool | None = first(customer.get("accepts_marketing"), data.get("buyer_accepts_marketing"))
+    return consent
 
 
 def _customer(data: dict[str, Any]) -> dict[str, Any] | None:

@@ -53,7 +53,7 @@ class WooCommerceReader(StoreReader):
                 raise PermanentError("woocommerce: BRIDGE_WOOCOMMERCE_URL and BRIDGE_WOOCOMMERCE_KEY are not set")
             pair = f"{self.settings.woocommerce_key}:{self.settings.woocommerce_key_secret or ''}"
             auth = "Basic " + base64.b64encode(pair.encode()).decode()
-            extra = {} if self._sleep is None else {"sleep": self._sleep}
+            extra: dict[str, Any] = {} if self._sleep is None else {"sleep": self._sleep}
             self._http = StoreHttp(
                 "woocommerce", headers={"Authorization": auth}, timeout=self.settings.http_timeout, **extra
             )

@@ -115,11 +115,12 @@ def _refunds(document: Any, data: dict[str, Any], convert: MoneyConverter) -> li
 
 
 def _unit_price(item: dict[str, Any]) -> Decimal | None:
+    price: Decimal | None = None
     if item.get("price") is not None:
-        return item["price"]
-    if item.get("subtotal") is not None and item["quantity"]:
-        return item["subtotal"] / item["quantity"]
-    return None
+        price = item["price"]
+    elif item.get("subtotal") is not None and item["quantity"]:
+        price = item["subtotal"] / item["quantity"]
+    return price
 
 
 #: Where ActiveCampaign's own WooCommerce plugin stores its checkout checkbox ("1" ticked, "0" not). WooCommerce

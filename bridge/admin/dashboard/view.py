@@ -17,8 +17,8 @@ from marshmallow import ValidationError
 from bridge.admin.schemas import DEFAULT_LIMIT, EVENT_STATUSES, EventQuerySchema, to_filter
 from bridge.canonical import KINDS
 from bridge.destinations import registry
-from bridge.logs import redact
 from bridge.platforms import SOURCES
+from bridge.redaction import redact
 from bridge.storage.queries import EventFilter
 
 #: Bottom-to-top stacking order of the chart's segments.

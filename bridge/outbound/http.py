@@ -14,8 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from bridge.causes import exception_cause, http_cause, status_words
-from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.errors import PermanentError, RedirectRefused, RetryableError, TokenRejected
+from bridge.outbound.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.timeutil import utcnow
 
 EXCERPT = 2000
@@ -172,10 +172,18 @@ class HttpCaller:
             self.pacer.finished()
         text = response.text
         outcome = "retry" if retry else ("ok" if response.ok and not _graphql_errors(text) else "failed")
-        error = retry.message if isinstance(retry, RedirectRefused) else None
+        refused = retry.message if isinstance(retry, RedirectRefused) else None
         self.record(
             CallLog(
-                started, elapsed, method, shown_url, request_text, response.status_code, text[:EXCERPT], error, outcome
+                started,
+                elapsed,
+                method,
+                shown_url,
+                request_text,
+                response.status_code,
+                text[:EXCERPT],
+                refused,
+                outcome,
             )
         )
         if retry is not None:
@@ -226,7 +234,7 @@ class NoRedirectSession(requests.Session):
     credential is one (requests re-sends custom headers such as `Api-Token`, and with 307/308 the body, to
     wherever `Location` points, even another host)."""
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs["allow_redirects"] = False
         return super().send(request, **kwargs)
 

@@ -22,10 +22,9 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask, Request, current_app, g, request, session
+from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
-from werkzeug.wrappers import Response
 
 from bridge.context import BridgeContext
 from bridge.errors import StorageUnavailable

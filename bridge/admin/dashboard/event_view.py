@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge import words
-from bridge.logs import redact
+from bridge.redaction import redact
 
 #: How much of one offending value is shown.
 VALUE_CHARS = 200

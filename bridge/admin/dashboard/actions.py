@@ -1,4 +1,4 @@
-"""The dashboard's POST actions (CSRF-checked by the guard in dashboard.py, on its blueprint): replay an
+"""The dashboard's POST actions (CSRF-checked by the guard in blueprint.py, on its blueprint): replay an
 event, retry a delivery (asking first when a dry-run delivery would now be sent live), pause or resume a
 destination, and the bulk retry of dead letters."""
 
@@ -9,9 +9,8 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from bridge.admin import dashboard_event_view as event_view
-from bridge.admin import dashboard_view as view
-from bridge.admin.dashboard import _admin, _error, bp
+from bridge.admin.dashboard import event_view, view
+from bridge.admin.dashboard.blueprint import _admin, _error, bp
 from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import resumed_message
 
