@@ -15,6 +15,7 @@ from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
+from bridge.platforms import PLATFORMS
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.remote import RemoteRecords
@@ -180,7 +181,8 @@ def check_reconciliation(settings: Settings) -> Check:
 
     readers = sorted(build_readers(settings))
     if not readers:
-        return Check("reconciliation", True, "off: no store API configured (BRIDGE_SHOPIFY_SHOP, …)")
+        first = next(p.store_api.variable for p in PLATFORMS.values() if p.store_api)
+        return Check("reconciliation", True, f"off: no store API configured ({first}, …)")
     if settings.reconcile_interval <= 0:
         schedule = "not scheduled (BRIDGE_RECONCILE_INTERVAL=0)"
     else:
@@ -231,9 +233,11 @@ def run_checks(settings: Settings) -> list[Check]:
 
 
 def setup_targets(settings: Settings, seen: tuple[str, ...]) -> tuple[str, ...]:
-    """The stores `setup` sets up without --store: BRIDGE_SHOPIFY_SHOP (as its webhooks name it) when it is set,
-    so the connection exists before the first order, then every other store that has sent events."""
-    own = (settings.shopify_shop_domain,) if settings.shopify_shop_domain else ()
+    """The stores `setup` sets up without --store: each platform's own store setting (as its webhooks name the
+    store) when it is set, so the connection exists before the first order, then every other store that has
+    sent events."""
+    configured = (p.store_api.own_store(settings) for p in PLATFORMS.values() if p.store_api and p.store_api.own_store)
+    own = tuple(store for store in configured if store)
     return tuple(dict.fromkeys((*own, *seen)))
 
 

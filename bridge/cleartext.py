@@ -8,6 +8,7 @@ import ipaddress
 import logging
 from urllib.parse import urlsplit
 
+from bridge.platforms import PLATFORMS
 from bridge.settings import Settings
 
 
@@ -30,16 +31,7 @@ def cleartext_urls(settings: Settings) -> list[tuple[str, str, str]]:
     candidates = (
         ("BRIDGE_AC_URL", settings.ac_url if settings.ac_enabled else None, "the AC Api-Token"),
         ("BRIDGE_ECART_URL", settings.ecart_url if settings.ecart_enabled else None, "the EcartAPI token"),
-        (
-            "BRIDGE_WOOCOMMERCE_URL",
-            settings.woocommerce_url if settings.woocommerce_key else None,
-            "the WooCommerce API key",
-        ),
-        (
-            "BRIDGE_SHOPIFY_SHOP",
-            settings.shopify_base_url if settings.shopify_admin_token else None,
-            "the Shopify admin token",
-        ),
+        *(p.store_api.cleartext(settings) for p in PLATFORMS.values() if p.store_api and p.store_api.cleartext),
     )
     found = []
     for name, url, credential in candidates:

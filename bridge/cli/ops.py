@@ -10,6 +10,12 @@ from bridge.check_calls import summary
 from bridge.check_stores import check_settings, check_store_apis
 from bridge.checks import check_transport, destination_checks, run_checks, setup_connections
 from bridge.errors import BridgeError, DeliveryError
+from bridge.platforms import PLATFORMS
+
+#: The platforms whose own store `setup` sets up without --store (their store setting), and an example store.
+_OWN_STORES = [p.store_api for p in PLATFORMS.values() if p.store_api and p.store_api.own_store]
+_OWN_VARIABLES = " and ".join(api.variable for api in _OWN_STORES)
+_EXAMPLE = next((api.own_store_example for api in _OWN_STORES if api.own_store_example), "your-store.example")
 
 
 @click.command()
@@ -17,7 +23,7 @@ from bridge.errors import BridgeError, DeliveryError
     "--store",
     "stores",
     multiple=True,
-    help="Shop domain / site URL to set up (repeatable; default: BRIDGE_SHOPIFY_SHOP and every store that has "
+    help=f"Shop domain / site URL to set up (repeatable; default: {_OWN_VARIABLES} and every store that has "
     "sent events).",
 )
 @click.pass_obj
@@ -42,8 +48,7 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
                 click.echo(f"activecampaign: store {store} -> connection {connection}")
             if not connections:
                 click.echo(
-                    "activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com "
-                    "(or set BRIDGE_SHOPIFY_SHOP)"
+                    f"activecampaign: no store has sent events yet; pass --store {_EXAMPLE} (or set {_OWN_VARIABLES})"
                 )
     results = [
         *check_settings(settings),

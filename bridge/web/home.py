@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from bridge import __version__
 from bridge.context import BridgeContext
-from bridge.platforms import SOURCES
+from bridge.platforms import SOURCES, titles
 
 bp = Blueprint("home", __name__)
 
@@ -19,7 +19,7 @@ def home() -> Response:
     return jsonify(
         service="storebridge",
         version=__version__,
-        about="Receives store webhooks (Shopify, WooCommerce, EcartAPI, custom) and forwards them to "
+        about=f"Receives store webhooks ({titles()}) and forwards them to "
         "ActiveCampaign Deep Data and EcartAPI, durably and idempotently.",
         webhooks={
             name: f"/webhooks/{name}" + ("" if name in configured else " (no secret set: answers 401)")

@@ -52,6 +52,7 @@ def build_document() -> dict[str, Any]:
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     from bridge import canonical
+    from bridge.platforms import titles
     from bridge.web import openapi_admin, openapi_webhooks
 
     plugin = MarshmallowPlugin()
@@ -61,7 +62,7 @@ def build_document() -> dict[str, Any]:
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
         info={
-            "description": "Store webhooks in (Shopify, WooCommerce, EcartAPI, custom), stored durably, then delivered"
+            "description": f"Store webhooks in ({titles()}), stored durably, then delivered"
             " to ActiveCampaign Deep Data and EcartAPI. Every answer is JSON, except `/metrics`."
         },
         tags=[
