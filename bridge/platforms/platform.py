@@ -5,8 +5,10 @@ that do its work (webhook adapter, store-API reader), and the facts the OpenAPI 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from bridge.platforms.adapter import Source
@@ -97,3 +99,10 @@ class Platform:
     send: SendDefaults = field(default_factory=SendDefaults)
     store_api: StoreAPI | None = None
     compliance: Compliance | None = None
+
+
+def load_example(module: str) -> dict[str, Any]:
+    """The request example kept as data beside a platform's `openapi` module (`openapi_example.json`)."""
+    package = module.rpartition(".")[0]
+    loaded: dict[str, Any] = json.loads(resources.files(package).joinpath("openapi_example.json").read_text("utf-8"))
+    return loaded
