@@ -4,8 +4,8 @@ they could appear.
 Three layers of redaction, all applied by `JsonFormatter` and `TextFormatter`, so every logger (the bridge's,
 gunicorn's, a library's) is covered:
 
-- by key: an `extra` field or a mapping key that names a credential (`Authorization`, `Api-Token`,
-  `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature`, `webhook-signature`, anything with token/secret/…);
+- by key: an `extra` field or a mapping key that names a credential (`Authorization`, `Api-Token`, a
+  platform's signature header such as `X-Shopify-Hmac-Sha256`, anything with token/secret/hmac/signature/…);
 - by header pattern: `Authorization: Bearer …`-like text inside a message or a traceback;
 - by value: every configured secret (registered from Settings at app and worker start), wherever it appears
   in the finished line, raw, JSON-escaped or URL-encoded.
@@ -32,9 +32,11 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 _SECRET_KEYS = re.compile(
     r"(authorization|api-token|api_key|apikey|token|secret|signature|password|hmac|cookie)", re.IGNORECASE
 )
-#: `Name: value` / `'Name': 'value'` / `Name=value` for the credential headers, in free text.
+#: `Name: value` / `'Name': 'value'` / `Name=value` for the credential headers, in free text: Authorization,
+#: Api-Token, and every hyphenated header name with `hmac` or `signature` in it (each platform's signature
+#: header, declared as `Platform.secret_headers`; tests/platforms/test_registry.py checks each one matches).
 _SECRET_HEADERS = re.compile(
-    r"(?P<name>authorization|api-token|x-shopify-hmac-sha256|x-wc-webhook-signature|webhook-signature)"
+    r"(?P<name>authorization|api-token|(?<![a-z0-9-])(?:[a-z0-9]+-)+(?:hmac|signature)(?:-[a-z0-9]+)*)"
     r"(?P<sep>[\\'\"]*\s*[:=]\s*[\\'\"]*)"
     r"(?P<value>(?:(?:bearer|basic|token)\s+)?[^\s\\'\",;}\][]+)",
     re.IGNORECASE,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
+from bridge.platforms import webhook_secrets
 from bridge.settings import Settings
 
 REDACTED = "[redacted]"
@@ -26,10 +27,7 @@ T = TypeVar("T")
 def secret_values(settings: Settings) -> tuple[str, ...]:
     """Every secret the settings hold, longest first (so a secret containing another is replaced whole)."""
     values: set[str] = {
-        *settings.shopify_secrets,
-        *settings.woocommerce_secrets,
-        *settings.ecartapi_webhook_tokens,
-        *settings.webhook_secrets,
+        *webhook_secrets(settings),  # every platform's
         # A Standard Webhooks secret is also used without its prefix (the base64 key).
         *(s.removeprefix("whsec_") for s in settings.webhook_secrets),
     }
