@@ -69,6 +69,29 @@ class StoreAPI:
     own_store_example: str | None = None
 
 
+def _same(document: Any) -> Any:
+    return document
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What a destination that carries more than the canonical event (AC's GraphQL order: the store's own
+    status word, whole addresses) reads from the platform's raw webhook body, and what each status means."""
+
+    #: The store's status word in the parsed body (a dict), or None / a non-string when it has none.
+    status_word: Callable[[dict[str, Any]], Any]
+    #: The store's status word -> the order's normalized status (PENDING_PAYMENT, WAITING, FAILED, ABANDONED,
+    #: PENDING, COMPLETED, CANCELLED, REFUNDED: AC's `normalizedStatus` vocabulary).
+    statuses: dict[str, str]
+    #: The order's billing and shipping address keys, and each address field (firstName, address1, postal, …)
+    #: -> the store's own key for it.
+    billing_key: str
+    shipping_key: str
+    address_fields: dict[str, str]
+    #: The object the addresses are in, within the parsed body (default: the body itself).
+    address_document: Callable[[Any], Any] = _same
+
+
 @dataclass(frozen=True)
 class Compliance:
     """Privacy requests the platform sends as webhooks (stored, then carried out by the worker, never
@@ -99,6 +122,7 @@ class Platform:
     send: SendDefaults = field(default_factory=SendDefaults)
     store_api: StoreAPI | None = None
     compliance: Compliance | None = None
+    order_facts: OrderFacts | None = None
 
 
 def load_example(module: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ API for backfill and reconciliation (README.md in this folder says what to regis
 
 from bridge.platforms.ecartapi.adapter import EcartAPISource
 from bridge.platforms.ecartapi.openapi import OPENAPI
+from bridge.platforms.ecartapi.order_facts import ORDER_FACTS
 from bridge.platforms.ecartapi.reader import EcartAPIReader
 from bridge.platforms.platform import Platform
 
@@ -15,6 +16,7 @@ PLATFORM = Platform(
     webhook_secrets=lambda settings: settings.ecartapi_webhook_tokens,
     secret_headers=("Authorization",),
     openapi=OPENAPI,
+    order_facts=ORDER_FACTS,
     order_id_paths=(("data", "id"), ("order", "id"), ("id",)),
 )
 

@@ -5,6 +5,7 @@ from bridge.platforms.platform import Compliance, Platform, SendDefaults, StoreA
 from bridge.platforms.shopify import check, compliance
 from bridge.platforms.shopify.adapter import TOPIC_KINDS, ShopifySource
 from bridge.platforms.shopify.openapi import OPENAPI
+from bridge.platforms.shopify.order_facts import ORDER_FACTS
 from bridge.platforms.shopify.reader import ShopifyReader
 
 PLATFORM = Platform(
@@ -16,6 +17,7 @@ PLATFORM = Platform(
     webhook_secrets=lambda settings: settings.shopify_secrets,
     secret_headers=("X-Shopify-Hmac-Sha256",),
     openapi=OPENAPI,
+    order_facts=ORDER_FACTS,
     order_id_paths=(("order_id",), ("id",)),
     send=SendDefaults(topic_separator="/", handled_topics=tuple(TOPIC_KINDS), store_help="shop domain (Shopify)"),
     store_api=StoreAPI(

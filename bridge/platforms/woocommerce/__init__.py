@@ -5,6 +5,7 @@ from bridge.platforms.platform import Platform, SendDefaults, StoreAPI
 from bridge.platforms.woocommerce import check
 from bridge.platforms.woocommerce.adapter import TOPICS, WooCommerceSource
 from bridge.platforms.woocommerce.openapi import OPENAPI
+from bridge.platforms.woocommerce.order_facts import ORDER_FACTS
 from bridge.platforms.woocommerce.reader import WooCommerceReader
 
 PLATFORM = Platform(
@@ -16,6 +17,7 @@ PLATFORM = Platform(
     webhook_secrets=lambda settings: settings.woocommerce_secrets,
     secret_headers=("X-WC-Webhook-Signature",),
     openapi=OPENAPI,
+    order_facts=ORDER_FACTS,
     order_id_paths=(("id",),),
     send=SendDefaults(topic_separator=".", handled_topics=tuple(TOPICS), store_help="site URL (WooCommerce)"),
     store_api=StoreAPI(
