@@ -38,8 +38,10 @@ def make_settings(db_path: Path, **overrides: str) -> Settings:
 
 
 def fixture_path(platform: str, name: str = "") -> Path:
-    """A platform's fixture file, or without a name its fixtures folder: tests/platforms/<platform>/fixtures/."""
-    folder = PLATFORM_TESTS / platform / "fixtures"
+    """A platform's fixture file, or without a name its fixtures folder: tests/platforms/<platform>/fixtures/
+    (`shopify/graphql` is the `graphql/` folder among Shopify's fixtures)."""
+    platform, _, within = platform.partition("/")
+    folder = PLATFORM_TESTS / platform / "fixtures" / within
     return folder / name if name else folder
 
 
