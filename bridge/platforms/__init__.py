@@ -12,9 +12,9 @@ from bridge.platforms import custom, ecartapi, shopify, woocommerce
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
 from bridge.platforms.platform import Platform
 from bridge.platforms.reader import Page, StoreReader, StoreState
-from bridge.settings import Settings
 
 if TYPE_CHECKING:
+    from bridge.settings import Settings
     from bridge.storage import Database, EventRecord
 
 

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.platforms.adapter import Source
 from bridge.platforms.reader import StoreReader
-from bridge.settings import Settings
 
 if TYPE_CHECKING:
+    # Annotations only: the settings module gathers each platform's settings from these folders, so the
+    # platforms must import without it.
     from bridge.check_calls import Check
+    from bridge.settings import Settings
     from bridge.storage import Database, EventRecord
 
 #: A header in the OpenAPI document: (name, required, what it carries).

@@ -39,12 +39,3 @@ def _graphql_messages(errors: object) -> str:
     if isinstance(errors, list):
         return "; ".join(str(e.get("message") if isinstance(e, dict) else e) for e in errors)[:300]
     return str(errors)[:300]
-
-
-def cleartext(settings: Settings) -> tuple[str, str | None, str]:
-    """The shop's URL when the admin token is sent to it (the transport warning)."""
-    return (
-        "BRIDGE_SHOPIFY_SHOP",
-        settings.shopify_base_url if settings.shopify_admin_token else None,
-        "the Shopify admin token",
-    )

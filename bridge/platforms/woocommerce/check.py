@@ -29,12 +29,3 @@ def check_api(settings: Settings) -> Check | None:
     if result.status != 200:
         return Check(name, False, unexpected(result, settings.woocommerce_url))
     return Check(name, True, f"keys accepted by {settings.woocommerce_url} (orders readable)")
-
-
-def cleartext(settings: Settings) -> tuple[str, str | None, str]:
-    """The site URL when the API key is sent to it (the transport warning)."""
-    return (
-        "BRIDGE_WOOCOMMERCE_URL",
-        settings.woocommerce_url if settings.woocommerce_key else None,
-        "the WooCommerce API key",
-    )
