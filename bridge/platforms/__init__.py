@@ -15,6 +15,7 @@ from bridge.platforms.reader import Page, StoreReader, StoreState
 
 if TYPE_CHECKING:
     from bridge.settings import Settings
+    from bridge.settings_core import CoreSettings
     from bridge.storage import Database, EventRecord
 
 
@@ -39,12 +40,12 @@ COMPLIANCE_KINDS: frozenset[str] = frozenset(
 )
 
 
-def build_sources(settings: Settings) -> dict[str, Source]:
+def build_sources(settings: CoreSettings) -> dict[str, Source]:
     """One configured instance of every source."""
     return {name: cls(settings) for name, cls in SOURCES.items()}
 
 
-def build_readers(settings: Settings) -> dict[str, StoreReader]:
+def build_readers(settings: CoreSettings) -> dict[str, StoreReader]:
     """One reader per platform whose API settings are complete."""
     readers = {name: cls(settings) for name, cls in READERS.items()}
     return {name: reader for name, reader in readers.items() if reader.configured}
