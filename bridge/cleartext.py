@@ -8,6 +8,7 @@ import ipaddress
 import logging
 from urllib.parse import urlsplit
 
+from bridge.destinations import registry
 from bridge.platforms import PLATFORMS
 from bridge.settings import Settings
 
@@ -29,8 +30,7 @@ def cleartext_urls(settings: Settings) -> list[tuple[str, str, str]]:
     """(setting, host, credential) for each configured `http://` URL to a non-loopback host that is sent a
     credential (the destinations' tokens, the store API keys)."""
     candidates = (
-        ("BRIDGE_AC_URL", settings.ac_url if settings.ac_enabled else None, "the AC Api-Token"),
-        ("BRIDGE_ECART_URL", settings.ecart_url if settings.ecart_enabled else None, "the EcartAPI token"),
+        *(row for destination in registry.destinations() for row in destination.credential_urls(settings)),
         *(p.store_api.cleartext(settings) for p in PLATFORMS.values() if p.store_api and p.store_api.cleartext),
     )
     found = []

@@ -8,14 +8,11 @@ import click
 
 from bridge.check_calls import summary
 from bridge.check_stores import check_settings, check_store_apis
-from bridge.checks import check_transport, destination_checks, run_checks, setup_connections
-from bridge.errors import BridgeError, DeliveryError
-from bridge.platforms import PLATFORMS
+from bridge.checks import check_transport, destination_checks, run_checks
+from bridge.destinations import registry
+from bridge.platforms import own_store_hint
 
-#: The platforms whose own store `setup` sets up without --store (their store setting), and an example store.
-_OWN_STORES = [p.store_api for p in PLATFORMS.values() if p.store_api and p.store_api.own_store]
-_OWN_VARIABLES = " and ".join(api.variable for api in _OWN_STORES)
-_EXAMPLE = next((api.own_store_example for api in _OWN_STORES if api.own_store_example), "your-store.example")
+_OWN_VARIABLES, _ = own_store_hint()
 
 
 @click.command()
@@ -35,21 +32,10 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
     """
     settings = state.settings  # type: ignore[attr-defined]
     problems = 0
-    if settings.ac_connection_id:
-        click.echo(f"activecampaign: every store uses BRIDGE_AC_CONNECTION_ID={settings.ac_connection_id}")
-    elif settings.ac_enabled:
-        try:
-            connections = setup_connections(settings, stores)
-        except (BridgeError, DeliveryError) as exc:
-            click.echo(f"activecampaign: FAILED - {exc}", err=True)
-            problems += 1
-        else:
-            for store, connection in connections.items():
-                click.echo(f"activecampaign: store {store} -> connection {connection}")
-            if not connections:
-                click.echo(
-                    f"activecampaign: no store has sent events yet; pass --store {_EXAMPLE} (or set {_OWN_VARIABLES})"
-                )
+    for destination in registry.destinations():
+        for line in destination.setup(settings, stores):
+            click.echo(line.text, err=not line.ok)
+            problems += not line.ok
     results = [
         *check_settings(settings),
         *check_transport(settings),

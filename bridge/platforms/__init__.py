@@ -59,6 +59,20 @@ def compliance_handler(kind: str | None) -> Callable[[Database, EventRecord], st
     return None
 
 
+def own_stores(settings: Settings) -> tuple[str, ...]:
+    """The stores the settings name as the shop's own (as their webhooks name them): what `setup` sets up
+    without --store, before any event arrived."""
+    apis = (p.store_api for p in PLATFORMS.values() if p.store_api and p.store_api.own_store)
+    return tuple(store for api in apis if api.own_store and (store := api.own_store(settings)))
+
+
+def own_store_hint() -> tuple[str, str]:
+    """(the variables naming a shop's own store, joined with "and"; an example store) for help texts."""
+    apis = [p.store_api for p in PLATFORMS.values() if p.store_api and p.store_api.own_store]
+    example = next((api.own_store_example for api in apis if api.own_store_example), "your-store.example")
+    return " and ".join(api.variable for api in apis), example
+
+
 def titles() -> str:
     """Every platform as people write it, for a sentence: `Shopify, WooCommerce, EcartAPI, custom`."""
     return ", ".join(platform.title for platform in PLATFORMS.values())
@@ -85,6 +99,8 @@ __all__ = [
     "build_readers",
     "build_sources",
     "compliance_handler",
+    "own_store_hint",
+    "own_stores",
     "titles",
     "webhook_secrets",
 ]
