@@ -112,7 +112,7 @@ def secret_b64() -> str:
 
 # -- wrk: distinct signed Shopify orders/paid, one per request (bench/ingest.py, bench/memory.py) -------------
 
-SHOPIFY_FIXTURE = ROOT / "tests" / "fixtures" / "shopify" / "orders_paid__basic.json"
+SHOPIFY_FIXTURE = ROOT / "tests" / "platforms" / "shopify" / "fixtures" / "orders_paid__basic.json"
 WRK_INSTALL = "wrk is not installed. On Debian/Ubuntu: apt-get update && apt-get install -y wrk"
 WRK_HMAC = Path(__file__).with_name("wrk_hmac.lua")
 

@@ -7,7 +7,7 @@ BRIDGE_WEB_WORKERS / BRIDGE_WEB_THREADS environment):
 - bench/reference_app.py, the floor: verify the Shopify HMAC, insert the raw body into a SQLite WAL table
   with synchronous=FULL, answer 202.
 
-Both get the same requests from wrk: signed Shopify `orders/paid` bodies (tests/fixtures/shopify/
+Both get the same requests from wrk: signed Shopify `orders/paid` bodies (tests/platforms/shopify/fixtures/
 orders_paid__basic.json), each a distinct order state — its own `updated_at`, signed by wrk itself
 (bench/wrk_hmac.lua) — with a fresh `X-Shopify-Webhook-Id`, so the bridge stores every request (a retry of
 the same state would be answered "duplicate"). The targets

@@ -36,7 +36,7 @@ from bridge.storage import Database  # noqa: E402
 from tests.helpers.postgres import fresh_schema  # noqa: E402
 from tests.helpers.signing import SHOPIFY_SECRET, shopify_headers  # noqa: E402
 
-FIXTURE = ROOT / "tests" / "fixtures" / "shopify" / "orders_paid__basic.json"
+FIXTURE = ROOT / "tests" / "platforms" / "shopify" / "fixtures" / "orders_paid__basic.json"
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from bridge.check_stores import check_settings, check_sources, check_store_apis
 from bridge.cleartext import cleartext_warnings
 from bridge.destinations import registry
 from bridge.errors import StorageUnavailable
+from bridge.platforms import PLATFORMS
 from bridge.settings import Settings
 from bridge.storage import Database
 
@@ -59,7 +60,8 @@ def check_reconciliation(settings: Settings) -> Check:
 
     readers = sorted(build_readers(settings))
     if not readers:
-        return Check("reconciliation", True, "off: no store API configured (BRIDGE_SHOPIFY_SHOP, …)")
+        first = next(p.store_api.variable for p in PLATFORMS.values() if p.store_api)
+        return Check("reconciliation", True, f"off: no store API configured ({first}, …)")
     if settings.reconcile_interval <= 0:
         schedule = "not scheduled (BRIDGE_RECONCILE_INTERVAL=0)"
     else:

@@ -9,6 +9,7 @@ import logging
 from urllib.parse import urlsplit
 
 from bridge.destinations import registry
+from bridge.platforms import PLATFORMS
 from bridge.settings import Settings
 
 
@@ -30,16 +31,7 @@ def cleartext_urls(settings: Settings) -> list[tuple[str, str, str]]:
     credential (the destinations' tokens, the store API keys)."""
     candidates = (
         *(row for destination in registry.destinations() for row in destination.credential_urls(settings)),
-        (
-            "BRIDGE_WOOCOMMERCE_URL",
-            settings.woocommerce_url if settings.woocommerce_key else None,
-            "the WooCommerce API key",
-        ),
-        (
-            "BRIDGE_SHOPIFY_SHOP",
-            settings.shopify_base_url if settings.shopify_admin_token else None,
-            "the Shopify admin token",
-        ),
+        *(p.store_api.cleartext(settings) for p in PLATFORMS.values() if p.store_api and p.store_api.cleartext),
     )
     found = []
     for name, url, credential in candidates:

@@ -9,10 +9,10 @@ import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bridge.compliance import KINDS as COMPLIANCE_KINDS
 from bridge.documents import TooComplex, UnsafeText, no_collection, read_quickly
 from bridge.errors import InvalidPayload
 from bridge.interpret import canonicalise
+from bridge.platforms import COMPLIANCE_KINDS
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
 from bridge.storage.events import ACCEPTED, RECEIVED, EventStore, NewEvent
 from bridge.timeutil import parse_datetime

@@ -6,7 +6,8 @@ digest of an email, so every layer may use it.
 Three ways a secret is found:
 
 - by key: a mapping key that names a credential (`Authorization`, `Api-Token`, `X-Shopify-Hmac-Sha256`,
-  `X-WC-Webhook-Signature`, `webhook-signature`, anything with token/secret/…) has its value replaced;
+  any hyphenated header name with `hmac` or `signature` in it, anything with token/secret/…) has its value
+  replaced;
 - by header pattern: `Authorization: Bearer …`-like text inside a message or a traceback;
 - by value: every configured secret, wherever it appears: in a finished log line (`register_secrets`, `scrub`;
   raw, JSON-escaped or URL-encoded) and in stored data an admin answer shows (`Redactor`).
@@ -43,7 +44,7 @@ _SECRET_KEYS = re.compile(
 )
 #: `Name: value` / `'Name': 'value'` / `Name=value` for the credential headers, in free text.
 _SECRET_HEADERS = re.compile(
-    r"(?P<name>authorization|api-token|x-shopify-hmac-sha256|x-wc-webhook-signature|webhook-signature)"
+    r"(?P<name>authorization|api-token|(?<![a-z0-9-])(?:[a-z0-9]+-)+(?:hmac|signature)(?:-[a-z0-9]+)*)"
     r"(?P<sep>[\\'\"]*\s*[:=]\s*[\\'\"]*)"
     r"(?P<value>(?:(?:bearer|basic|token)\s+)?[^\s\\'\",;}\][]+)",
     re.IGNORECASE,

@@ -11,6 +11,9 @@ from bridge.check_stores import check_settings, check_store_apis
 from bridge.checks import check_transport, destination_checks, run_checks
 from bridge.cli import CliState
 from bridge.destinations import registry
+from bridge.platforms import own_store_hint
+
+_OWN_VARIABLES, _ = own_store_hint()
 
 
 @click.command()
@@ -18,7 +21,7 @@ from bridge.destinations import registry
     "--store",
     "stores",
     multiple=True,
-    help="Shop domain / site URL to set up (repeatable; default: BRIDGE_SHOPIFY_SHOP and every store that has "
+    help=f"Shop domain / site URL to set up (repeatable; default: {_OWN_VARIABLES} and every store that has "
     "sent events).",
 )
 @click.pass_obj

@@ -7,6 +7,7 @@ import json
 import click
 
 from bridge.cli import CliState
+from bridge.platforms import PLATFORMS
 from bridge.storage import Database
 from bridge.storage.erasure import Erasure, Subject
 from bridge.timeutil import utcnow
@@ -16,7 +17,7 @@ def _subject(email: str | None, customer_id: str | None, source: str | None) -> 
     if bool(email) == bool(customer_id):
         raise click.UsageError("give --email, or --customer-id with --source")
     if customer_id and not source:
-        raise click.UsageError("--customer-id needs --source (shopify, woocommerce, ecartapi, custom)")
+        raise click.UsageError(f"--customer-id needs --source ({', '.join(PLATFORMS)})")
     if email:
         return Subject(emails=(email.strip().lower(),), source=source)
     assert customer_id  # exactly one of the two was given (checked above)
@@ -26,7 +27,7 @@ def _subject(email: str | None, customer_id: str | None, source: str | None) -> 
 _OPTIONS = (
     click.option("--email", help="The person's email address (any case)."),
     click.option("--customer-id", help="The store's customer id (with --source)."),
-    click.option("--source", help="The source the customer id belongs to (shopify, woocommerce, …)."),
+    click.option("--source", help=f"The source the customer id belongs to ({', '.join(list(PLATFORMS)[:2])}, …)."),
 )
 
 

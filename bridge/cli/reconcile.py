@@ -11,7 +11,7 @@ from bridge.cli import CliState
 from bridge.delivery.worker import dead_local_owners, new_owner
 from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
-from bridge.platforms import READERS, build_readers
+from bridge.platforms import PLATFORMS, READERS, build_readers
 from bridge.storage import Database
 from bridge.sweeps.backfill import Backfill, Progress
 from bridge.sweeps.reconcile import Reconciler
@@ -118,7 +118,8 @@ def reconcile(state: CliState, once: bool, source: str | None) -> None:
         raise click.UsageError("the worker reconciles on its schedule; pass --once to run one reconciliation now")
     settings = state.settings
     if not build_readers(settings):
-        raise click.ClickException("no store API is configured (BRIDGE_SHOPIFY_SHOP, BRIDGE_WOOCOMMERCE_URL, …)")
+        variables = [p.store_api.variable for p in PLATFORMS.values() if p.store_api]
+        raise click.ClickException(f"no store API is configured ({', '.join(variables)}, …)")
     enable_multiprocess(settings.database_url, clear=False)  # the runs count in /metrics like the worker's
     db = _database(state)
     try:

@@ -10,17 +10,16 @@ import requests
 
 from bridge.cli import CliState
 from bridge.cli.addresses import default_url
-from bridge.platforms import SOURCES
-from bridge.platforms.shopify.adapter import TOPIC_KINDS as SHOPIFY_TOPICS
-from bridge.platforms.woocommerce.adapter import TOPICS as WOOCOMMERCE_TOPICS
+from bridge.platforms import PLATFORMS, SOURCES
 
 # Fixture names encode the topic: `orders_paid__jpy.json` → `orders/paid`, `order_updated__x.json` → `order.updated`.
-_TOPIC_SEPARATOR = {"shopify": "/", "woocommerce": "."}
+_TOPIC_SEPARATOR = {name: p.send.topic_separator for name, p in PLATFORMS.items() if p.send.topic_separator}
 #: The topics the bridge handles, per source that sends one (the others carry no topic header).
 HANDLED_TOPICS: dict[str, tuple[str, ...]] = {
-    "shopify": tuple(SHOPIFY_TOPICS),
-    "woocommerce": tuple(WOOCOMMERCE_TOPICS),
+    name: platform.send.handled_topics for name, platform in PLATFORMS.items() if platform.send.handled_topics
 }
+#: What --store means, per platform that takes one: `Shop domain (Shopify) or site URL (…) to send as.`
+_STORE_HELP = " or ".join(p.send.store_help for p in PLATFORMS.values() if p.send.store_help)
 
 
 def topic_from_filename(path: Path, source: str) -> str | None:
@@ -46,7 +45,7 @@ def webhook_url(url: str, source: str) -> str:
 @click.option("--source", "source_name", required=True, type=click.Choice(sorted(SOURCES)))
 @click.option("--url", help="Bridge base or webhook URL (default: http:// + BRIDGE_BIND).")
 @click.option("--topic", help="Platform topic (default: from the file name, e.g. orders_paid__x.json).")
-@click.option("--store", help="Shop domain (Shopify) or site URL (WooCommerce) to send as.")
+@click.option("--store", help=f"{_STORE_HELP[:1].upper()}{_STORE_HELP[1:]} to send as.")
 @click.pass_obj
 def send(state: CliState, file: Path, source_name: str, url: str | None, topic: str | None, store: str | None) -> None:
     """Sign FILE with the configured secret for SOURCE and POST it, printing the bridge's answer.

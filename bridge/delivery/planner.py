@@ -15,11 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from bridge import compliance
 from bridge.destinations import registry
 from bridge.interpret import Interpretation, interpret
 from bridge.metrics import event_interpreted
-from bridge.platforms import build_sources
+from bridge.platforms import build_sources, compliance_handler
 from bridge.settings import Settings
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore, Leg
@@ -72,8 +71,9 @@ class Planner:
             return 0
         results: list[tuple[EventRecord, Interpretation]] = []
         for record in records:
-            if record.kind in compliance.KINDS:  # Shopify's compliance topics: carried out, never delivered
-                compliance.carry_out(self.db, record)
+            carry_out = compliance_handler(record.kind)
+            if carry_out is not None:  # a platform's privacy request (Shopify's): carried out, never delivered
+                carry_out(self.db, record)
                 log.info("compliance request carried out", extra={"event_id": record.id, "topic": record.topic})
                 event_interpreted(record.source, record.kind, "done")
                 continue

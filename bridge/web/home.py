@@ -8,7 +8,7 @@ from bridge import __version__
 from bridge.context import BridgeContext
 from bridge.destinations import registry
 from bridge.destinations.base import DRY_RUN, NOT_USED
-from bridge.platforms import SOURCES
+from bridge.platforms import SOURCES, titles
 
 bp = Blueprint("home", __name__)
 
@@ -21,7 +21,7 @@ def home() -> Response:
     return jsonify(
         service="storebridge",
         version=__version__,
-        about="Receives store webhooks (Shopify, WooCommerce, EcartAPI, custom) and forwards them to "
+        about=f"Receives store webhooks ({titles()}) and forwards them to "
         f"{registry.in_words()}, durably and idempotently.",
         webhooks={
             name: f"/webhooks/{name}" + ("" if name in configured else " (no secret set: answers 401)")

@@ -53,6 +53,7 @@ def build_document() -> dict[str, Any]:
 
     from bridge import canonical
     from bridge.destinations import registry
+    from bridge.platforms import titles
     from bridge.web import openapi_admin, openapi_webhooks
 
     plugin = MarshmallowPlugin()
@@ -62,7 +63,7 @@ def build_document() -> dict[str, Any]:
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
         info={
-            "description": "Store webhooks in (Shopify, WooCommerce, EcartAPI, custom), stored durably, then delivered"
+            "description": f"Store webhooks in ({titles()}), stored durably, then delivered"
             f" to {registry.in_words()}. Every answer is JSON, except `/metrics`."
         },
         tags=[

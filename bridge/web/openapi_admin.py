@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.admin import schemas as s
 from bridge.destinations import registry
+from bridge.platforms import PLATFORMS
 
 if TYPE_CHECKING:
     from apispec import APISpec
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
 JSON = "application/json"
 SECURITY: list[dict[str, list[str]]] = [{"adminBearer": []}]
 TAG = "admin"
+#: The platform the examples name.
+_FIRST = next(iter(PLATFORMS.values()))
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -156,9 +159,9 @@ def add_paths(spec: APISpec) -> None:
                                     "value": {"action": "retry_dead", "filter": {"since": "2026-11-20T00:00:00Z"}},
                                 },
                                 "replay_quarantined": {
-                                    "summary": "re-read every quarantined Shopify event after a fix",
+                                    "summary": f"re-read every quarantined {_FIRST.title} event after a fix",
                                     "value": {"action": "replay",
-                                              "filter": {"status": "quarantined", "source": "shopify"}},
+                                              "filter": {"status": "quarantined", "source": _FIRST.name}},
                                 },
                             },
                         }
@@ -205,7 +208,7 @@ def add_paths(spec: APISpec) -> None:
         )
 
 
-_SOURCE = {"type": "string", "enum": ["custom", "ecartapi", "shopify", "woocommerce"]}
+_SOURCE = {"type": "string", "enum": sorted(PLATFORMS)}
 PRIVACY_SUBJECT = {
     "description": "whom the request is about: `email`, or `customer_id` with `source`",
     "oneOf": [

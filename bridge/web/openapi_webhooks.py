@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from bridge.canonical import KINDS, CanonicalEventSchema
-from bridge.platforms import SOURCES
-from bridge.web.openapi_examples import EXAMPLES
+from bridge.platforms import PLATFORMS, Platform
 
 if TYPE_CHECKING:
     from apispec import APISpec
@@ -35,7 +34,7 @@ class DuplicateReplySchema(Schema):
 
 
 class IgnoredReplySchema(Schema):
-    """Authentic, but a topic or status the bridge does not handle (or WooCommerce's ping); not stored."""
+    """Authentic, but a topic or status the bridge does not handle (or a platform's ping); not stored."""
 
     status = _enum("ignored")
     reason = fields.String(required=True)
@@ -71,65 +70,6 @@ class CustomEnvelopeSchema(Schema):
     data = fields.Nested(CANONICAL_DATA, required=True)
 
 
-SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
-    "shopifyHmac": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-Shopify-Hmac-Sha256",
-        "description": "base64 HMAC-SHA256 of the raw body with a BRIDGE_SHOPIFY_SECRET",
-    },
-    "woocommerceSignature": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-WC-Webhook-Signature",
-        "description": "base64 HMAC-SHA256 of the raw body with a BRIDGE_WOOCOMMERCE_SECRET",
-    },
-    "ecartapiToken": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "a BRIDGE_ECARTAPI_WEBHOOK_TOKEN in Authorization, after `Bearer ` or bare",
-    },
-    "standardWebhooks": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "webhook-signature",
-        "description": "Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` with a BRIDGE_WEBHOOK_SECRET"
-        " (a space-separated list is accepted); `webhook-id` and `webhook-timestamp` (±5 min) are required too",
-    },
-}
-SOURCE_SECURITY = {
-    "shopify": "shopifyHmac",
-    "woocommerce": "woocommerceSignature",
-    "ecartapi": "ecartapiToken",
-    "custom": "standardWebhooks",
-}
-SOURCE_HEADERS: dict[str, list[tuple[str, bool, str]]] = {
-    "shopify": [
-        ("X-Shopify-Topic", True, "`checkouts/create`, `checkouts/update`, `orders/paid`, `orders/cancelled`, "
-         "`refunds/create` are handled; others are answered `ignored`"),
-        ("X-Shopify-Webhook-Id", True, "the dedupe key"),
-        ("X-Shopify-Shop-Domain", False, "the store"),
-    ],
-    "woocommerce": [
-        ("X-WC-Webhook-Topic", True, "`order.created` or `order.updated`; others are answered `ignored`"),
-        ("X-WC-Webhook-Source", False, "the store's site URL (part of the dedupe key)"),
-    ],
-    "ecartapi": [],
-    "custom": [
-        ("webhook-id", True, "the message id (the dedupe key)"),
-        ("webhook-timestamp", True, "Unix seconds; within 5 minutes of the bridge's clock"),
-    ],
-}  # fmt: skip
-DESCRIPTIONS = {
-    "shopify": "Shopify webhooks (JSON): checkouts, paid / cancelled orders, refunds. The body is the bare REST"
-    " resource.",
-    "woocommerce": "WooCommerce order webhooks (API v3). The unsigned form-encoded `webhook_id=N` ping sent when a"
-    " webhook is saved is answered `200 ignored` and not stored.",
-    "ecartapi": "EcartAPI order webhooks: the unified order object, bare or in `order` / `orders`.",
-    "custom": "Any other store: canonical events in a Standard Webhooks envelope. Invalid payloads get `422`.",
-}
-
-
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -158,12 +98,13 @@ def register_components(spec: APISpec) -> None:
         ("CustomEnvelope", CustomEnvelopeSchema),
     ):
         spec.components.schema(name, schema=schema)
-    for name, scheme in SECURITY_SCHEMES.items():
-        spec.components.security_scheme(name, scheme)
+    for platform in PLATFORMS.values():
+        spec.components.security_scheme(platform.openapi.scheme_name, platform.openapi.scheme)
 
 
-def _responses(source: str) -> dict[str, Any]:
-    if source == "custom":
+def _responses(validated: bool) -> dict[str, Any]:
+    """The answers of a webhook endpoint; `validated`: the payload is validated before it is stored (422)."""
+    if validated:
         stored = "stored, validated (committed before this answer); an invalid payload is a 422 instead"
     else:
         stored = (
@@ -187,26 +128,27 @@ def _responses(source: str) -> dict[str, Any]:
             **_json(_ref("WebhookError")),
         },
     }
-    if source == "custom":
+    if validated:
         responses["422"] = {"description": "the canonical payload fails validation", **_json(_ref("InvalidPayload"))}
     return responses
 
 
-def _operation(source: str) -> dict[str, Any]:
-    example = EXAMPLES[source]
-    body_schema = _ref("CustomEnvelope") if source == "custom" else {"type": "object"}
+def _operation(platform: Platform) -> dict[str, Any]:
+    source, doc = platform.name, platform.openapi
+    example = doc.example
+    body_schema = _ref(doc.body_schema) if doc.body_schema else {"type": "object"}
     parameters = [
         {"in": "header", "name": name, "required": required, "description": text, "schema": {"type": "string"}}
-        for name, required, text in SOURCE_HEADERS[source]
+        for name, required, text in doc.headers
     ]
     return {
         "tags": ["webhooks"],
         "operationId": f"webhook_{source}",
         "summary": f"Receive a {source} webhook",
-        "description": DESCRIPTIONS[source]
+        "description": doc.description
         + " Signatures are checked over the raw bytes before anything is parsed; a 2xx means the event is"
         " committed.",
-        "security": [{SOURCE_SECURITY[source]: []}],
+        "security": [{doc.scheme_name: []}],
         "parameters": parameters,
         "requestBody": {
             "required": True,
@@ -218,17 +160,17 @@ def _operation(source: str) -> dict[str, Any]:
                 }
             },
         },
-        "responses": _responses(source),
+        "responses": _responses(platform.source.rejects_invalid),
     }  # fmt: skip
 
 
 def add_paths(spec: APISpec) -> None:
     """`POST /webhooks/<source>` for every source, and the unknown-source answer."""
-    for source in SOURCES:
-        spec.path(path=f"/webhooks/{source}", operations={"post": _operation(source)})
+    for source, platform in PLATFORMS.items():
+        spec.path(path=f"/webhooks/{source}", operations={"post": _operation(platform)})
     # Any other name is 404. The known names resolve to the same route, so this path answers what they do.
-    responses = {**_responses("shopify"), **_responses("custom"), "404": _error("no such source", "unknown_source")}
-    responses["202"] = _responses("shopify")["202"]
+    responses = {**_responses(False), **_responses(True), "404": _error("no such source", "unknown_source")}
+    responses["202"] = _responses(False)["202"]
     spec.path(
         path="/webhooks/{source}",
         operations={

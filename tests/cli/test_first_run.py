@@ -21,7 +21,7 @@ from bridge.cli import main
 from bridge.logs import JsonFormatter, TextFormatter, make_formatter
 from bridge.settings import load_settings
 from bridge.startup import startup_facts, startup_message
-from tests.helpers.env import FIXTURES, base_env
+from tests.helpers.env import base_env, fixture_path
 from tests.helpers.live_server import serve
 
 SCRIPT = Path(sys.executable).with_name("storebridge")
@@ -132,14 +132,14 @@ def test_send_goes_to_bridge_bind_and_infers_only_handled_topics(app, live, db_p
     monkeypatch.chdir(tmp_path)
     env = {**{k: None for k in os.environ if k.startswith("BRIDGE_")}, **base_env(db_path)}
     env["BRIDGE_BIND"] = live.removeprefix("http://")  # no --url: the bridge's own address
-    paid = _send(env, str(FIXTURES / "shopify" / "orders_paid__basic.json"), "--source", "shopify")
+    paid = _send(env, str(fixture_path("shopify", "orders_paid__basic.json")), "--source", "shopify")
     assert paid.exit_code == 0, paid.output
     assert paid.stdout.startswith("202 ") and '"accepted"' in paid.stdout
-    duplicate = _send(env, str(FIXTURES / "shopify" / "orders_paid__basic.json"), "--source", "shopify")
+    duplicate = _send(env, str(fixture_path("shopify", "orders_paid__basic.json")), "--source", "shopify")
     assert duplicate.exit_code == 0 and duplicate.stdout.startswith("200 ") and '"duplicate"' in duplicate.stdout
 
     # products/update is not handled: no guess from the file name ...
-    product = str(FIXTURES / "shopify" / "products_update__basic.json")
+    product = str(fixture_path("shopify", "products_update__basic.json"))
     guessed = _send(env, product, "--source", "shopify")
     assert guessed.exit_code == 2
     assert "pass --topic" in guessed.output and "orders/paid" in guessed.output
@@ -149,7 +149,7 @@ def test_send_goes_to_bridge_bind_and_infers_only_handled_topics(app, live, db_p
     assert ignored.stdout.startswith("200 ") and '"ignored"' in ignored.stdout
 
     odd_name = tmp_path / "my-order.json"
-    odd_name.write_bytes((FIXTURES / "woocommerce" / "order_updated__processing.json").read_bytes())
+    odd_name.write_bytes(fixture_path("woocommerce", "order_updated__processing.json").read_bytes())
     unnamed = _send(env, str(odd_name), "--source", "woocommerce")
     assert unnamed.exit_code == 2 and "order.created, order.updated" in unnamed.output
 

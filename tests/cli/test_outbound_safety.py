@@ -20,7 +20,7 @@ from tests.fakes import fixtures as fakes
 from tests.fakes.elsewhere import FakeElsewhere
 from tests.helpers import delivery_fixtures as fixtures
 from tests.helpers.delivery import bridge_executable, run_cli, subprocess_env, wait_until
-from tests.helpers.env import FIXTURES
+from tests.helpers.env import fixture_path
 from tests.helpers.live_server import free_port
 
 fake_ac, fake_ecart = fakes.fake_ac, fakes.fake_ecart
@@ -60,7 +60,7 @@ def test_check_and_setup_never_follow_a_redirect(db, fake_ac, fake_ecart, elsewh
 def test_send_does_not_follow_a_redirect_with_the_signed_body(fake_ac, elsewhere, delivery_env, tmp_path):
     """`storebridge send` posts a signed webhook: a redirect must not take the body and signature elsewhere."""
     fake_ac.fail_next(307, count=1, headers={"Location": f"{elsewhere.url}/webhooks/shopify"})
-    body = FIXTURES / "shopify" / "orders_paid__basic.json"
+    body = fixture_path("shopify", "orders_paid__basic.json")
     done = run_cli(["send", str(body), "--source", "shopify", "--url", fake_ac.url], delivery_env, tmp_path)
     assert done.returncode == 1 and done.stdout.startswith("307 "), done.stdout + done.stderr
     assert [r.path for r in fake_ac.requests] == ["/webhooks/shopify"]

@@ -23,7 +23,7 @@ from tests.helpers.web_process import clean_env
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = Path("tests/fixtures/shopify/orders_paid__basic.json")
+SAMPLE = Path("tests/platforms/shopify/fixtures/orders_paid__basic.json")
 
 
 def try_it_block() -> str:

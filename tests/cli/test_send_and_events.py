@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from bridge.cli import main
 from bridge.storage import EventStore
-from tests.helpers.env import FIXTURES, base_env
+from tests.helpers.env import base_env, fixture_path
 from tests.helpers.live_server import serve
 from tests.helpers.webhooks import interpret_stored
 
@@ -48,7 +48,7 @@ def bridge(env, *args: str):
 
 @pytest.mark.parametrize(("source", "name", "kind", "order_id"), SENDS, ids=[f"{s[0]}-{s[1]}" for s in SENDS])
 def test_send_signs_and_posts(cli_env, app, server, db, source, name, kind, order_id):
-    result = bridge(cli_env, "send", str(FIXTURES / source / name), "--source", source, "--url", server)
+    result = bridge(cli_env, "send", str(fixture_path(source, name)), "--source", source, "--url", server)
     assert result.exit_code == 0, result.output
     status, _, text = result.stdout.strip().partition(" ")
     reply = json.loads(text)
@@ -56,11 +56,11 @@ def test_send_signs_and_posts(cli_env, app, server, db, source, name, kind, orde
     interpret_stored(app.test_client(), db)
     record = EventStore(db).get(int(reply["event_id"]))
     assert (record.source, record.kind, record.order_id, record.status) == (source, kind, order_id, "accepted")
-    assert record.body == (FIXTURES / source / name).read_bytes()
+    assert record.body == fixture_path(source, name).read_bytes()
 
 
 def test_send_to_the_full_webhook_url_and_a_rejection(cli_env, server, db):
-    path = str(FIXTURES / "shopify" / "orders_paid__basic.json")
+    path = str(fixture_path("shopify", "orders_paid__basic.json"))
     ok = bridge(cli_env, "send", path, "--source", "shopify", "--url", f"{server}/webhooks/shopify")
     assert ok.exit_code == 0 and ok.stdout.startswith("202 ")
     wrong = {**cli_env, "BRIDGE_SHOPIFY_SECRET": "not-the-secret"}
@@ -72,14 +72,14 @@ def test_send_to_the_full_webhook_url_and_a_rejection(cli_env, server, db):
 
 def test_send_without_a_secret_says_which_variable(cli_env, server):
     env = {**cli_env, "BRIDGE_WOOCOMMERCE_SECRET": None}
-    path = str(FIXTURES / "woocommerce" / "order_updated__processing.json")
+    path = str(fixture_path("woocommerce", "order_updated__processing.json"))
     result = bridge(env, "send", path, "--source", "woocommerce", "--url", server)
     assert result.exit_code != 0
     assert "BRIDGE_WOOCOMMERCE_SECRET" in result.output
 
 
 def test_send_to_nothing_listening_fails_cleanly(cli_env):
-    path = str(FIXTURES / "custom" / "order_paid__basic.json")
+    path = str(fixture_path("custom", "order_paid__basic.json"))
     result = bridge(cli_env, "send", path, "--source", "custom", "--url", "http://127.0.0.1:9")
     assert result.exit_code != 0
     assert "could not reach" in result.output
@@ -88,7 +88,7 @@ def test_send_to_nothing_listening_fails_cleanly(cli_env):
 def test_events_list_and_show(cli_env, app, server, db):
     sent = {}
     for source, name, _kind, _order in SENDS[:1] + SENDS[3:4] + SENDS[5:]:
-        result = bridge(cli_env, "send", str(FIXTURES / source / name), "--source", source, "--url", server)
+        result = bridge(cli_env, "send", str(fixture_path(source, name)), "--source", source, "--url", server)
         sent[source] = json.loads(result.stdout.split(" ", 1)[1])["event_id"]
     interpret_stored(app.test_client(), db)
 
@@ -115,7 +115,7 @@ def test_events_list_and_show(cli_env, app, server, db):
     assert detail["id"] == sent["shopify"]
     assert detail["payload"] == stored.payload
     assert detail["payload"]["total"] == 27372
-    assert detail["body"] == (FIXTURES / "shopify" / "orders_paid__basic.json").read_text(encoding="utf-8")
+    assert detail["body"] == fixture_path("shopify", "orders_paid__basic.json").read_text(encoding="utf-8")
     assert detail["headers"]["X-Shopify-Topic"] == "orders/paid"
     assert "X-Shopify-Hmac-Sha256" not in detail["headers"]
 
@@ -134,7 +134,7 @@ def test_bad_settings_exit_2_naming_the_variable(cli_env, db):
 
 def test_invalid_platform_payload_is_accepted_then_listed_as_quarantined(cli_env, app, server, db, tmp_path):
     """Spec §10: the store gets 202 accepted; the worker's reading quarantines it, and the CLI shows the errors."""
-    document = json.loads((FIXTURES / "shopify" / "orders_paid__basic.json").read_bytes())
+    document = json.loads(fixture_path("shopify", "orders_paid__basic.json").read_bytes())
     document["currency"] = "XXX"
     path = tmp_path / "orders_paid__bad_currency.json"
     path.write_text(json.dumps(document))

@@ -112,7 +112,7 @@ class FakeShopifyAdmin(FakeService):
 
     # ------------------------------------------------------------------ helpers
     def add_order(self, node: dict[str, Any]) -> None:
-        """Store (or replace) a GraphQL `Order` node (see tests/fixtures/shopify/graphql/)."""
+        """Store (or replace) a GraphQL `Order` node (see tests/platforms/shopify/fixtures/graphql/)."""
         with self._lock:
             self._orders[node["id"]] = copy.deepcopy(node)
 

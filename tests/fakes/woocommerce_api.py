@@ -5,7 +5,7 @@ parameters; otherwise 401 ``woocommerce_rest_cannot_view``. Parameters: ``modifi
 ``modified_before`` (ISO-8601; read in the site's timezone unless ``dates_are_gmt=true`` or the value carries
 an offset, as WooCommerce does), ``per_page`` (1..100, else 400 ``rest_invalid_param``), ``page``,
 ``orderby`` (id, date, modified) and ``order``. Answers carry ``X-WP-Total`` and ``X-WP-TotalPages``.
-Orders are REST order bodies (the webhook fixtures under tests/fixtures/woocommerce/ are that shape).
+Orders are REST order bodies (the webhook fixtures under tests/platforms/woocommerce/fixtures/ are that shape).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ from pathlib import Path
 from bridge.settings import Settings, load_settings
 from tests.helpers import signing
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+#: Each platform's tests, with its fixtures in `<platform>/fixtures/`.
+PLATFORM_TESTS = Path(__file__).resolve().parents[1] / "platforms"
 
 
 def base_env(db_path: Path, **overrides: str) -> dict[str, str]:
@@ -36,6 +37,14 @@ def make_settings(db_path: Path, **overrides: str) -> Settings:
     return load_settings(base_env(db_path, **overrides), env_file=None)
 
 
-def fixture(source: str, name: str) -> bytes:
+def fixture_path(platform: str, name: str = "") -> Path:
+    """A platform's fixture file, or without a name its fixtures folder: tests/platforms/<platform>/fixtures/
+    (`shopify/graphql` is the `graphql/` folder among Shopify's fixtures)."""
+    platform, _, within = platform.partition("/")
+    folder = PLATFORM_TESTS / platform / "fixtures" / within
+    return folder / name if name else folder
+
+
+def fixture(platform: str, name: str) -> bytes:
     """The exact bytes of a fixture file."""
-    return (FIXTURES / source / name).read_bytes()
+    return fixture_path(platform, name).read_bytes()

@@ -18,7 +18,6 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,12 +31,12 @@ from bridge.storage import Database
 from bridge.storage.tables import events
 from tests.helpers import signing
 from tests.helpers.delivery import topic_of
-from tests.helpers.env import FIXTURES, make_settings
+from tests.helpers.env import fixture_path, make_settings
 from tests.helpers.webhooks import interpret_stored
 
 MAX_BODY = 16_384
 SOURCES = ("shopify", "woocommerce", "ecartapi", "custom")
-FIXTURE_FILES = {source: sorted(p.name for p in (FIXTURES / source).glob("*.json")) for source in SOURCES}
+FIXTURE_FILES = {source: sorted(p.name for p in fixture_path(source).glob("*.json")) for source in SOURCES}
 # 401, 404 and 413 answer with the error code alone (the response table in docs/receiving.md): a signature failure says
 # nothing more on purpose, and the code is the whole message for the other two.
 CODE_ONLY = {401, 404, 413}
@@ -251,7 +250,7 @@ def hostile_json(draw: st.DrawFn) -> Attempt:
     """A real fixture with some values replaced by hostile ones, signed with the configured secret."""
     source = draw(sources)
     name = draw(st.sampled_from(FIXTURE_FILES[source]))
-    document = json.loads((FIXTURES / source / name).read_bytes())
+    document = json.loads(fixture_path(source, name).read_bytes())
     all_paths = list(paths(document))
     for _ in range(draw(st.integers(1, 4))):
         path = draw(st.sampled_from(all_paths))
@@ -270,7 +269,7 @@ def raw_bodies(draw: st.DrawFn) -> Attempt:
     """Bodies that are not the expected JSON object at all, signed or not."""
     source = draw(sources)
     name = draw(st.sampled_from(FIXTURE_FILES[source]))
-    fixture_bytes = (FIXTURES / source / name).read_bytes()
+    fixture_bytes = fixture_path(source, name).read_bytes()
     kind = draw(st.sampled_from(["random", "truncated", "deep", "huge-int", "huge-exp", "scalar", "empty", "utf"]))
     if kind == "random":
         body = draw(st.binary(max_size=2000))
@@ -322,7 +321,7 @@ def header_games(draw: st.DrawFn) -> Attempt:
     """A genuine body with missing, forged, duplicated or mangled headers."""
     source = draw(sources)
     name = draw(st.sampled_from(FIXTURE_FILES[source]))
-    body = (FIXTURES / source / name).read_bytes()
+    body = fixture_path(source, name).read_bytes()
     topic = topic_of(name, "/" if source == "shopify" else ".") if source in ("shopify", "woocommerce") else None
     headers = signed_headers(source, body, topic)
     sig_name = SIGNATURE_HEADER[source]
@@ -431,7 +430,7 @@ def test_a_seeded_sample_of_every_kind_runs(env):
                                          ("webhook-signature", "v1,AAAA")], False, label="huge timestamp"))  # fmt: skip
     check(env, Attempt("custom", b"{}", [("webhook-id", "m"), ("webhook-timestamp", "-1e9"),
                                          ("webhook-signature", "v1,AAAA")], False, label="odd timestamp"))  # fmt: skip
-    assert Path(FIXTURES).is_dir()
+    assert fixture_path("custom").is_dir()
 
 
 def test_the_drill_reached_every_outcome():

@@ -19,16 +19,16 @@ from werkzeug.datastructures import Headers
 
 from bridge.app import create_app
 from bridge.ingest import canonicalise
-from bridge.platforms import SOURCES
+from bridge.platforms import PLATFORMS, SOURCES
 from bridge.platforms.adapter import Ignored, Inbound
 from bridge.storage import Database
 from bridge.web import openapi
-from bridge.web.openapi_examples import EXAMPLES
 from tests.helpers.env import fixture, make_settings
 from tests.helpers.live_server import serve
 from tests.helpers.webhooks import headers_for, post
 
 ADMIN_TOKEN = "openapi-admin-token-0123456789"
+EXAMPLES = {name: platform.openapi.example for name, platform in PLATFORMS.items()}
 SECTION_3 = {"202", "200", "400", "401", "413", "503"}  # every source path; plus 422 (custom) and 404 (unknown)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge import words
+from bridge.platforms import PLATFORMS
 from bridge.redaction import redact
 
 #: How much of one offending value is shown.
@@ -16,10 +17,7 @@ VALUE_CHARS = 200
 MAX_ERROR_ROWS = 50
 #: Where each platform puts the order's id in its raw body (first found wins).
 ORDER_ID_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "shopify": (("order_id",), ("id",)),
-    "woocommerce": (("id",),),
-    "ecartapi": (("data", "id"), ("order", "id"), ("id",)),
-    "custom": (("data", "order_id"),),
+    name: platform.order_id_paths for name, platform in PLATFORMS.items()
 }
 #: Envelopes a source's schema may validate inside of: an error path is looked up there too.
 ENVELOPES = ("data", "order")

@@ -116,10 +116,12 @@ def _entitlement_codes(body: Any) -> list[str]:
 
 
 def setup_targets(settings: Settings, seen: tuple[str, ...]) -> tuple[str, ...]:
-    """The stores `setup` sets up without --store: BRIDGE_SHOPIFY_SHOP (as its webhooks name it) when it is set,
-    so the connection exists before the first order, then every other store that has sent events."""
-    own = (settings.shopify_shop_domain,) if settings.shopify_shop_domain else ()
-    return tuple(dict.fromkeys((*own, *seen)))
+    """The stores `setup` sets up without --store: each platform's own store setting (as its webhooks name the
+    store) when it is set, so the connection exists before the first order, then every other store that has
+    sent events."""
+    from bridge.platforms import own_stores
+
+    return tuple(dict.fromkeys((*own_stores(settings), *seen)))
 
 
 def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, str]:

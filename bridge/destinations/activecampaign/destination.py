@@ -94,11 +94,11 @@ class ActiveCampaign(Destination):
             return [SetupLine(f"activecampaign: FAILED - {exc}", ok=False)]
         lines = [SetupLine(f"activecampaign: store {store} -> connection {c}") for store, c in connections.items()]
         if not connections:
+            from bridge.platforms import own_store_hint
+
+            variables, example = own_store_hint()
             lines.append(
-                SetupLine(
-                    "activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com "
-                    "(or set BRIDGE_SHOPIFY_SHOP)"
-                )
+                SetupLine(f"activecampaign: no store has sent events yet; pass --store {example} (or set {variables})")
             )
         return lines
 

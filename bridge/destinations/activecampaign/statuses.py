@@ -10,37 +10,17 @@ The store's own word goes to AC verbatim as `storeStatus`.
 from __future__ import annotations
 
 import json
-from typing import Any
 
-#: (source, the store's status) -> normalizedStatus. Shopify's is the order's `financial_status`,
-#: WooCommerce's the order `status`, EcartAPI's `status.ecartapi`.
+from bridge.platforms import PLATFORMS
+
+#: (source, the store's status) -> normalizedStatus, as each platform declares it (`Platform.order_facts`:
+#: Shopify's word is the order's `financial_status`, WooCommerce's the order `status`, EcartAPI's
+#: `status.ecartapi`).
 STATUS_TABLE: dict[tuple[str, str], str] = {
-    ("shopify", "pending"): "PENDING_PAYMENT",
-    ("shopify", "authorized"): "PENDING_PAYMENT",
-    ("shopify", "partially_paid"): "PENDING_PAYMENT",
-    ("shopify", "paid"): "COMPLETED",
-    ("shopify", "partially_refunded"): "COMPLETED",
-    ("shopify", "refunded"): "REFUNDED",
-    ("shopify", "voided"): "CANCELLED",
-    ("shopify", "cancelled"): "CANCELLED",
-    ("woocommerce", "pending"): "PENDING_PAYMENT",
-    ("woocommerce", "on-hold"): "WAITING",
-    ("woocommerce", "failed"): "FAILED",
-    ("woocommerce", "checkout-draft"): "ABANDONED",
-    ("woocommerce", "processing"): "COMPLETED",
-    ("woocommerce", "completed"): "COMPLETED",
-    ("woocommerce", "cancelled"): "CANCELLED",
-    ("woocommerce", "refunded"): "REFUNDED",
-    ("ecartapi", "pending"): "PENDING_PAYMENT",
-    ("ecartapi", "authorized"): "PENDING_PAYMENT",
-    ("ecartapi", "partially_paid"): "PENDING_PAYMENT",
-    ("ecartapi", "paid"): "COMPLETED",
-    ("ecartapi", "shipped"): "COMPLETED",
-    ("ecartapi", "partially_refunded"): "COMPLETED",
-    ("ecartapi", "refunded"): "REFUNDED",
-    ("ecartapi", "cancelled"): "CANCELLED",
-    ("ecartapi", "delete"): "CANCELLED",
-    ("ecartapi", "other"): "PENDING",
+    (name, word): status
+    for name, platform in PLATFORMS.items()
+    if platform.order_facts
+    for word, status in platform.order_facts.statuses.items()
 }
 
 #: What an event kind means when the store named no status the table knows (custom events, Shopify refunds).
@@ -57,18 +37,8 @@ def store_status(source: str, body: bytes) -> str | None:
         return None
     if not isinstance(document, dict):
         return None
-    found: Any = None
-    if source == "shopify":
-        found = document.get("financial_status")
-    elif source == "woocommerce":
-        found = document.get("status")
-    elif source == "ecartapi":
-        order = document.get("order") if isinstance(document.get("order"), dict) else document
-        orders = document.get("orders")
-        if isinstance(orders, list) and orders and isinstance(orders[0], dict):
-            order = orders[0]
-        status = order.get("status") if isinstance(order, dict) else None
-        found = status.get("ecartapi") if isinstance(status, dict) else None
+    platform = PLATFORMS.get(source)
+    found = platform.order_facts.status_word(document) if platform and platform.order_facts else None
     return found.strip()[:100] if isinstance(found, str) and found.strip() else None
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from bridge import compliance
 from bridge.errors import InvalidSignature
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
-from bridge.platforms.shopify import consistency
-from bridge.platforms.shopify import webhook_schemas as schemas
+from bridge.platforms.shopify import compliance, consistency
+from bridge.platforms.shopify import webhook_mapping as schemas
 from bridge.platforms.shopify.settings import ShopifySettings
 from bridge.platforms.signatures import first_secret, hmac_matches, hmac_sha256_base64
 from bridge.timeutil import utcnow

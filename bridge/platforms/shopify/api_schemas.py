@@ -1,7 +1,7 @@
 """Load-side schemas for the GraphQL Admin API's `Order` and `AbandonedCheckout` nodes and their canonical
 mapping. A GraphQL node is not a REST webhook body (camelCase, money in `*Set.shopMoney`, `gid://` ids,
-connections): it gets its own schemas, mapped into the same canonical events. Ids are the numeric
-`legacyResourceId`s the webhooks carry, never `gid://` ids (AC's `externalid`)."""
+connections): it gets its own schemas, mapped into the same canonical events through the shapes both share
+(shapes.py). Ids are the numeric `legacyResourceId`s the webhooks carry, never `gid://` ids (AC's `externalid`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from marshmallow import ValidationError, fields
 from bridge.canonical import MAX_LINE_ITEMS, CappedList
 from bridge.platforms.fields import Amount, IdString, PlatformSchema, Quantity, UTCDateTime, discount_list, optional
 from bridge.platforms.mapping import CAMEL_KEYS, MoneyConverter, contact_fallback, first
+from bridge.platforms.shopify import shapes
 
 
 class CappedConnection(fields.Field[Any]):
@@ -172,34 +173,35 @@ def _customer(data: dict[str, Any], accepts: Any) -> dict[str, Any] | None:
     customer = data.get("customer")
     if not customer:
         return None
-    return {
-        "external_id": customer.get("legacyResourceId"),
-        "email": first(customer.get("email")),
-        "first_name": customer.get("firstName"),
-        "last_name": customer.get("lastName"),
-        "phone": first(
-            (customer.get("defaultPhoneNumber") or {}).get("phoneNumber"), customer.get("phone"), data.get("phone")
+    return shapes.customer(
+        external_id=customer.get("legacyResourceId"),
+        email=customer.get("email"),
+        first_name=customer.get("firstName"),
+        last_name=customer.get("lastName"),
+        phones=(
+            (customer.get("defaultPhoneNumber") or {}).get("phoneNumber"),
+            customer.get("phone"),
+            data.get("phone"),
         ),
-        "accepts_marketing": accepts,
-    }
+        accepts_marketing=accepts,
+    )
 
 
 def _line_item(item: dict[str, Any], convert: MoneyConverter, index: int) -> dict[str, Any]:
-    return {
-        "external_id": first(
+    return shapes.line_item(
+        item,
+        ids=(
             (item.get("product") or {}).get("legacyResourceId"),
             (item.get("variant") or {}).get("legacyResourceId"),
             legacy_id(item.get("id")),
             item.get("sku"),
-            f"line-{index + 1}",
         ),
-        "sku": first(item.get("sku")),
-        "name": first(item.get("title"), item.get("name"), "Item"),
-        "description": first(item.get("variantTitle")),
-        "category": first(item.get("vendor")),
-        "quantity": item["quantity"],
-        "unit_price": convert(item["originalUnitPriceSet"]["shopMoney"]["amount"], f"lineItems.{index}.price"),
-    }
+        variant_title=item.get("variantTitle"),
+        price=item["originalUnitPriceSet"]["shopMoney"]["amount"],
+        convert=convert,
+        index=index,
+        price_path=f"lineItems.{index}.price",
+    )
 
 
 def _purchase(data: dict[str, Any], shop: str | None, currency: str, discount: Any, accepts: Any) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The GraphQL nodes map into the same canonical events, under the same identities, as the webhooks for the
-same states (tests/fixtures/shopify/graphql/ are the API's view of the REST fixtures)."""
+same states (tests/platforms/shopify/fixtures/graphql/ are the API's view of the REST fixtures)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bridge.platforms.adapter import Inbound
 from bridge.platforms.shopify import ShopifySource
 from bridge.platforms.shopify import api_schemas as schemas
 from bridge.platforms.shopify.reader import ShopifyReader
-from bridge.platforms.shopify.webhook_schemas import order_candidate
+from bridge.platforms.shopify.webhook_mapping import order_candidate
 from bridge.settings import Settings
 from tests.helpers import signing
 from tests.helpers.env import fixture, make_settings

@@ -1,5 +1,5 @@
-"""The store API readers against the strict fakes over real HTTP: pagination, filters, auth errors, the
-Shopify cost throttle, 5xx retried."""
+"""The Shopify Admin API reader against the strict fake over real HTTP: cursors, the cost throttle and
+the single-query limit, auth errors, 5xx retried, checkpoints, big orders."""
 
 from __future__ import annotations
 
@@ -11,19 +11,13 @@ import pytest
 
 from bridge.canonical import validate_canonical
 from bridge.errors import PermanentError
-from bridge.platforms.adapter import store_url
-from bridge.platforms.ecartapi.reader import EcartAPIReader
 from bridge.platforms.shopify import queries
 from bridge.platforms.shopify.reader import ShopifyReader
-from bridge.platforms.woocommerce.adapter import order_key as woo_key
-from bridge.platforms.woocommerce.reader import WooCommerceReader
 from bridge.settings import Settings
 from tests.fakes import graphql_cost
-from tests.fakes.ecartapi import FakeEcartAPI
 from tests.fakes.shopify_admin import FakeShopifyAdmin
-from tests.fakes.woocommerce_api import FakeWooCommerce
 from tests.helpers.env import fixture
-from tests.helpers.store_data import ecart_order, shopify_orders, woo_order
+from tests.helpers.store_data import shopify_orders
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -144,70 +138,6 @@ def test_shopify_resumes_from_a_checkpoint(store_settings: Settings, shopify_adm
     rest = list(reader.pages(START - timedelta(hours=1), None, first.resume))
     ids = [s.document["legacyResourceId"] for p in [first, *rest] for s in p.states]
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 25
-
-
-def test_woocommerce_pages_by_total_pages_in_gmt(store_settings: Settings, woo_api: FakeWooCommerce) -> None:
-    for i in range(230):
-        woo_api.add_order(woo_order(1000 + i, "processing", START + timedelta(minutes=i)))
-    woo_api.add_order(woo_order(2000, "processing", START - timedelta(days=2)))  # before the range
-    woo_api.add_order(woo_order(2001, "draft", START + timedelta(minutes=1)))  # a status webhooks ignore too
-    reader = WooCommerceReader(store_settings)
-    pages = list(reader.pages(START - timedelta(hours=1), None))
-    assert [len(p.states) for p in pages] == [100, 100, 30]
-    calls = woo_api.calls("GET")
-    assert [c.query["page"] for c in calls] == ["1", "2", "3"]
-    assert calls[0].query["dates_are_gmt"] == "true" and calls[0].query["modified_after"] == "2026-11-01T11:00:00"
-    assert calls[0].query["per_page"] == "100"
-    state = pages[0].states[0]
-    # The webhook's X-WC-Webhook-Source ends with a slash; the setting does not: one identity.
-    assert state.dedupe_key == woo_key(woo_api.url + "/", 1000, "processing", "2026-11-01T12:00:00")
-    assert state.store == store_url(woo_api.url) + "/"
-
-
-def test_woocommerce_bad_key_is_a_permanent_error(store_settings: Settings, woo_api: FakeWooCommerce) -> None:
-    woo_api.secret = "cs_other"
-    with pytest.raises(PermanentError) as caught:
-        list(WooCommerceReader(store_settings).pages(START, None))
-    assert caught.value.status == 401 and "woocommerce_rest_authentication_error" in (caught.value.body or "")
-
-
-def test_woocommerce_429_waits_for_retry_after(store_settings: Settings, woo_api: FakeWooCommerce) -> None:
-    woo_api.add_order(woo_order(1, "completed", START))
-    woo_api.force_429(retry_after=1)
-    waits: list[float] = []
-    reader = WooCommerceReader(store_settings, sleep=waits.append)
-    assert len([s for p in reader.pages(START - timedelta(hours=1), None) for s in p.states]) == 1
-    assert waits == [1.0]
-
-
-def test_ecartapi_follows_page_next_with_both_bounds(store_settings: Settings, ecart_api: FakeEcartAPI) -> None:
-    for i in range(150):
-        order = ecart_order(f"59{i:011d}", START + timedelta(minutes=i))
-        ecart_api.seed_order(order.pop("id"), **order)
-    reader = EcartAPIReader(store_settings)
-    pages = list(reader.pages(START - timedelta(hours=1), START + timedelta(days=1)))
-    assert [len(p.states) for p in pages] == [100, 50]
-    calls = ecart_api.calls("GET", "/api/v2/orders")
-    assert calls[0].query["updatedAt[from]"] == "2026-11-01T11:00:00Z"
-    assert calls[0].query["updatedAt[to]"] == "2026-11-02T12:00:00Z"
-    assert "page" not in calls[0].query and calls[1].query["page"] == pages[0].resume["page"]
-
-
-def test_ecartapi_follows_page_next_given_as_a_url(store_settings: Settings, ecart_api: FakeEcartAPI) -> None:
-    ecart_api.next_as_url = True
-    for i in range(120):
-        order = ecart_order(f"59{i:011d}", START + timedelta(minutes=i))
-        ecart_api.seed_order(order.pop("id"), **order)
-    pages = list(EcartAPIReader(store_settings).pages(START - timedelta(hours=1), START + timedelta(days=1)))
-    assert [len(p.states) for p in pages] == [100, 20]
-    second = ecart_api.calls("GET", "/api/v2/orders")[1]
-    assert second.query["updatedAt[from]"] == "2026-11-01T11:00:00Z" and "page" in second.query
-
-
-def test_ecartapi_bad_token_is_a_permanent_error(store_settings: Settings, ecart_api: FakeEcartAPI) -> None:
-    ecart_api.token = "other"
-    with pytest.raises(PermanentError):
-        list(EcartAPIReader(store_settings).pages(START, None))
 
 
 def test_shopify_reads_every_line_item_of_a_big_order(

@@ -36,7 +36,8 @@ def _ids(values: Any) -> tuple[str, ...]:
 
 
 def _customer_subject(document: dict[str, Any], shop: str | None, orders_key: str) -> Subject:
-    customer = found if isinstance(found := document.get("customer"), dict) else {}
+    found = document.get("customer")
+    customer: dict[str, Any] = found if isinstance(found, dict) else {}
     email, customer_id = customer.get("email"), customer.get("id")
     return Subject(
         emails=(email.strip().lower(),) if isinstance(email, str) and "@" in email else (),
@@ -88,7 +89,8 @@ def _act(db: Database, record: EventRecord, document: dict[str, Any], shop: str 
     if record.kind == CUSTOMER_REDACT:
         counts = erasure.erase(subject, now, origin=origin, spare=record.id)
         return f"customers/redact: erased {counts['events']} event(s)"
-    request = found if isinstance(found := document.get("data_request"), dict) else {}
+    found = document.get("data_request")
+    request: dict[str, Any] = found if isinstance(found, dict) else {}
     detail = {
         "shop": shop,
         "data_request_id": _ids([request.get("id")])[0] if _ids([request.get("id")]) else None,
