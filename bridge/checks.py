@@ -18,6 +18,7 @@ from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.remote import RemoteRecords
+from bridge.vocabulary import SweepOutcome
 
 
 def ac_client(settings: Settings) -> ActiveCampaignClient:
@@ -194,7 +195,7 @@ def check_reconciliation(settings: Settings) -> Check:
         return Check("reconciliation", False, f"cannot read the runs ({type(exc).__name__})")
     finally:
         db.dispose()
-    failed = any(run.outcome == "failed" for run in runs)
+    failed = any(run.outcome == SweepOutcome.FAILED for run in runs)
     return Check("reconciliation", not failed, f"{schedule}; " + "; ".join(run.text for run in runs))
 
 

@@ -14,8 +14,9 @@ from bridge.documents import TooComplex, UnsafeText, no_collection, read_quickly
 from bridge.errors import InvalidPayload
 from bridge.interpret import canonicalise
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
-from bridge.storage.events import ACCEPTED, RECEIVED, EventStore, NewEvent
+from bridge.storage.events import EventStore, NewEvent
 from bridge.timeutil import parse_datetime
+from bridge.vocabulary import EventStatus
 
 __all__ = ["Reply", "receive"]
 
@@ -87,7 +88,7 @@ def _raw(source: Source, interpreted: Interpreted, inbound: Inbound) -> NewEvent
         source=source.name,
         topic=interpreted.topic,
         dedupe_key=interpreted.dedupe_key,
-        status=RECEIVED,
+        status=EventStatus.RECEIVED,
         received_at=inbound.received_at,
         headers=source.keep_headers(inbound),
         body=inbound.body,
@@ -105,7 +106,7 @@ def _validated(source: Source, interpreted: Interpreted, inbound: Inbound) -> Ne
         source=source.name,
         topic=interpreted.topic,
         dedupe_key=interpreted.dedupe_key,
-        status=ACCEPTED,
+        status=EventStatus.ACCEPTED,
         received_at=inbound.received_at,
         headers=source.keep_headers(inbound),
         body=inbound.body,

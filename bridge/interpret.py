@@ -20,7 +20,8 @@ from bridge.canonical import validate_canonical
 from bridge.documents import parse_document
 from bridge.errors import InboundError
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
-from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, EventRecord
+from bridge.storage.events import EventRecord
+from bridge.vocabulary import EventStatus
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +70,18 @@ def interpret(source: Source, record: EventRecord) -> Interpretation:
     try:
         interpreted = source.interpret(inbound, parse_document(record.body))
     except InboundError as exc:
-        return Interpretation(QUARANTINED, None, {"_schema": [exc.message]}, f"unreadable: {exc.message}")
+        return Interpretation(EventStatus.QUARANTINED, None, {"_schema": [exc.message]}, f"unreadable: {exc.message}")
     if isinstance(interpreted, Ignored):
         # Only a body the request path could not read gets here (it would have been answered `ignored`).
-        return Interpretation(DONE, None, None, f"ignored: {interpreted.reason}")
+        return Interpretation(EventStatus.DONE, None, None, f"ignored: {interpreted.reason}")
     # The topic header is not signed: a body that says it is something else is not delivered (spec §8).
     reason = source.contradiction(interpreted, inbound)
     if reason is not None:
-        return Interpretation(QUARANTINED, None, {"_topic": [reason]}, f"topic contradicted: {reason}")
+        return Interpretation(EventStatus.QUARANTINED, None, {"_topic": [reason]}, f"topic contradicted: {reason}")
     payload, errors = canonicalise(source, interpreted, inbound)
     if errors is not None:
-        return Interpretation(QUARANTINED, None, errors, f"invalid: {summarise(errors)}")
-    return Interpretation(ACCEPTED, payload, None, "valid")
+        return Interpretation(EventStatus.QUARANTINED, None, errors, f"invalid: {summarise(errors)}")
+    return Interpretation(EventStatus.ACCEPTED, payload, None, "valid")
 
 
 def cap_errors(messages: Any) -> dict[str, Any]:

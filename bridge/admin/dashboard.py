@@ -37,6 +37,7 @@ from bridge.admin.webhook_counts import rejected_by_source
 from bridge.context import BridgeContext
 from bridge.storage.erasure import Erasure
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus, EventStatus, JobStatus
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 
@@ -196,8 +197,8 @@ def overview() -> str:
         destinations=destinations,
         queue_depth=sum(d["queue_depth"] for d in destinations),
         unplanned=admin.queries.unplanned(),
-        dead=sum(d["deliveries"].get("dead", 0) for d in destinations),
-        quarantined=admin.events.count_by_status().get("quarantined", 0),
+        dead=sum(d["deliveries"].get(DeliveryStatus.DEAD, 0) for d in destinations),
+        quarantined=admin.events.count_by_status().get(EventStatus.QUARANTINED, 0),
         rejected=rejected,
         rejected_total=sum(rejected.values()),
         jobs=admin.jobs.recent(5),
@@ -225,18 +226,18 @@ def events() -> Any:
 @bp.get("/dead")
 def dead() -> Any:
     """Events with a dead delivery, each with why it died; bulk retry of everything listed."""
-    parsed = view.parse_filter(request.args, destination_status="dead")
+    parsed = view.parse_filter(request.args, destination_status=DeliveryStatus.DEAD)
     return _event_page("dashboard/dead.html", parsed, dead_deliveries=_dead_deliveries)
 
 
 def _dead_deliveries(event_id: int) -> list[dict[str, Any]]:
-    return _redactor().scrub([d for d in _admin().deliveries.for_event(event_id) if d["status"] == "dead"])  # type: ignore[no-any-return]
+    return _redactor().scrub([d for d in _admin().deliveries.for_event(event_id) if d["status"] == DeliveryStatus.DEAD])  # type: ignore[no-any-return]
 
 
 @bp.get("/quarantine")
 def quarantine() -> Any:
     """Events the bridge could not read (quarantined), each with why; fix the sender, then replay."""
-    parsed = view.parse_filter(request.args, status="quarantined")
+    parsed = view.parse_filter(request.args, status=EventStatus.QUARANTINED)
     return _event_page("dashboard/quarantine.html", parsed, quarantine_why=_quarantine_why)
 
 
@@ -272,7 +273,7 @@ def event(event_id: int) -> Any:
         dry_run_only=event_view.dry_run_only(detail.deliveries),
         live=event_view.live_now(admin.destinations()),
         related=admin.queries.related(record),
-        busy=record.status in ("received", "accepted", "planned"),
+        busy=record.status in (EventStatus.RECEIVED, EventStatus.ACCEPTED, EventStatus.PLANNED),
     )
 
 
@@ -282,7 +283,7 @@ def job(job_id: int) -> Any:
     found = _admin().job(job_id) if job_id <= MAX_ID else None
     if found is None:
         return _error(404, "No such job", f"There is no job {job_id}.")
-    outcome = _admin().job_outcome(job_id) if found["status"] != "running" else {}
+    outcome = _admin().job_outcome(job_id) if found["status"] != JobStatus.RUNNING else {}
     return render_template("dashboard/job.html", job=found, outcome=outcome, verdict=view.job_verdict(found, outcome))
 
 

@@ -18,11 +18,19 @@ from bridge.canonical import KINDS
 from bridge.platforms import SOURCES
 from bridge.storage import deliveries as delivery_states
 from bridge.storage.queries import PAGE_MAX, EventFilter
+from bridge.vocabulary import EventStatus, JobStatus
 
-EVENT_STATUSES = ("received", "accepted", "planned", "done", "dead", "quarantined")
+EVENT_STATUSES = (
+    EventStatus.RECEIVED,
+    EventStatus.ACCEPTED,
+    EventStatus.PLANNED,
+    EventStatus.DONE,
+    EventStatus.DEAD,
+    EventStatus.QUARANTINED,
+)
 DELIVERY_STATUSES = delivery_states.UNFINISHED + delivery_states.FINAL
 BULK_ACTIONS = ("replay", "retry_dead")
-JOB_STATUSES = ("running", "done", "failed")
+JOB_STATUSES = tuple(JobStatus)
 DEFAULT_LIMIT = 50
 MAX_ID = 2**63 - 1  # the largest id the database can hold; larger ones cannot exist
 # RFC 3339 `date-time` (ISO-8601 with seconds and an offset): exactly what OpenAPI's `format: date-time` means.

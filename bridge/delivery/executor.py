@@ -42,11 +42,12 @@ from bridge.errors import (
 from bridge.logs import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore
+from bridge.storage.deliveries import Claimed, DeliveryStore
 from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus
 
 log = logging.getLogger("bridge.delivery")
 #: A delivery the database failed in the middle of is due again this much later (not an attempt spent).
@@ -162,14 +163,16 @@ class Executor:
         if record is None:
             record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
-            return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
+            return self.outcomes.finish(
+                claimed, DeliveryStatus.DEAD, error="event missing or without canonical payload"
+            )
         event = load_canonical(record.payload)
         version: datetime = event.get("updated_at") or event["occurred_at"]
         subject = version_subject(claimed.destination, claimed.lane, event["kind"], event.get("refund_id"))
         applied = self.applied.get(claimed.destination, subject)
         if applied is not None and version < applied:
             note = f"stale: event version {version.isoformat()} older than applied {applied.isoformat()}"
-            return self.outcomes.finish(claimed, "stale", note=note)
+            return self.outcomes.finish(claimed, DeliveryStatus.STALE, note=note)
         dry_run = not self._enabled(claimed.destination)
         started = time.perf_counter()
         try:
@@ -203,7 +206,9 @@ class Executor:
             return self.outcomes.token_rejected(claimed, self._cause(exc), fingerprint)
         except PermanentError as exc:
             self.outcomes.health(claimed.destination, ok=True)
-            return self.outcomes.finish(claimed, DEAD, code=exc.status, error=dead_cause(exc), cause=self._cause(exc))
+            return self.outcomes.finish(
+                claimed, DeliveryStatus.DEAD, code=exc.status, error=dead_cause(exc), cause=self._cause(exc)
+            )
         except RetryableError as exc:
             if exc.status == 429:
                 # Not a failure: the destination is up and asked us to slow down. Come back when it said.
@@ -223,7 +228,11 @@ class Executor:
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
         if not dry_run:
             self.outcomes.health(claimed.destination, ok=True)
-        status = DRY_RUN if dry_run else (DONE if result.status == DONE else SKIPPED)
+        status = (
+            DeliveryStatus.DRY_RUN
+            if dry_run
+            else (DeliveryStatus.DONE if result.status == DeliveryStatus.DONE else DeliveryStatus.SKIPPED)
+        )
         log.info(
             "delivered",
             extra={
@@ -235,7 +244,7 @@ class Executor:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
-        applied_version = (subject, version) if status == DONE else None
+        applied_version = (subject, version) if status == DeliveryStatus.DONE else None
         # The order state this delivery sent is stored with its outcome: one write per order (state.py).
         writes = self.ac_state.statements(deferred.taken(), utcnow()) if isinstance(deferred, DeferredState) else []
         return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)

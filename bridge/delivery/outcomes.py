@@ -23,11 +23,12 @@ from bridge.errors import StorageUnavailable
 from bridge.logs import mask_personal, without_emails
 from bridge.metrics import delivery_finished
 from bridge.settings import Settings
-from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
+from bridge.storage.deliveries import Claimed, DeliveryStore
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus
 
 log = logging.getLogger("bridge.delivery")
 
@@ -73,7 +74,7 @@ class Outcomes:
         def write() -> None:
             self.deliveries.release(claimed.id, self.owner, utcnow(), next_attempt_at=next_attempt_at)
 
-        return PENDING if self.record(claimed, write) else None
+        return DeliveryStatus.PENDING if self.record(claimed, write) else None
 
     def later(self, claimed: Claimed, status: int, error: str, delay: float) -> str | None:
         """Pending again in `delay` seconds: the destination asked us to slow down (429), not a failure."""
@@ -83,14 +84,14 @@ class Outcomes:
             self.deliveries.finish(
                 claimed.id,
                 self.owner,
-                status=PENDING,
+                status=DeliveryStatus.PENDING,
                 now=utcnow(),
                 next_attempt_at=due,
                 last_status=status,
                 last_error=error,
             )
 
-        return PENDING if self.record(claimed, write) else None
+        return DeliveryStatus.PENDING if self.record(claimed, write) else None
 
     def retry(
         self, claimed: Claimed, status: int | None, error: str, retry_after: float | None, cause: str | None = None
@@ -103,7 +104,7 @@ class Outcomes:
         if isinstance(decision, GiveUp):
             return self.finish(
                 claimed,
-                DEAD,
+                DeliveryStatus.DEAD,
                 code=status,
                 error=f"{error}; {decision.reason}",
                 cause=f"{cause or error}; {decision.reason}",
@@ -113,7 +114,7 @@ class Outcomes:
             self.deliveries.finish(
                 claimed.id,
                 self.owner,
-                status=PENDING,
+                status=DeliveryStatus.PENDING,
                 now=utcnow(),
                 next_attempt_at=decision.when,
                 last_status=status,
@@ -134,7 +135,7 @@ class Outcomes:
                 "retry_at": decision.when.isoformat(),
             },
         )
-        return PENDING
+        return DeliveryStatus.PENDING
 
     def finish(
         self,
@@ -170,7 +171,7 @@ class Outcomes:
         if not self.record(claimed, write):
             return None
         delivery_finished(claimed.destination, outcome)
-        if outcome == DEAD:
+        if outcome == DeliveryStatus.DEAD:
             why = cause or without_emails(error or "unknown")
             log.error(
                 "delivery dead",

@@ -24,9 +24,9 @@ from bridge.platforms import build_sources
 from bridge.settings import Settings
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore, Leg
-from bridge.storage.events import DONE, PLANNED, QUARANTINED, RECEIVED
 from bridge.storage.timers import TimerStore, checkout_key
 from bridge.timeutil import parse_datetime, utcnow
+from bridge.vocabulary import EventStatus
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -76,12 +76,12 @@ class Planner:
             if record.kind in compliance.KINDS:  # Shopify's compliance topics: carried out, never delivered
                 compliance.carry_out(self.db, record)
                 log.info("compliance request carried out", extra={"event_id": record.id, "topic": record.topic})
-                event_interpreted(record.source, record.kind, "done")
+                event_interpreted(record.source, record.kind, EventStatus.DONE)
                 continue
             source = self.sources.get(record.source)
             if source is None:  # never from a webhook (404); a row written by other code, kept for a look
                 errors = {"_schema": [f"no source {record.source!r} to read this event"]}
-                results.append((record, Interpretation(QUARANTINED, None, errors, "unknown source")))
+                results.append((record, Interpretation(EventStatus.QUARANTINED, None, errors, "unknown source")))
                 continue
             results.append((record, interpret(source, record)))
         with self.db.write() as conn:
@@ -91,9 +91,9 @@ class Planner:
                     status=result.status,
                     payload=result.payload,
                     errors=result.errors,
-                    note=result.note if result.status != "accepted" else None,
+                    note=result.note if result.status != EventStatus.ACCEPTED else None,
                     conn=conn,
-                    only_if_status=RECEIVED,
+                    only_if_status=EventStatus.RECEIVED,
                 )
                 if changed:
                     kind = (result.payload or {}).get("kind") or record.kind
@@ -125,7 +125,9 @@ class Planner:
         self.deliveries.add(conn, event.id, legs, now)
         if not legs and not notes:
             notes.append("nothing to deliver for this event")
-        self.events.set_status(conn, event.id, PLANNED if legs else DONE, "; ".join(notes) or None)
+        self.events.set_status(
+            conn, event.id, EventStatus.PLANNED if legs else EventStatus.DONE, "; ".join(notes) or None
+        )
 
     def _with_checkout(self, conn: Connection, event: EventRecord, payload: dict[str, Any]) -> dict[str, Any]:
         """A refund names no checkout (Shopify's), but must share the lane of the order it refunds, which is

@@ -17,6 +17,7 @@ from bridge.causes import exception_cause, http_cause, status_words
 from bridge.destinations.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.errors import PermanentError, RedirectRefused, RetryableError, TokenRejected
 from bridge.timeutil import utcnow
+from bridge.vocabulary import AttemptOutcome
 
 EXCERPT = 2000
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
@@ -136,7 +137,7 @@ class HttpCaller:
         shown_url = url if not params else requests.Request("GET", url, params=params).prepare().url or url
         request_text = json.dumps(json_body, ensure_ascii=False)[:EXCERPT] if json_body is not None else None
         if self.dry_run:
-            self.record(CallLog(utcnow(), 0, method, shown_url, request_text, None, None, None, "dry_run"))
+            self.record(CallLog(utcnow(), 0, method, shown_url, request_text, None, None, None, AttemptOutcome.DRY_RUN))
             return CallResult(200, dry_run_answer, "")
         started, clock = self._admitted()
         try:
@@ -155,7 +156,9 @@ class HttpCaller:
             elapsed = int((time.perf_counter() - clock) * 1000)
             # "cannot resolve host X", "timed out after 10 s waiting for X": what the attempt and the delivery show.
             error = exception_cause(exc, url=url, timeout=self.timeout)[:EXCERPT]
-            self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
+            self.record(
+                CallLog(started, elapsed, method, shown_url, request_text, None, None, error, AttemptOutcome.ERROR)
+            )
             raise RetryableError(error) from exc
         retry = classify(
             response.status_code, response.headers, max_retry_after=self.max_retry_after, where=loggable_url(url)
@@ -171,7 +174,11 @@ class HttpCaller:
                 self.pacer.pause(pause)  # ...and every other process's, before this slot is given back.
             self.pacer.finished()
         text = response.text
-        outcome = "retry" if retry else ("ok" if response.ok and not _graphql_errors(text) else "failed")
+        outcome = (
+            AttemptOutcome.RETRY
+            if retry
+            else (AttemptOutcome.OK if response.ok and not _graphql_errors(text) else AttemptOutcome.FAILED)
+        )
         error = retry.message if isinstance(retry, RedirectRefused) else None
         self.record(
             CallLog(

@@ -12,18 +12,7 @@ from sqlalchemy import Connection, Executable, Select, and_, case, func, insert,
 from bridge.storage.database import Database
 from bridge.storage.tables import attempts, deliveries, events
 from bridge.timeutil import utcnow
-
-PENDING, IN_FLIGHT, DONE, DEAD, STALE, DRY_RUN, SKIPPED = (
-    "pending",
-    "in_flight",
-    "done",
-    "dead",
-    "stale",
-    "dry_run",
-    "skipped",
-)
-UNFINISHED = (PENDING, IN_FLIGHT)
-FINAL = (DONE, DEAD, STALE, DRY_RUN, SKIPPED)
+from bridge.vocabulary import FINAL, UNFINISHED, DeliveryStatus, EventStatus
 
 
 @dataclass(frozen=True)
@@ -83,7 +72,7 @@ class DeliveryStore:
                         "event_id": event_id,
                         "destination": leg.destination,
                         "lane": leg.lane[:255],
-                        "status": PENDING,
+                        "status": DeliveryStatus.PENDING,
                         "attempts": 0,
                         "next_attempt_at": now,
                         "created_at": now,
@@ -126,7 +115,7 @@ class DeliveryStore:
                 update(deliveries)
                 .where(deliveries.c.id.in_(ids))
                 .values(
-                    status=IN_FLIGHT,
+                    status=DeliveryStatus.IN_FLIGHT,
                     lease_owner=owner,
                     lease_expires_at=now + timedelta(seconds=lease),
                     attempts=deliveries.c.attempts + 1,
@@ -165,7 +154,7 @@ class DeliveryStore:
         )
         query = (
             select(deliveries.c.id, deliveries.c.destination)
-            .where(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now, ~blocked)
+            .where(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now, ~blocked)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
         )
         if skip_destinations:
@@ -185,7 +174,7 @@ class DeliveryStore:
                     .where(
                         deliveries.c.id.in_(delivery_ids),
                         deliveries.c.lease_owner == owner,
-                        deliveries.c.status == IN_FLIGHT,
+                        deliveries.c.status == DeliveryStatus.IN_FLIGHT,
                     )
                     .values(lease_expires_at=now + timedelta(seconds=lease))
                     .returning(deliveries.c.id)
@@ -200,15 +189,21 @@ class DeliveryStore:
         with self.db.write() as conn:
             return conn.execute(
                 update(deliveries)
-                .where(deliveries.c.status == IN_FLIGHT, condition)
-                .values(status=PENDING, lease_owner=None, lease_expires_at=None, next_attempt_at=now, updated_at=now)
+                .where(deliveries.c.status == DeliveryStatus.IN_FLIGHT, condition)
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
             ).rowcount
 
     def lease_owners(self) -> list[str]:
         """Owners of current leases."""
         with self.db.read() as conn:
             rows = conn.execute(
-                select(deliveries.c.lease_owner).where(deliveries.c.status == IN_FLIGHT).distinct()
+                select(deliveries.c.lease_owner).where(deliveries.c.status == DeliveryStatus.IN_FLIGHT).distinct()
             ).scalars()
             return [r for r in rows if r]
 
@@ -218,7 +213,7 @@ class DeliveryStore:
         """Give a delivery back untouched (shutdown, or its destination paused before the call): the attempt
         is not spent. It is due again at `next_attempt_at` (default: at once)."""
         values: dict[str, Any] = {
-            "status": PENDING,
+            "status": DeliveryStatus.PENDING,
             "lease_owner": None,
             "lease_expires_at": None,
             "attempts": deliveries.c.attempts - 1,
@@ -289,7 +284,7 @@ class DeliveryStore:
                 update(deliveries)
                 .where(
                     deliveries.c.destination == destination,
-                    deliveries.c.status == PENDING,
+                    deliveries.c.status == DeliveryStatus.PENDING,
                     deliveries.c.next_attempt_at > now,
                 )
                 .values(next_attempt_at=now)
@@ -298,7 +293,7 @@ class DeliveryStore:
     def requeue_dead(self, *, event_id: int | None = None, since: datetime | None = None) -> list[int]:
         """Give dead deliveries a fresh start (attempts and age reset); returns the events concerned."""
         now = utcnow()
-        condition = deliveries.c.status == DEAD
+        condition = deliveries.c.status == DeliveryStatus.DEAD
         if event_id is not None:
             condition = and_(condition, deliveries.c.event_id == event_id)
         if since is not None:
@@ -308,7 +303,13 @@ class DeliveryStore:
             conn.execute(
                 update(deliveries)
                 .where(condition)
-                .values(status=PENDING, attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now)
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    first_attempt_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
             )
             for changed in event_ids:
                 settle_event(conn, changed)
@@ -322,7 +323,13 @@ class DeliveryStore:
             event_id = conn.execute(
                 update(deliveries)
                 .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(FINAL))
-                .values(status=PENDING, attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now)
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    first_attempt_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
                 .returning(deliveries.c.event_id)
             ).scalar()
             if event_id is None:
@@ -352,7 +359,7 @@ class DeliveryStore:
         """When the earliest pending delivery becomes due."""
         with self.db.read() as conn:
             return conn.execute(
-                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)
+                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == DeliveryStatus.PENDING)
             ).scalar()
 
     def for_event(self, event_id: int) -> list[dict[str, Any]]:
@@ -395,9 +402,9 @@ def settle_event(conn: Connection, event_id: int) -> None:
         ).scalars()
     )
     if statuses & set(UNFINISHED):
-        status = "planned"
-    elif DEAD in statuses:
-        status = "dead"
+        status = EventStatus.PLANNED
+    elif DeliveryStatus.DEAD in statuses:
+        status = EventStatus.DEAD
     else:
-        status = "done"
+        status = EventStatus.DONE
     conn.execute(update(events).where(events.c.id == event_id).values(status=status))

@@ -4,8 +4,9 @@ behind an unfinished delivery of its lane, never another destination's. Real dat
 
 from __future__ import annotations
 
-from bridge.storage.deliveries import IN_FLIGHT, DeliveryStore, Leg
+from bridge.storage.deliveries import DeliveryStore, Leg
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus
 from tests.helpers.backlog import insert_events, versions
 
 
@@ -22,7 +23,7 @@ def test_a_group_is_lane_heads_of_the_first_deliverys_destination(db):
     assert [c.destination for c in group] == ["activecampaign"] * 4
     assert [c.event_id for c in group] == [1, 2, 3, 4], "the oldest due, one per lane"
     assert len({c.lane for c in group}) == 4
-    assert all(store.get(c.id)["status"] == IN_FLIGHT and c.attempts == 1 for c in group)
+    assert all(store.get(c.id)["status"] == DeliveryStatus.IN_FLIGHT and c.attempts == 1 for c in group)
 
     rest = store.claim_batch("w2", utcnow(), 30.0, frozenset(), {"activecampaign": 50})
     # The first due is event 1's EcartAPI leg: no group for a destination without a size, only itself.
