@@ -187,13 +187,13 @@ def webhook_received(source: str, kind: str | None, outcome: str, seconds: float
     m.ingest.labels(source).observe(seconds)
 
 
-def event_interpreted(source: str, kind: str | None, outcome: str) -> None:
-    """Count one raw event interpreted by the worker: `accepted` or `quarantined`."""
+def event_triaged(source: str, kind: str | None, outcome: str) -> None:
+    """Count one raw event triaged by the worker (the metric keeps its published name): `accepted` or `quarantined`."""
     (_instruments or instruments()).interpreted.labels(source, kind or "none", outcome).inc()
 
 
 def attempt_recorded(destination: str, call: Any) -> None:
-    """Count one recorded destination call (`call` is a `CallLog`)."""
+    """Count one recorded destination call (`call` is a `Attempt`)."""
     m = _instruments or instruments()
     m.attempts.labels(destination, status_class(call.outcome, call.status_code)).inc()
     if call.outcome != AttemptOutcome.DRY_RUN:

@@ -1,4 +1,4 @@
-"""Runs one claimed delivery: stale check, the destination leg, then the outcome into the database."""
+"""Runs one claimed delivery: stale check, the destination runner, then the outcome into the database."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from bridge.errors import (
 from bridge.logs import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import Claimed, DeliveryStore
+from bridge.storage.deliveries import Delivery, DeliveryStore
 from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
@@ -136,13 +136,13 @@ class Executor:
             return {}
         return {ac.NAME: self.ac_batcher.limit}
 
-    def run_group(self, group: list[Claimed]) -> None:
+    def run_group(self, group: list[Delivery]) -> None:
         """Run deliveries claimed together, each on its own thread through its own path (stale check, lease,
         outcome, attempts), their GraphQL orders in one `bulkUpsertOrders` (groups.py)."""
         run_group(self, group)
 
     def run(
-        self, claimed: Claimed, batcher: OrderBatcher | None = None, record: EventRecord | None = None
+        self, claimed: Delivery, batcher: OrderBatcher | None = None, record: EventRecord | None = None
     ) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
         the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
@@ -155,11 +155,11 @@ class Executor:
             # not spent. A call that did happen is found by the idempotent lookup next time.
             log.warning("database unavailable mid-delivery", extra={"delivery_id": claimed.id})
             return self.outcomes.release(claimed, utcnow() + timedelta(seconds=STORAGE_RETRY))
-        except Exception as exc:  # a bug outside the destination leg (bookkeeping): retried like a failed call
+        except Exception as exc:  # a bug outside the destination runner (bookkeeping): retried like a failed call
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Claimed, batcher: OrderBatcher, record: EventRecord | None) -> str | None:
+    def _run(self, claimed: Delivery, batcher: OrderBatcher, record: EventRecord | None) -> str | None:
         if record is None:
             record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
@@ -186,10 +186,10 @@ class Executor:
                     "store_status": statuses.store_status(record.source, record.body),
                     "addresses": addresses.from_body(record.source, record.body),
                 }
-            leg = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher)
-            deferred = leg.graphql.state if isinstance(leg, ac.ActiveCampaignLeg) and leg.graphql else None
+            runner = self._runner(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher)
+            deferred = runner.graphql.state if isinstance(runner, ac.ActiveCampaignRunner) and runner.graphql else None
             try:
-                result = leg.run(event)
+                result = runner.run(event)
             except BaseException:
                 if isinstance(deferred, DeferredState):  # what AC already holds is remembered all the same
                     deferred.flush(utcnow())
@@ -222,7 +222,7 @@ class Executor:
             self.outcomes.health(claimed.destination, ok=False, cause=cause)
             return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after, cause=cause)
         except StorageUnavailable:
-            raise  # not the leg's fault: run() gives the delivery back
+            raise  # not the runner's fault: run() gives the delivery back
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
@@ -265,9 +265,9 @@ class Executor:
     def _enabled(self, destination: str) -> bool:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
 
-    def _leg(
-        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int, batcher: OrderBatcher
-    ) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
+    def _runner(
+        self, claimed: Delivery, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int, batcher: OrderBatcher
+    ) -> ac.ActiveCampaignRunner | ecart.EcartAPIRunner:
         record = AttemptLog(self.deliveries, claimed)
 
         if claimed.destination == ac.NAME:
@@ -296,7 +296,7 @@ class Executor:
                     net=net,
                     batcher=batcher,
                 )
-            return ac.ActiveCampaignLeg(
+            return ac.ActiveCampaignRunner(
                 client,
                 records,
                 connection_id=self.settings.ac_connection_id,
@@ -316,7 +316,7 @@ class Executor:
             max_retry_after=self.settings.max_retry_after,
             token_statuses=TOKEN_STATUSES,
         )
-        return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
+        return ecart.EcartAPIRunner(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
 
 
 def dead_cause(exc: PermanentError) -> str:

@@ -1,10 +1,10 @@
-"""Planning: each raw platform event is interpreted first (mapped and validated: `accepted` or
+"""Planning: each raw platform event is triaged first (recognised, mapped and validated: `accepted` or
 `quarantined`, spec §10); each accepted event then becomes its deliveries (spec §5 table) and moves its
 checkout's timer.
 
 One planner runs at a time (SQLite's write lock; an advisory lock on PostgreSQL), taking events in the
 order they were received, so deliveries of one lane are queued in event order; planning never overtakes an
-event still waiting to be interpreted.
+event still waiting to be triaged.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from sqlalchemy import Connection, text
 from bridge import compliance
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.ecartapi import deliver as ecart
-from bridge.interpret import Interpretation, interpret
-from bridge.metrics import event_interpreted
+from bridge.metrics import event_triaged
 from bridge.platforms import build_sources
 from bridge.settings import Settings
 from bridge.storage import Database, EventRecord, EventStore
-from bridge.storage.deliveries import DeliveryStore, Leg
+from bridge.storage.deliveries import DeliveryStore, NewDelivery
 from bridge.storage.timers import TimerStore, checkout_key
 from bridge.timeutil import parse_datetime, utcnow
+from bridge.triage import Verdict, triage
 from bridge.vocabulary import EventStatus
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class Planner:
         if not self.events.has_work():
             return 0
         while True:
-            interpreted = self.interpret_received()
+            triaged = self.triage_received()
             with self.db.write() as conn:
                 if not self.db.is_sqlite:
                     # Keyed by schema too: bridges sharing one PostgreSQL database in separate schemas (and tests)
@@ -62,31 +62,31 @@ class Planner:
                 for event in batch:
                     self._plan(conn, event)
             total += len(batch)
-            if len(batch) < BATCH and interpreted < BATCH:
+            if len(batch) < BATCH and triaged < BATCH:
                 return total
 
-    def interpret_received(self) -> int:
+    def triage_received(self) -> int:
         """Map and validate the oldest raw events (outside any write transaction: it is the CPU-heavy part),
         then store each answer in one short transaction. Returns how many were read."""
         records = self.events.received(BATCH)
         if not records:
             return 0
-        results: list[tuple[EventRecord, Interpretation]] = []
+        results: list[tuple[EventRecord, Verdict]] = []
         for record in records:
             if record.kind in compliance.KINDS:  # Shopify's compliance topics: carried out, never delivered
                 compliance.carry_out(self.db, record)
                 log.info("compliance request carried out", extra={"event_id": record.id, "topic": record.topic})
-                event_interpreted(record.source, record.kind, EventStatus.DONE)
+                event_triaged(record.source, record.kind, EventStatus.DONE)
                 continue
             source = self.sources.get(record.source)
             if source is None:  # never from a webhook (404); a row written by other code, kept for a look
                 errors = {"_schema": [f"no source {record.source!r} to read this event"]}
-                results.append((record, Interpretation(EventStatus.QUARANTINED, None, errors, "unknown source")))
+                results.append((record, Verdict(EventStatus.QUARANTINED, None, errors, "unknown source")))
                 continue
-            results.append((record, interpret(source, record)))
+            results.append((record, triage(source, record)))
         with self.db.write() as conn:
             for record, result in results:
-                changed = self.events.replace_interpretation(
+                changed = self.events.replace_verdict(
                     record.id,
                     status=result.status,
                     payload=result.payload,
@@ -97,7 +97,7 @@ class Planner:
                 )
                 if changed:
                     kind = (result.payload or {}).get("kind") or record.kind
-                    event_interpreted(record.source, kind, result.status)
+                    event_triaged(record.source, kind, result.status)
         return len(records)
 
     def _plan(self, conn: Connection, event: EventRecord) -> None:
@@ -105,14 +105,14 @@ class Planner:
         payload: dict[str, Any] = event.payload or {}
         kind = payload.get("kind")
         notes: list[str] = []
-        legs: list[Leg] = []
+        legs: list[NewDelivery] = []
         if kind == "checkout.updated":
             notes.append(self._checkout_timer(conn, event, payload))
         if kind in ("cart.abandoned", "order.paid"):
-            legs.append(Leg(ac.NAME, ac.lane(payload)))
+            legs.append(NewDelivery(ac.NAME, ac.lane(payload)))
         # Through GraphQL a cancellation or refund is also a status AC shows (spec §14), not only revenue.
         if kind in ac.REVENUE_KINDS and (self.settings.ac_revenue == "net" or self.settings.ac_order_api == "graphql"):
-            legs.append(Leg(ac.NAME, ac.lane(self._with_checkout(conn, event, payload))))
+            legs.append(NewDelivery(ac.NAME, ac.lane(self._with_checkout(conn, event, payload))))
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
             if self.timers.cancel(conn, key, event.id, now, f"order.paid event {event.id}"):
@@ -121,7 +121,7 @@ class Planner:
         # a destination only where it is used (settings.ecart_used): not for a Shopify -> AC shop.
         ecart_wanted = self.settings.ecart_used and kind in self.settings.ecart_statuses
         if ecart_wanted and event.source != "ecartapi" and not event.historical:
-            legs.append(Leg(ecart.NAME, ecart.lane(payload)))
+            legs.append(NewDelivery(ecart.NAME, ecart.lane(payload)))
         self.deliveries.add(conn, event.id, legs, now)
         if not legs and not notes:
             notes.append("nothing to deliver for this event")

@@ -4,7 +4,7 @@ and one line in each registry below."""
 
 from __future__ import annotations
 
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source
 from bridge.platforms.custom import CustomSource
 from bridge.platforms.ecartapi import EcartAPISource
 from bridge.platforms.ecartapi.reader import EcartAPIReader
@@ -45,8 +45,8 @@ __all__ = [
     "SOURCES",
     "Ignored",
     "Inbound",
-    "Interpreted",
     "Page",
+    "Recognised",
     "Source",
     "StoreReader",
     "StoreState",

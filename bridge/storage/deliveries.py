@@ -1,4 +1,4 @@
-"""Deliveries (one per destination leg of an event) and their attempts: claim with a lease, finish, inspect."""
+"""Deliveries (one per destination new of an event) and their attempts: claim with a lease, finish, inspect."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from sqlalchemy import Connection, Executable, Select, and_, case, func, insert,
 from bridge.storage.database import Database
 from bridge.storage.tables import attempts, deliveries, events
 from bridge.timeutil import utcnow
-from bridge.vocabulary import FINAL, UNFINISHED, DeliveryStatus, EventStatus
+from bridge.vocabulary import FINAL, UNFINISHED, Attempt, DeliveryStatus, EventStatus
 
 
 @dataclass(frozen=True)
-class Leg:
+class NewDelivery:
     """A planned delivery: where it goes and which lane orders it."""
 
     destination: str
@@ -24,7 +24,7 @@ class Leg:
 
 
 @dataclass(frozen=True)
-class Claimed:
+class Delivery:
     """A delivery this worker holds the lease on."""
 
     id: int
@@ -33,24 +33,6 @@ class Claimed:
     lane: str
     attempts: int
     first_attempt_at: datetime
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    """One HTTP call (or dry-run) made for a delivery."""
-
-    delivery_id: int
-    event_id: int
-    destination: str
-    started_at: datetime
-    duration_ms: int
-    method: str
-    url: str
-    request: str | None
-    status_code: int | None
-    response: str | None
-    error: str | None
-    outcome: str
 
 
 class DeliveryStore:
@@ -62,29 +44,29 @@ class DeliveryStore:
 
     # -- planning ------------------------------------------------------------------------------------------
 
-    def add(self, conn: Connection, event_id: int, legs: list[Leg], now: datetime) -> None:
-        """Queue `legs` for `event_id` inside the caller's transaction."""
-        if legs:
+    def add(self, conn: Connection, event_id: int, planned: list[NewDelivery], now: datetime) -> None:
+        """Queue `planned` (new deliveries) for `event_id` inside the caller's transaction."""
+        if planned:
             conn.execute(
                 insert(deliveries),
                 [
                     {
                         "event_id": event_id,
-                        "destination": leg.destination,
-                        "lane": leg.lane[:255],
+                        "destination": new.destination,
+                        "lane": new.lane[:255],
                         "status": DeliveryStatus.PENDING,
                         "attempts": 0,
                         "next_attempt_at": now,
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for leg in legs
+                    for new in planned
                 ],
             )
 
     # -- claiming ------------------------------------------------------------------------------------------
 
-    def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Claimed | None:
+    def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Delivery | None:
         """Lease the next due delivery that heads its lane, or return None."""
         claimed = self.claim_batch(owner, now, lease, skip_destinations)
         return claimed[0] if claimed else None
@@ -96,7 +78,7 @@ class DeliveryStore:
         lease: float,
         skip_destinations: frozenset[str],
         batch: Mapping[str, int] | None = None,
-    ) -> list[Claimed]:
+    ) -> list[Delivery]:
         """Lease the next due delivery that heads its lane and up to `batch[its destination] - 1` more due lane
         heads of the same destination (one transaction): the deliveries one `bulkUpsertOrders` may carry (spec
         §14). Each heads its own lane, so no two are of one lane: per-lane order holds. Empty when none is due."""
@@ -132,7 +114,7 @@ class DeliveryStore:
                 )
             ).all()
         order = {delivery_id: i for i, delivery_id in enumerate(ids)}
-        return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
+        return sorted((Delivery(*row) for row in rows), key=lambda c: order[c.id])
 
     def _heads(self, now: datetime, skip_destinations: frozenset[str]) -> Select[Any]:
         """Due pending deliveries that head their lane (no earlier unfinished one), oldest due first."""
@@ -343,15 +325,23 @@ class DeliveryStore:
             row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
         return dict(row._mapping) if row else None
 
-    def record_attempt(self, attempt: AttemptRecord) -> None:
-        """Store one attempt (committed at once, so a crash later cannot lose the evidence)."""
-        self.record_attempts([attempt])
+    def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        """Store one attempt of `delivery` (committed at once, so a crash later cannot lose the evidence)."""
+        self.record_attempts(attempt, [delivery])
 
-    def record_attempts(self, records: list[AttemptRecord]) -> None:
-        """Store the attempts of one call in one transaction (a batch's call is an attempt of each order)."""
-        if records:
+    def record_attempts(self, attempt: Attempt, made_for: Sequence[Delivery]) -> None:
+        """Store one call as an attempt of each delivery in `made_for`, in one transaction (a batch's call is an
+        attempt of each order)."""
+        if made_for:
+            row = vars(attempt)  # not asdict: no deep copy on the hot path
             with self.db.write() as conn:
-                conn.execute(insert(attempts), [record.__dict__ for record in records])
+                conn.execute(
+                    insert(attempts),
+                    [
+                        {"delivery_id": d.id, "event_id": d.event_id, "destination": d.destination, **row}
+                        for d in made_for
+                    ],
+                )
 
     # -- inspection ----------------------------------------------------------------------------------------
 

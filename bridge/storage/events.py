@@ -179,19 +179,19 @@ class EventStore:
     # -- used by the planner, inside its transaction -------------------------------------------------------
 
     def has_work(self) -> bool:
-        """A cheap read: is any event waiting to be interpreted or planned?"""
+        """A cheap read: is any event waiting to be triaged or planned?"""
         query = select(events.c.id).where(events.c.status.in_((EventStatus.RECEIVED, EventStatus.ACCEPTED))).limit(1)
         with self.db.read() as conn:
             return conn.execute(query).first() is not None
 
     def received(self, limit: int) -> list[EventRecord]:
-        """The oldest raw events not interpreted yet, in the order they were received."""
+        """The oldest raw events not triaged yet, in the order they were received."""
         query = select(events).where(events.c.status == EventStatus.RECEIVED).order_by(events.c.id).limit(limit)
         with self.db.read() as conn:
             return [EventRecord.from_row(r) for r in conn.execute(query)]
 
     def first_received_id(self, conn: Connection) -> int | None:
-        """The id of the oldest event still waiting to be interpreted (planning must not overtake it)."""
+        """The id of the oldest event still waiting to be triaged (planning must not overtake it)."""
         return conn.execute(select(func.min(events.c.id)).where(events.c.status == EventStatus.RECEIVED)).scalar()
 
     def accepted(self, conn: Connection, limit: int, before_id: int | None = None) -> list[EventRecord]:
@@ -238,7 +238,7 @@ class EventStore:
         """Insert an event the bridge itself produced (cart.abandoned); None if its key exists already."""
         return conn.execute(self._insert, _fitted(event)).scalar()
 
-    def replace_interpretation(
+    def replace_verdict(
         self,
         event_id: int,
         *,
@@ -249,9 +249,9 @@ class EventStore:
         conn: Connection | None = None,
         only_if_status: str | None = None,
     ) -> bool:
-        """Store an interpretation of the raw body (the worker's first reading, or a replay's): the canonical
+        """Store a triage verdict on the raw body (the worker's first reading, or a replay's): the canonical
         form, or the errors. With `only_if_status`, only an event still in that status changes (two workers
-        interpreting the same event store one answer). Returns True if the row changed."""
+        triaging the same event store one answer). Returns True if the row changed."""
         values: dict[str, Any] = {"status": status, "payload": payload, "errors": errors, "note": note}
         if payload is not None:
             values.update(_columns_of(payload))

@@ -12,10 +12,10 @@ from typing import Any
 from marshmallow import ValidationError
 
 from bridge.canonical import validate_canonical
-from bridge.interpret import cap_errors
 from bridge.platforms.reader import StoreReader, StoreState
 from bridge.storage.events import EventRecord, EventStore, NewEvent
 from bridge.timeutil import parse_datetime
+from bridge.triage import cap_errors
 from bridge.vocabulary import EventStatus
 
 BACKFILL = "backfill"
@@ -138,7 +138,7 @@ def _new_event(state: StoreState, *, origin: str, now: datetime, historical: boo
     )
 
 
-def reinterpret(reader: StoreReader, record: EventRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def triage_api_state(reader: StoreReader, record: EventRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(payload, None) or (None, capped errors) for a stored reconciled or backfilled event, read again from its
     body with today's mapping, as history if it was history (a replay after a fix)."""
     try:

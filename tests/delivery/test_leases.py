@@ -15,7 +15,7 @@ import pytest
 from bridge.delivery.leases import HeldLeases
 from bridge.errors import StorageUnavailable
 from bridge.storage import Database
-from bridge.storage.deliveries import Claimed, DeliveryStore, Leg
+from bridge.storage.deliveries import Delivery, DeliveryStore, NewDelivery
 from bridge.timeutil import utcnow
 from bridge.vocabulary import DeliveryStatus
 from tests.helpers.backlog import insert_events, versions
@@ -64,11 +64,11 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-def _claimed(db: Database, owner: str) -> Claimed:
+def _claimed(db: Database, owner: str) -> Delivery:
     insert_events(db, versions(1, 1))
     store = DeliveryStore(db)
     with db.write() as conn:
-        store.add(conn, 1, [Leg("activecampaign", "lane")], utcnow())
+        store.add(conn, 1, [NewDelivery("activecampaign", "lane")], utcnow())
     claimed = store.claim(owner, utcnow(), 3.0, frozenset())
     assert claimed is not None
     return claimed
