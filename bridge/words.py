@@ -124,9 +124,11 @@ def delivery_state(delivery: dict[str, Any], ahead: int | None, now: datetime) -
     if status == DeliveryStatus.IN_FLIGHT:
         return "sending now"
     if status != DeliveryStatus.PENDING:
-        return {DeliveryStatus.DRY_RUN: "dry-run: would send", DeliveryStatus.SKIPPED: "skipped (nothing to send)"}.get(
-            status, status.replace("_", " ")
-        )
+        said: dict[str, str] = {
+            DeliveryStatus.DRY_RUN: "dry-run: would send",
+            DeliveryStatus.SKIPPED: "skipped (nothing to send)",
+        }
+        return said.get(status, status.replace("_", " "))
     if ahead is not None:
         return ahead_words(delivery.get("lane"), ahead)
     due = _aware(delivery.get("next_attempt_at"))

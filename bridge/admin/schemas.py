@@ -16,9 +16,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from bridge.canonical import KINDS
 from bridge.platforms import SOURCES
-from bridge.storage import deliveries as delivery_states
 from bridge.storage.queries import PAGE_MAX, EventFilter
-from bridge.vocabulary import EventStatus, JobStatus
+from bridge.vocabulary import FINAL, UNFINISHED, EventStatus, JobStatus
 
 EVENT_STATUSES = (
     EventStatus.RECEIVED,
@@ -28,7 +27,7 @@ EVENT_STATUSES = (
     EventStatus.DEAD,
     EventStatus.QUARANTINED,
 )
-DELIVERY_STATUSES = delivery_states.UNFINISHED + delivery_states.FINAL
+DELIVERY_STATUSES = UNFINISHED + FINAL
 BULK_ACTIONS = ("replay", "retry_dead")
 JOB_STATUSES = tuple(JobStatus)
 DEFAULT_LIMIT = 50
