@@ -184,7 +184,7 @@ class EventPageSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    """One delivery (an event's leg to one destination)."""
+    """One delivery (an event to one destination)."""
 
     id = _out(fields.Integer)
     event_id = _out(fields.Integer)

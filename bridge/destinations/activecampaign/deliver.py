@@ -1,4 +1,4 @@
-"""The ActiveCampaign leg of an event: ensure the connection and ecomCustomer, then create or update the cart,
+"""The ActiveCampaign delivery of an event: ensure the connection and ecomCustomer, then create or update the cart,
 or create the order / convert the cart into it. Every create is idempotent through `RemoteRecords`: a create
 whose outcome was never seen is looked up before it is sent again, and a 422 duplicate turns into lookup +
 update. Replaying an event never makes a second AC record."""

@@ -1,4 +1,4 @@
-"""The EcartAPI leg: `PUT /api/v2/orders/{id}` with `{"order": {"status": {"status": S}}}`."""
+"""The EcartAPI delivery: `PUT /api/v2/orders/{id}` with `{"order": {"status": {"status": S}}}`."""
 
 from __future__ import annotations
 
