@@ -19,17 +19,22 @@ from bridge.platforms import SOURCES
 from bridge.storage.queries import PAGE_MAX, EventFilter
 from bridge.vocabulary import FINAL, UNFINISHED, EventStatus, JobStatus
 
-EVENT_STATUSES = (
-    EventStatus.RECEIVED,
-    EventStatus.ACCEPTED,
-    EventStatus.PLANNED,
-    EventStatus.DONE,
-    EventStatus.DEAD,
-    EventStatus.QUARANTINED,
+# The choices people see (filters, `--status`, the OpenAPI enums) are the plain strings: click matches enum
+# members by their names, and a member's repr is not its value.
+EVENT_STATUSES: tuple[str, ...] = tuple(
+    s.value
+    for s in (
+        EventStatus.RECEIVED,
+        EventStatus.ACCEPTED,
+        EventStatus.PLANNED,
+        EventStatus.DONE,
+        EventStatus.DEAD,
+        EventStatus.QUARANTINED,
+    )
 )
-DELIVERY_STATUSES = UNFINISHED + FINAL
+DELIVERY_STATUSES: tuple[str, ...] = tuple(s.value for s in UNFINISHED + FINAL)
 BULK_ACTIONS = ("replay", "retry_dead")
-JOB_STATUSES = tuple(JobStatus)
+JOB_STATUSES: tuple[str, ...] = tuple(s.value for s in JobStatus)
 DEFAULT_LIMIT = 50
 MAX_ID = 2**63 - 1  # the largest id the database can hold; larger ones cannot exist
 # RFC 3339 `date-time` (ISO-8601 with seconds and an offset): exactly what OpenAPI's `format: date-time` means.
