@@ -17,7 +17,7 @@ from bridge.vocabulary import SweepOutcome
 
 
 class AlertGauges:
-    """A prometheus_client collector; registered by `bridge.metrics.render` when it has the settings."""
+    """A prometheus_client collector; registered by `bridge.metrics_scrape.render` when it has the settings."""
 
     def __init__(self, db: Any, settings: Settings) -> None:
         self.db = db

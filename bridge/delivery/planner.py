@@ -1,10 +1,10 @@
-"""Planning: each raw platform event is triaged first (recognised, mapped and validated: `accepted` or
+"""Planning: each raw platform event is interpreted first (mapped and validated: `accepted` or
 `quarantined`, spec §10); each accepted event then becomes its deliveries (spec §5 table) and moves its
 checkout's timer.
 
 One planner runs at a time (SQLite's write lock; an advisory lock on PostgreSQL), taking events in the
 order they were received, so deliveries of one lane are queued in event order; planning never overtakes an
-event still waiting to be triaged.
+event still waiting to be interpreted.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from bridge import compliance
-from bridge.destinations.activecampaign import deliver as ac
-from bridge.destinations.ecartapi import deliver as ecart
+from bridge.destinations import registry
 from bridge.metrics import event_triaged
 from bridge.platforms import build_sources
 from bridge.settings import Settings
@@ -50,7 +49,7 @@ class Planner:
         if not self.events.has_work():
             return 0
         while True:
-            triaged = self.triage_received()
+            interpreted = self.triage_received()
             with self.db.write() as conn:
                 if not self.db.is_sqlite:
                     # Keyed by schema too: bridges sharing one PostgreSQL database in separate schemas (and tests)
@@ -62,7 +61,7 @@ class Planner:
                 for event in batch:
                     self._plan(conn, event)
             total += len(batch)
-            if len(batch) < BATCH and triaged < BATCH:
+            if len(batch) < BATCH and interpreted < BATCH:
                 return total
 
     def triage_received(self) -> int:
@@ -108,20 +107,14 @@ class Planner:
         legs: list[NewDelivery] = []
         if kind == "checkout.updated":
             notes.append(self._checkout_timer(conn, event, payload))
-        if kind in ("cart.abandoned", "order.paid"):
-            legs.append(NewDelivery(ac.NAME, ac.lane(payload)))
-        # Through GraphQL a cancellation or refund is also a status AC shows (spec §14), not only revenue.
-        if kind in ac.REVENUE_KINDS and (self.settings.ac_revenue == "net" or self.settings.ac_order_api == "graphql"):
-            legs.append(NewDelivery(ac.NAME, ac.lane(self._with_checkout(conn, event, payload))))
+        # Each destination says which legs it wants of this event (registry order).
+        for destination in registry.destinations():
+            lanes = destination.lanes(self.settings, event, payload, lambda p: self._with_checkout(conn, event, p))
+            legs.extend(NewDelivery(destination.name, lane) for lane in lanes)
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
             if self.timers.cancel(conn, key, event.id, now, f"order.paid event {event.id}"):
                 notes.append("abandonment timer cancelled: the checkout was paid")
-        # History (a backfill, an old reconciled state) is not news for the store: no status update. EcartAPI is
-        # a destination only where it is used (settings.ecart_used): not for a Shopify -> AC shop.
-        ecart_wanted = self.settings.ecart_used and kind in self.settings.ecart_statuses
-        if ecart_wanted and event.source != "ecartapi" and not event.historical:
-            legs.append(NewDelivery(ecart.NAME, ecart.lane(payload)))
         self.deliveries.add(conn, event.id, legs, now)
         if not legs and not notes:
             notes.append("nothing to deliver for this event")
