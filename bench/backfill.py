@@ -35,9 +35,10 @@ from bridge.delivery.worker import Worker, new_owner
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import load_settings
 from bridge.storage import Database
-from bridge.storage.deliveries import FINAL, DeliveryStore
+from bridge.storage.deliveries import DeliveryStore
 from bridge.sweeps.backfill import Backfill, Progress
 from bridge.timeutil import parse_datetime
+from bridge.vocabulary import FINAL
 from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.helpers.store_data import shopify_orders

@@ -28,7 +28,8 @@ import requests
 from common import BRIDGE, bridge_env, free_port, order_paid, post_custom, process, wait_until
 
 from bridge.storage import Database
-from bridge.storage.deliveries import FINAL, DeliveryStore
+from bridge.storage.deliveries import DeliveryStore
+from bridge.vocabulary import FINAL
 from tests.fakes import FakeActiveCampaign
 from tests.helpers.postgres import fresh_schema
 

@@ -20,7 +20,8 @@ import requests
 from common import BRIDGE, bridge_env, free_port, order_paid, post_custom, process, wait_until
 
 from bridge.storage import Database
-from bridge.storage.deliveries import FINAL, DeliveryStore
+from bridge.storage.deliveries import DeliveryStore
+from bridge.vocabulary import FINAL
 from tests.fakes import FakeActiveCampaign
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"

@@ -69,7 +69,7 @@ class CappedList(fields.List[Any]):
     """A list whose length is checked before any of its items is loaded (marshmallow's Length validator runs
     only after every item was), and whose items are loaded ITEM_CHUNK at a time, stopping once ERROR_BUDGET
     messages are in: 1,000 items wrong in every field would otherwise cost ~80 ms to list errors of which only
-    the first 50 are ever kept (bridge.interpret.cap_errors)."""
+    the first 50 are ever kept (bridge.triage.cap_errors)."""
 
     def __init__(self, inner: Any, *, max_items: int, **kwargs: Any) -> None:
         super().__init__(inner, **kwargs)
@@ -97,7 +97,7 @@ class CappedList(fields.List[Any]):
 
 
 ITEM_CHUNK = 50
-ERROR_BUDGET = 50  # messages, as many as bridge.interpret keeps
+ERROR_BUDGET = 50  # messages, as many as bridge.triage keeps
 
 
 def _count_messages(errors: Any) -> int:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.causes import exception_cause, http_cause
 from bridge.errors import DeliveryError, RedirectRefused, RetryableError
-from bridge.outbound.http import CallLog, CallResult, HttpCaller, make_session, with_retries
+from bridge.outbound.http import Answer, HttpCaller, make_session, with_retries
 
 if TYPE_CHECKING:
     from bridge.settings import Settings
+from bridge.vocabulary import Attempt
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _told(exc: RetryableError, _attempt: int) -> float | None:
     return max(wait, 0.2) if exc.status == 429 and wait <= 10 else None
 
 
-def caller(settings: Settings, headers: dict[str, str], log: Callable[[CallLog], None] | None = None) -> HttpCaller:
+def caller(settings: Settings, headers: dict[str, str], log: Callable[[Attempt], None] | None = None) -> HttpCaller:
     """An HTTP caller for one-off checks: no redirects followed, a timeout of at most 10 s, 429s waited out."""
     return _PatientCaller(
         session=make_session("storebridge-check/0.1"),
@@ -85,11 +86,11 @@ def why(exc: DeliveryError, url: str, settings: Settings) -> str:
     return exception_cause(exc, url=url, timeout=check_timeout(settings))
 
 
-def rejected(variables: str, result: CallResult) -> str:
+def rejected(variables: str, result: Answer) -> str:
     """`BRIDGE_AC_TOKEN rejected: HTTP 403 token rejected (forbidden): …`, the service's message included."""
     return f"{variables} rejected: {http_cause(result.status, result.text)}"
 
 
-def unexpected(result: CallResult, url: str) -> str:
+def unexpected(result: Answer, url: str) -> str:
     """Any other answer: its status in words and message, and which service gave it."""
     return f"{http_cause(result.status, result.text)} from {url}"

@@ -15,6 +15,7 @@ from bridge.errors import StorageUnavailable
 from bridge.platforms import PLATFORMS
 from bridge.settings import Settings
 from bridge.storage import Database
+from bridge.vocabulary import SweepOutcome
 
 
 def _missing_sqlite_file(settings: Settings) -> Check | None:
@@ -75,7 +76,7 @@ def check_reconciliation(settings: Settings) -> Check:
         return Check("reconciliation", False, f"cannot read the runs ({type(exc).__name__})")
     finally:
         db.dispose()
-    failed = any(run.outcome == "failed" for run in runs)
+    failed = any(run.outcome == SweepOutcome.FAILED for run in runs)
     return Check("reconciliation", not failed, f"{schedule}; " + "; ".join(run.text for run in runs))
 
 

@@ -1,6 +1,6 @@
 """The request path (spec §3, §10): verify → dedupe → parse → handled or ignored → store. Nothing here calls
 a destination, and for the platform sources nothing here validates: the event is stored raw and the worker
-interprets it (an invalid authentic payload is answered 202 either way). `custom` validates here, since its
+triages it (an invalid authentic payload is answered 202 either way). `custom` validates here, since its
 sender must get the 422."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Any
 
 from bridge.documents import TooComplex, UnsafeText, no_collection, read_quickly
 from bridge.errors import InvalidPayload
-from bridge.interpret import canonicalise
 from bridge.platforms import COMPLIANCE_KINDS
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
-from bridge.storage.events import ACCEPTED, RECEIVED, EventStore, NewEvent
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source
+from bridge.storage.events import EventStore, NewEvent
 from bridge.timeutil import parse_datetime
+from bridge.triage import canonicalise
+from bridge.vocabulary import EventStatus
 
 __all__ = ["Reply", "receive"]
 
@@ -67,10 +68,10 @@ def _receive(source: Source, inbound: Inbound, events: EventStore) -> Reply:
         # Authentic, but not for the request path to read (too many values, or text no database takes): kept
         # raw under an identity that needs no field of it; the worker reads it exactly and decides.
         document = {}
-    interpreted = source.interpret(inbound, document)
-    if isinstance(interpreted, Ignored):
-        return _ignored(interpreted)
-    new = _validated(source, interpreted, inbound) if source.rejects_invalid else _raw(source, interpreted, inbound)
+    recognised = source.recognise(inbound, document)
+    if isinstance(recognised, Ignored):
+        return _ignored(recognised)
+    new = _validated(source, recognised, inbound) if source.rejects_invalid else _raw(source, recognised, inbound)
     new = replace(new, delivery_key=delivery_key)
     event_id, created = events.record(new)
     if not created:
@@ -81,37 +82,37 @@ def _receive(source: Source, inbound: Inbound, events: EventStore) -> Reply:
     return Reply(status, {"status": "accepted", "event_id": str(event_id)}, event_id, "accepted", new.kind)
 
 
-def _raw(source: Source, interpreted: Interpreted, inbound: Inbound) -> NewEvent:
+def _raw(source: Source, recognised: Recognised, inbound: Inbound) -> NewEvent:
     """A platform event as it came: the worker maps and validates it (and quarantines it if it must)."""
     return NewEvent(
         source=source.name,
-        topic=interpreted.topic,
-        dedupe_key=interpreted.dedupe_key,
-        status=RECEIVED,
+        topic=recognised.topic,
+        dedupe_key=recognised.dedupe_key,
+        status=EventStatus.RECEIVED,
         received_at=inbound.received_at,
         headers=source.keep_headers(inbound),
         body=inbound.body,
-        kind=interpreted.kind or None,
-        store=interpreted.store,
+        kind=recognised.kind or None,
+        store=recognised.store,
     )
 
 
-def _validated(source: Source, interpreted: Interpreted, inbound: Inbound) -> NewEvent:
+def _validated(source: Source, recognised: Recognised, inbound: Inbound) -> NewEvent:
     """A `custom` event, validated now: its sender is the integrator and gets the 422."""
-    payload, errors = canonicalise(source, interpreted, inbound)
+    payload, errors = canonicalise(source, recognised, inbound)
     if errors is not None or payload is None:
         raise InvalidPayload(errors or {})
     return NewEvent(
         source=source.name,
-        topic=interpreted.topic,
-        dedupe_key=interpreted.dedupe_key,
-        status=ACCEPTED,
+        topic=recognised.topic,
+        dedupe_key=recognised.dedupe_key,
+        status=EventStatus.ACCEPTED,
         received_at=inbound.received_at,
         headers=source.keep_headers(inbound),
         body=inbound.body,
         payload=payload,
         kind=payload.get("kind"),
-        store=payload.get("store") or interpreted.store,
+        store=payload.get("store") or recognised.store,
         order_id=payload.get("order_id"),
         checkout_id=payload.get("checkout_id"),
         occurred_at=parse_datetime(payload["occurred_at"]),

@@ -129,8 +129,8 @@ def configure_logging(level: str = "INFO", settings: Settings | None = None) -> 
 
 
 def log_attempt(log: logging.Logger, delivery: Any, call: Any) -> None:
-    """One JSON line per delivery attempt: `delivery` has `id`, `event_id`, `destination` (a `Claimed`), `call`
-    is the attempt's `CallLog`. Never headers; the URL without a password or secret-looking query values."""
+    """One JSON line per delivery attempt: `delivery` has `id`, `event_id`, `destination` (a `Delivery`), `call`
+    is the attempt's `Attempt`. Never headers; the URL without a password or secret-looking query values."""
     log.info(
         "attempt",
         extra={

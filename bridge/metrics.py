@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import BridgeError
+from bridge.vocabulary import AttemptOutcome
 
 log = logging.getLogger("bridge.metrics")
 
@@ -184,16 +185,16 @@ def webhook_received(source: str, kind: str | None, outcome: str, seconds: float
     m.ingest.labels(source).observe(seconds)
 
 
-def event_interpreted(source: str, kind: str | None, outcome: str) -> None:
-    """Count one raw event interpreted by the worker: `accepted` or `quarantined`."""
+def event_triaged(source: str, kind: str | None, outcome: str) -> None:
+    """Count one raw event triaged by the worker (the metric keeps its published name): `accepted` or `quarantined`."""
     (_instruments or instruments()).interpreted.labels(source, kind or "none", outcome).inc()
 
 
 def attempt_recorded(destination: str, call: Any) -> None:
-    """Count one recorded destination call (`call` is a `CallLog`)."""
+    """Count one recorded destination call (`call` is a `Attempt`)."""
     m = _instruments or instruments()
     m.attempts.labels(destination, status_class(call.outcome, call.status_code)).inc()
-    if call.outcome != "dry_run":
+    if call.outcome != AttemptOutcome.DRY_RUN:
         m.attempt_latency.labels(destination).observe(call.duration_ms / 1000)
     if call.status_code == 429:
         m.limited.labels(destination).inc()
@@ -201,7 +202,7 @@ def attempt_recorded(destination: str, call: Any) -> None:
 
 def status_class(outcome: str, status_code: int | None) -> str:
     """`dry_run`, `error` (no HTTP answer), or `2xx`…`5xx`."""
-    if outcome == "dry_run":
+    if outcome == AttemptOutcome.DRY_RUN:
         return "dry_run"
     if status_code is None:
         return "error"

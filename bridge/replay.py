@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.interpret import interpret
 from bridge.platforms import READERS, SOURCES
 from bridge.settings import Settings
 from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
-from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, RECEIVED
-from bridge.sweeps.recorder import BACKFILL, RECONCILE, reinterpret
+from bridge.sweeps.recorder import BACKFILL, RECONCILE, triage_api_state
+from bridge.triage import triage
+from bridge.vocabulary import EventStatus
 
 #: A replay's status for an event whose body retention (or an erasure) has emptied.
 PRUNED = "pruned"
@@ -35,7 +35,7 @@ class Replayer:
         self.deliveries = DeliveryStore(db)
 
     def replay(self, event_id: int) -> ReplayOutcome:
-        """Quarantined (or not interpreted yet): interpret the stored raw body now, with today's code.
+        """Quarantined (or not triaged yet): triage the stored raw body now, with today's code.
         Otherwise: plan it again (fresh deliveries; the destinations' idempotency makes a second run update,
         never duplicate)."""
         record = self.events.get(event_id)
@@ -46,43 +46,47 @@ class Replayer:
             return ReplayOutcome(
                 event_id, PRUNED, f"nothing to replay: its body was erased on {when} (retention or an erasure)"
             )
-        if record.status in (RECEIVED, QUARANTINED) or record.payload is None:
-            return self._reinterpret(record)
+        if record.status in (EventStatus.RECEIVED, EventStatus.QUARANTINED) or record.payload is None:
+            return self._retriage(record)
         self.events.requeue(event_id, "replayed")
-        return ReplayOutcome(event_id, ACCEPTED, "queued for planning again")
+        return ReplayOutcome(event_id, EventStatus.ACCEPTED, "queued for planning again")
 
     def replay_dead(self, since: datetime | None = None) -> list[int]:
         """Retry every dead delivery (optionally only those that died since `since`); returns the events."""
         return self.deliveries.requeue_dead(since=since)
 
-    def _reinterpret(self, record: EventRecord) -> ReplayOutcome:
+    def _retriage(self, record: EventRecord) -> ReplayOutcome:
         if record.origin in (BACKFILL, RECONCILE) and record.source in READERS:
-            return self._reinterpret_api_state(record)
+            return self._retriage_api_state(record)
         source = SOURCES[record.source](self.settings)
-        result = interpret(source, record)
+        result = triage(source, record)
         event_id = record.id
-        if result.status == DONE:
-            self.events.replace_interpretation(event_id, status=DONE, payload=None, errors=None, note=result.note)
-            return ReplayOutcome(event_id, DONE, result.note)
-        if result.status == QUARANTINED:
-            self.events.replace_interpretation(
-                event_id, status=QUARANTINED, payload=None, errors=result.errors, note=f"replay: still {result.note}"
+        if result.status == EventStatus.DONE:
+            self.events.replace_verdict(event_id, status=EventStatus.DONE, payload=None, errors=None, note=result.note)
+            return ReplayOutcome(event_id, EventStatus.DONE, result.note)
+        if result.status == EventStatus.QUARANTINED:
+            self.events.replace_verdict(
+                event_id,
+                status=EventStatus.QUARANTINED,
+                payload=None,
+                errors=result.errors,
+                note=f"replay: still {result.note}",
             )
-            return ReplayOutcome(event_id, QUARANTINED, f"still {result.note}")
-        self.events.replace_interpretation(
-            event_id, status=ACCEPTED, payload=result.payload, errors=None, note="replay: valid now"
+            return ReplayOutcome(event_id, EventStatus.QUARANTINED, f"still {result.note}")
+        self.events.replace_verdict(
+            event_id, status=EventStatus.ACCEPTED, payload=result.payload, errors=None, note="replay: valid now"
         )
-        return ReplayOutcome(event_id, ACCEPTED, "valid now; queued for planning")
+        return ReplayOutcome(event_id, EventStatus.ACCEPTED, "valid now; queued for planning")
 
-    def _reinterpret_api_state(self, record: EventRecord) -> ReplayOutcome:
+    def _retriage_api_state(self, record: EventRecord) -> ReplayOutcome:
         """A state read from a store's API: its body is the API's node, not a webhook's, so its reader maps it."""
-        payload, errors = reinterpret(READERS[record.source](self.settings), record)
+        payload, errors = triage_api_state(READERS[record.source](self.settings), record)
         if payload is None:
-            self.events.replace_interpretation(
-                record.id, status=QUARANTINED, payload=None, errors=errors, note="replay: still invalid"
+            self.events.replace_verdict(
+                record.id, status=EventStatus.QUARANTINED, payload=None, errors=errors, note="replay: still invalid"
             )
-            return ReplayOutcome(record.id, QUARANTINED, "still invalid")
-        self.events.replace_interpretation(
-            record.id, status=ACCEPTED, payload=payload, errors=None, note="replay: valid now"
+            return ReplayOutcome(record.id, EventStatus.QUARANTINED, "still invalid")
+        self.events.replace_verdict(
+            record.id, status=EventStatus.ACCEPTED, payload=payload, errors=None, note="replay: valid now"
         )
-        return ReplayOutcome(record.id, ACCEPTED, "valid now; queued for planning")
+        return ReplayOutcome(record.id, EventStatus.ACCEPTED, "valid now; queued for planning")

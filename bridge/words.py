@@ -14,6 +14,7 @@ from typing import Any
 
 from bridge.causes import LONGEST, answer_message, http_cause, status_words
 from bridge.money import format_minor
+from bridge.vocabulary import DeliveryStatus
 
 __all__ = ["ahead_words", "delivery_state", "format_minor", "money_lines", "plain_error", "warnings_in", "why"]
 
@@ -118,14 +119,16 @@ def delivery_state(delivery: dict[str, Any], ahead: int | None, now: datetime) -
     """What a delivery is doing, in words: `done`, `done, with a warning`, `waiting for delivery #12, same
     order`, `retrying at 2026-05-01 10:00:03 UTC`, `due now, waiting for a worker`, `sending now`, `dead`…"""
     status = delivery.get("status") or ""
-    if status == "done":
+    if status == DeliveryStatus.DONE:
         return "done, with a warning" if warnings_in(delivery.get("note")) else "done"
-    if status == "in_flight":
+    if status == DeliveryStatus.IN_FLIGHT:
         return "sending now"
-    if status != "pending":
-        return {"dry_run": "dry-run: would send", "skipped": "skipped (nothing to send)"}.get(
-            status, status.replace("_", " ")
-        )
+    if status != DeliveryStatus.PENDING:
+        said: dict[str, str] = {
+            DeliveryStatus.DRY_RUN: "dry-run: would send",
+            DeliveryStatus.SKIPPED: "skipped (nothing to send)",
+        }
+        return said.get(status, status.replace("_", " "))
     if ahead is not None:
         return ahead_words(delivery.get("lane"), ahead)
     due = _aware(delivery.get("next_attempt_at"))

@@ -22,6 +22,7 @@ from bridge.context import BridgeContext
 from bridge.redaction import Redactor
 from bridge.storage.events import EventRecord
 from bridge.storage.queries import EventSummary
+from bridge.vocabulary import DeliveryStatus
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 EXCERPT_CHARS = 4000  # of an attempt's request and response bodies, and a delivery's last error
@@ -155,7 +156,10 @@ def start_bulk() -> tuple[Response, int]:
     args = _load(s.BulkRequestSchema(), raw)
     filter_args = args["filter"]
     if args["action"] == "retry_dead" and "destination_status" not in filter_args:
-        filter_args = {**filter_args, "destination_status": "dead"}  # only events that have something to retry
+        filter_args = {
+            **filter_args,
+            "destination_status": DeliveryStatus.DEAD,
+        }  # only events that have something to retry
     params = {"action": args["action"], "filter": raw["filter"]}
     job_id = _admin().start_bulk(args["action"], s.to_filter(filter_args), params)
     return _reply(s.BulkAcceptedSchema(), {"job_id": job_id}, 202)

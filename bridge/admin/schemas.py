@@ -15,13 +15,25 @@ from marshmallow import RAISE, Schema, fields, validate
 from bridge.admin.fields import FullMatch, RFC3339DateTime, choice, text
 from bridge.canonical import KINDS
 from bridge.platforms import SOURCES
-from bridge.storage import deliveries as delivery_states
 from bridge.storage.queries import PAGE_MAX, EventFilter
+from bridge.vocabulary import FINAL, UNFINISHED, EventStatus, JobStatus
 
-EVENT_STATUSES = ("received", "accepted", "planned", "done", "dead", "quarantined")
-DELIVERY_STATUSES = delivery_states.UNFINISHED + delivery_states.FINAL
+# The choices people see (filters, `--status`, the OpenAPI enums) are the plain strings: click matches enum
+# members by their names, and a member's repr is not its value.
+EVENT_STATUSES: tuple[str, ...] = tuple(
+    s.value
+    for s in (
+        EventStatus.RECEIVED,
+        EventStatus.ACCEPTED,
+        EventStatus.PLANNED,
+        EventStatus.DONE,
+        EventStatus.DEAD,
+        EventStatus.QUARANTINED,
+    )
+)
+DELIVERY_STATUSES: tuple[str, ...] = tuple(s.value for s in UNFINISHED + FINAL)
 BULK_ACTIONS = ("replay", "retry_dead")
-JOB_STATUSES = ("running", "done", "failed")
+JOB_STATUSES: tuple[str, ...] = tuple(s.value for s in JobStatus)
 DEFAULT_LIMIT = 50
 MAX_ID = 2**63 - 1  # the largest id the database can hold; larger ones cannot exist
 
@@ -127,7 +139,7 @@ class EventPageSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    """One delivery (an event's leg to one destination)."""
+    """One delivery (an event to one destination)."""
 
     id = _out(fields.Integer)
     event_id = _out(fields.Integer)

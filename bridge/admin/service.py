@@ -20,6 +20,7 @@ from bridge.storage.lanes import ahead_of
 from bridge.storage.queries import EventFilter, OperatorQueries, Page
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
+from bridge.vocabulary import EventStatus, JobStatus
 
 log = logging.getLogger("bridge.admin")
 #: Where `bridge.admin.init_app` keeps the app's AdminService (in `app.extensions`).
@@ -204,16 +205,16 @@ class AdminService:
         try:
             for index, event_id in enumerate(ids, start=1):
                 if kind == "replay":
-                    ok = self.replayer.replay(event_id).status == "accepted"
+                    ok = self.replayer.replay(event_id).status == EventStatus.ACCEPTED
                 else:
                     ok = bool(self.deliveries.requeue_dead(event_id=event_id))
                 done += 1
                 failed += not ok
                 if index % 50 == 0:
                     self.jobs.advance(job_id, done=done, failed=failed, now=utcnow())
-            self.jobs.advance(job_id, done=done, failed=failed, now=utcnow(), status="done")
+            self.jobs.advance(job_id, done=done, failed=failed, now=utcnow(), status=JobStatus.DONE)
         except Exception as exc:
             log.exception("bulk job failed", extra={"job_id": job_id})
             self.jobs.advance(
-                job_id, done=done, failed=failed, now=utcnow(), status="failed", message=type(exc).__name__
+                job_id, done=done, failed=failed, now=utcnow(), status=JobStatus.FAILED, message=type(exc).__name__
             )

@@ -16,6 +16,7 @@ from bridge.storage.pauses import TOKEN_REJECTED, reason_words
 from bridge.storage.queries import OperatorQueries
 from bridge.storage.tables import deliveries, events, store_sweeps
 from bridge.storage.throttles import Throttles
+from bridge.vocabulary import DeliveryStatus, SweepOutcome
 
 #: Oldest pending delivery older than this is a backlog.
 BACKLOG_AFTER = 15 * 60.0
@@ -64,7 +65,7 @@ def going_dead(db: Database, now: datetime) -> list[Condition]:
     since = now - timedelta(seconds=DEAD_WINDOW)
     query = (
         select(deliveries.c.destination, func.count(), func.max(deliveries.c.last_status))
-        .where(deliveries.c.status == "dead", deliveries.c.updated_at >= since)
+        .where(deliveries.c.status == DeliveryStatus.DEAD, deliveries.c.updated_at >= since)
         .group_by(deliveries.c.destination)
     )
     with db.read() as conn:
@@ -115,7 +116,7 @@ def held_back(db: Database, now: datetime) -> list[Condition]:
 def reconcile_failing(db: Database) -> list[Condition]:
     """A store whose last reconciliation run failed."""
     query = select(store_sweeps.c.name, store_sweeps.c.last_error).where(
-        store_sweeps.c.name.like("reconcile:%"), store_sweeps.c.last_outcome == "failed"
+        store_sweeps.c.name.like("reconcile:%"), store_sweeps.c.last_outcome == SweepOutcome.FAILED
     )
     with db.read() as conn:
         rows = conn.execute(query).all()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bridge.alerts.conditions import last_webhooks
 from bridge.settings import Settings
 from bridge.storage.tables import store_sweeps
+from bridge.vocabulary import SweepOutcome
 
 
 class AlertGauges:
@@ -53,5 +54,5 @@ class AlertGauges:
             "bridge_reconcile_failing", "1 if the last reconciliation run of a store failed.", labels=["source"]
         )
         for name, outcome in sorted(sweeps):
-            failing.add_metric([name.partition(":")[2]], 1 if outcome == "failed" else 0)
+            failing.add_metric([name.partition(":")[2]], 1 if outcome == SweepOutcome.FAILED else 0)
         yield failing

@@ -8,6 +8,7 @@ from typing import Any
 
 from bridge import words
 from bridge.destinations import registry
+from bridge.vocabulary import DeliveryStatus
 
 #: Errors and bodies are cut to this many characters a line; `--json` shows them whole.
 MAX_TEXT = 200
@@ -53,12 +54,12 @@ def describe(shown: dict[str, Any], now: datetime | None = None) -> str:
     for d in shown["deliveries"]:
         state = words.delivery_state(d, ahead.get(d["id"]), now)
         lines.append(f"  #{d['id']} {d['destination']}: {state} after {d.get('attempts', 0)} attempt(s)")
-        if d.get("status") != "done" and (d.get("last_error") or d.get("last_status")):
+        if d.get("status") != DeliveryStatus.DONE and (d.get("last_error") or d.get("last_status")):
             lines.append(f"      why:     {words.why(d)}")
-        for warning in words.warnings_in(d.get("note")) if d.get("status") == "done" else []:
+        for warning in words.warnings_in(d.get("note")) if d.get("status") == DeliveryStatus.DONE else []:
             lines.append(f"      warning: {warning}")
         if d.get("note"):
-            label = "would:  " if d.get("status") == "dry_run" else "note:   "
+            label = "would:  " if d.get("status") == DeliveryStatus.DRY_RUN else "note:   "
             lines.append(f"      {label} {_short(d['note'])}")
     if shown["attempts"]:
         lines.append("attempts:")

@@ -18,6 +18,7 @@ from bridge.storage import Database, EventRecord, EventStore
 from bridge.storage.deliveries import DeliveryStore
 from bridge.storage.lanes import ahead_of
 from bridge.timeutil import parse_datetime
+from bridge.vocabulary import EventStatus
 
 
 def _db(state: CliState) -> Database:
@@ -109,7 +110,7 @@ def replay(state: CliState, event_ids: tuple[int, ...], status: str | None, sinc
     failed = False
     for event_id in event_ids:
         outcome = replayer.replay(event_id)
-        failed |= outcome.status not in ("accepted",)
+        failed |= outcome.status not in (EventStatus.ACCEPTED,)
         click.echo(f"{outcome.event_id}: {outcome.status} - {outcome.message}")
     if failed:
         raise SystemExit(1)

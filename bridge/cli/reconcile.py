@@ -16,6 +16,7 @@ from bridge.storage import Database
 from bridge.sweeps.backfill import Backfill, Progress
 from bridge.sweeps.reconcile import Reconciler
 from bridge.timeutil import parse_datetime
+from bridge.vocabulary import SweepOutcome
 
 
 def _date(value: str | None) -> datetime | None:
@@ -129,7 +130,7 @@ def reconcile(state: CliState, once: bool, source: str | None) -> None:
     for r in results:
         detail = f": {r.error}" if r.error else ""
         click.echo(f"{r.source}: {r.outcome}, {r.seen} read, {r.recovered} recovered{detail}")
-    sys.exit(1 if any(r.outcome == "failed" for r in results) else 0)
+    sys.exit(1 if any(r.outcome == SweepOutcome.FAILED for r in results) else 0)
 
 
 def register(group: click.Group) -> None:

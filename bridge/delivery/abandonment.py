@@ -7,9 +7,9 @@ import json
 
 from bridge.canonical import validate_canonical
 from bridge.storage import Database, EventStore, NewEvent
-from bridge.storage.events import ACCEPTED
 from bridge.storage.timers import TimerStore
 from bridge.timeutil import utcnow
+from bridge.vocabulary import EventStatus
 
 BATCH = 100
 
@@ -48,7 +48,7 @@ class AbandonmentTimers:
                         source=checkout.source,
                         topic="bridge/cart_abandoned",
                         dedupe_key=f"timer:{timer.checkout_key}:{timer.event_id}"[:255],
-                        status=ACCEPTED,
+                        status=EventStatus.ACCEPTED,
                         received_at=now,
                         headers={"X-Bridge-Timer": timer.checkout_key, "X-Bridge-Checkout-Event": str(checkout.id)},
                         body=json.dumps(cart, ensure_ascii=False).encode(),

@@ -1,4 +1,4 @@
-"""Runs one claimed delivery: stale check, the destination leg, then the outcome into the database."""
+"""Runs one claimed delivery: stale check, the destination runner, then the outcome into the database."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
 from bridge.destinations import registry
-from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
+from bridge.destinations.base import Destination, RunContext, Runner, Sender
 from bridge.errors import (
     DeliveryError,
     PermanentError,
@@ -33,11 +33,12 @@ from bridge.outbound.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make
 from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore
+from bridge.storage.deliveries import Delivery, DeliveryStore
 from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus
 
 log = logging.getLogger("bridge.delivery")
 #: A delivery the database failed in the middle of is due again this much later (not an attempt spent).
@@ -83,12 +84,12 @@ class Executor:
         sizes = {name: sender.group_size() for name, sender in self.senders.items()}
         return {name: size for name, size in sizes.items() if size > 1}
 
-    def run_group(self, group: list[Claimed]) -> None:
+    def run_group(self, group: list[Delivery]) -> None:
         """Run deliveries claimed together, each on its own thread through its own path (stale check, lease,
         outcome, attempts), sharing what their destination's sender gives the group (groups.py)."""
         run_group(self, group)
 
-    def run(self, claimed: Claimed, group: Any = None, record: EventRecord | None = None) -> str | None:
+    def run(self, claimed: Delivery, group: Any = None, record: EventRecord | None = None) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
         the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
         `group`: what the group the delivery was claimed with shares (`Sender.group`); `record`: its event,
@@ -100,35 +101,39 @@ class Executor:
             # not spent. A call that did happen is found by the idempotent lookup next time.
             log.warning("database unavailable mid-delivery", extra={"delivery_id": claimed.id})
             return self.outcomes.release(claimed, utcnow() + timedelta(seconds=STORAGE_RETRY))
-        except Exception as exc:  # a bug outside the destination leg (bookkeeping): retried like a failed call
+        except Exception as exc:  # a bug outside the destination runner (bookkeeping): retried like a failed call
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Claimed, group: Any, record: EventRecord | None) -> str | None:
+    def _run(self, claimed: Delivery, group: Any, record: EventRecord | None) -> str | None:
         destination, sender = registry.find(claimed.destination), self.senders.get(claimed.destination)
         if destination is None or sender is None:  # a row of a destination this process does not deliver to
-            return self.outcomes.finish(claimed, DEAD, error=f"no destination {claimed.destination!r} is registered")
+            return self.outcomes.finish(
+                claimed, DeliveryStatus.DEAD, error=f"no destination {claimed.destination!r} is registered"
+            )
         if record is None:
             record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
-            return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
+            return self.outcomes.finish(
+                claimed, DeliveryStatus.DEAD, error="event missing or without canonical payload"
+            )
         event = load_canonical(record.payload)
         version: datetime = event.get("updated_at") or event["occurred_at"]
         subject = destination.version_subject(claimed.lane, event["kind"], event.get("refund_id"))
         applied = self.applied.get(claimed.destination, subject)
         if applied is not None and version < applied:
             note = f"stale: event version {version.isoformat()} older than applied {applied.isoformat()}"
-            return self.outcomes.finish(claimed, "stale", note=note)
+            return self.outcomes.finish(claimed, DeliveryStatus.STALE, note=note)
         dry_run = not destination.live(self.settings)
         started = time.perf_counter()
         try:
             event = sender.prepare(event, record)
             caller = self._caller(destination, claimed, dry_run, self.leases.checker(claimed.id))
-            leg: DeliveryLeg = sender.leg(LegContext(caller, dry_run, record, group))
+            runner: Runner = sender.runner(RunContext(caller, dry_run, record, group))
             try:
-                result = leg.run(event)
+                result = runner.run(event)
             except BaseException:
-                sender.failed(leg)  # e.g. what the destination already holds is remembered all the same
+                sender.failed(runner)  # e.g. what the destination already holds is remembered all the same
                 raise
         except Interrupted:
             return self.outcomes.release(claimed, None)
@@ -142,7 +147,9 @@ class Executor:
             return self.outcomes.token_rejected(claimed, self._cause(exc), fingerprint)
         except PermanentError as exc:
             self.outcomes.health(claimed.destination, ok=True)
-            return self.outcomes.finish(claimed, DEAD, code=exc.status, error=dead_cause(exc), cause=self._cause(exc))
+            return self.outcomes.finish(
+                claimed, DeliveryStatus.DEAD, code=exc.status, error=dead_cause(exc), cause=self._cause(exc)
+            )
         except RetryableError as exc:
             if exc.status == 429:
                 # Not a failure: the destination is up and asked us to slow down. Come back when it said.
@@ -156,13 +163,17 @@ class Executor:
             self.outcomes.health(claimed.destination, ok=False, cause=cause)
             return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after, cause=cause)
         except StorageUnavailable:
-            raise  # not the leg's fault: run() gives the delivery back
+            raise  # not the runner's fault: run() gives the delivery back
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
         if not dry_run:
             self.outcomes.health(claimed.destination, ok=True)
-        status = DRY_RUN if dry_run else (DONE if result.status == DONE else SKIPPED)
+        status = (
+            DeliveryStatus.DRY_RUN
+            if dry_run
+            else (DeliveryStatus.DONE if result.status == DeliveryStatus.DONE else DeliveryStatus.SKIPPED)
+        )
         log.info(
             "delivered",
             extra={
@@ -174,8 +185,8 @@ class Executor:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
-        applied_version = (subject, version) if status == DONE else None
-        writes = sender.writes(leg)  # e.g. AC's order state, stored with the outcome: one write per order
+        applied_version = (subject, version) if status == DeliveryStatus.DONE else None
+        writes = sender.writes(runner)  # e.g. AC's order state, stored with the outcome: one write per order
         return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)
 
     def _cause(self, exc: DeliveryError) -> str:
@@ -192,7 +203,7 @@ class Executor:
         return exception_cause(failure, url=getattr(request, "url", None), timeout=self.settings.http_timeout)
 
     def _caller(
-        self, destination: Destination, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool]
+        self, destination: Destination, claimed: Delivery, dry_run: bool, lease_ok: Callable[[], bool]
     ) -> HttpCaller:
         """The delivery's HTTP caller: its destination's headers, paced at its rate across processes, every
         call recorded as the delivery's attempt (or, in a dry-run, recorded and not sent)."""

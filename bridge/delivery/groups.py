@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from bridge.errors import StorageUnavailable
 from bridge.logs import log_attempt
 from bridge.metrics import attempt_recorded
-from bridge.outbound.http import CallLog
-from bridge.storage.deliveries import AttemptRecord, Claimed, DeliveryStore
+from bridge.storage.deliveries import Delivery, DeliveryStore
+from bridge.vocabulary import Attempt
 
 if TYPE_CHECKING:
     from bridge.delivery.executor import Executor
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.delivery")
 
 
-def run_group(executor: Executor, group: list[Claimed]) -> None:
+def run_group(executor: Executor, group: list[Delivery]) -> None:
     """Run `group` (leases held by the calling thread) and wait for every member to finish."""
     if len(group) == 1:
         executor.run(group[0])
@@ -35,7 +35,7 @@ def run_group(executor: Executor, group: list[Claimed]) -> None:
     except StorageUnavailable:
         records = {}  # each member reads its own (and handles the database being away)
 
-    def member(claimed: Claimed) -> None:
+    def member(claimed: Delivery) -> None:
         try:
             executor.run(claimed, shared, records.get(claimed.event_id))
         except Exception:  # run() records every outcome it can; nothing may escape a member's thread
@@ -56,22 +56,17 @@ def run_group(executor: Executor, group: list[Claimed]) -> None:
 class AttemptLog:
     """Records a delivery's calls as its attempts (an `HttpCaller`'s `record`)."""
 
-    def __init__(self, deliveries: DeliveryStore, claimed: Claimed) -> None:
+    def __init__(self, deliveries: DeliveryStore, claimed: Delivery) -> None:
         self.deliveries = deliveries
         self.claimed = claimed
 
-    def __call__(self, call: CallLog) -> None:
+    def __call__(self, call: Attempt) -> None:
         self.record_many([self], call)
 
-    def row(self, call: CallLog) -> AttemptRecord:
-        """The attempt record of `call` for this delivery."""
-        c = self.claimed
-        return AttemptRecord(delivery_id=c.id, event_id=c.event_id, destination=c.destination, **call.__dict__)
-
     @staticmethod
-    def record_many(logs: list[AttemptLog], call: CallLog) -> None:
+    def record_many(logs: list[AttemptLog], call: Attempt) -> None:
         """One call made for several deliveries (a batch): every delivery's attempt in one transaction."""
-        logs[0].deliveries.record_attempts([each.row(call) for each in logs])
+        logs[0].deliveries.record_attempts(call, [each.claimed for each in logs])
         for each in logs:
             attempt_recorded(each.claimed.destination, call)
             log_attempt(log, each.claimed, call)

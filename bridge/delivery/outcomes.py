@@ -23,11 +23,12 @@ from bridge.errors import StorageUnavailable
 from bridge.metrics import delivery_finished
 from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
-from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
+from bridge.storage.deliveries import Delivery, DeliveryStore
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus
 
 log = logging.getLogger("bridge.delivery")
 
@@ -61,21 +62,21 @@ class Outcomes:
         bounded = seconds if math.isfinite(seconds) else self.settings.max_retry_after
         return utcnow() + timedelta(seconds=min(max(bounded, 0.0), self.settings.max_retry_after))
 
-    def record(self, claimed: Claimed, write: Callable[[], object]) -> bool:
+    def record(self, claimed: Delivery, write: Callable[[], object]) -> bool:
         """Run an outcome `write`, again while the database refuses it and the lease is surely ours (a blip
         passes unnoticed); False when it gave up, and the lease lapses."""
         recorded, _ = self.leases.write(claimed.id, write, self.stop.wait)
         return recorded
 
-    def release(self, claimed: Claimed, next_attempt_at: datetime | None) -> str | None:
+    def release(self, claimed: Delivery, next_attempt_at: datetime | None) -> str | None:
         """Give the delivery back unsent (no attempt spent), due at `next_attempt_at` (default: at once)."""
 
         def write() -> None:
             self.deliveries.release(claimed.id, self.owner, utcnow(), next_attempt_at=next_attempt_at)
 
-        return PENDING if self.record(claimed, write) else None
+        return DeliveryStatus.PENDING if self.record(claimed, write) else None
 
-    def later(self, claimed: Claimed, status: int, error: str, delay: float) -> str | None:
+    def later(self, claimed: Delivery, status: int, error: str, delay: float) -> str | None:
         """Pending again in `delay` seconds: the destination asked us to slow down (429), not a failure."""
         due = self.after(delay)
 
@@ -83,17 +84,17 @@ class Outcomes:
             self.deliveries.finish(
                 claimed.id,
                 self.owner,
-                status=PENDING,
+                status=DeliveryStatus.PENDING,
                 now=utcnow(),
                 next_attempt_at=due,
                 last_status=status,
                 last_error=error,
             )
 
-        return PENDING if self.record(claimed, write) else None
+        return DeliveryStatus.PENDING if self.record(claimed, write) else None
 
     def retry(
-        self, claimed: Claimed, status: int | None, error: str, retry_after: float | None, cause: str | None = None
+        self, claimed: Delivery, status: int | None, error: str, retry_after: float | None, cause: str | None = None
     ) -> str | None:
         """A failed attempt: pending again on the retry schedule, or dead once the delivery is too old. `cause`
         is the failure in plain words for the log (default: `error`)."""
@@ -103,7 +104,7 @@ class Outcomes:
         if isinstance(decision, GiveUp):
             return self.finish(
                 claimed,
-                DEAD,
+                DeliveryStatus.DEAD,
                 code=status,
                 error=f"{error}; {decision.reason}",
                 cause=f"{cause or error}; {decision.reason}",
@@ -113,7 +114,7 @@ class Outcomes:
             self.deliveries.finish(
                 claimed.id,
                 self.owner,
-                status=PENDING,
+                status=DeliveryStatus.PENDING,
                 now=utcnow(),
                 next_attempt_at=decision.when,
                 last_status=status,
@@ -134,11 +135,11 @@ class Outcomes:
                 "retry_at": decision.when.isoformat(),
             },
         )
-        return PENDING
+        return DeliveryStatus.PENDING
 
     def finish(
         self,
-        claimed: Claimed,
+        claimed: Delivery,
         outcome: str,
         *,
         code: int | None = None,
@@ -170,7 +171,7 @@ class Outcomes:
         if not self.record(claimed, write):
             return None
         delivery_finished(claimed.destination, outcome)
-        if outcome == DEAD:
+        if outcome == DeliveryStatus.DEAD:
             why = cause or without_emails(error or "unknown")
             log.error(
                 "delivery dead",
@@ -185,7 +186,7 @@ class Outcomes:
             )
         return outcome
 
-    def token_rejected(self, claimed: Claimed, cause: str, token_fingerprint: str) -> str | None:
+    def token_rejected(self, claimed: Delivery, cause: str, token_fingerprint: str) -> str | None:
         """The destination rejected the account's token: pause it (reason "token rejected") and give the
         delivery back unspent; every other delivery to it waits too, none goes dead."""
         try:

@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from bridge.destinations import registry
-from bridge.interpret import Interpretation, interpret
-from bridge.metrics import event_interpreted
+from bridge.metrics import event_triaged
 from bridge.platforms import build_sources, compliance_handler
 from bridge.settings import Settings
 from bridge.storage import Database, EventRecord, EventStore
-from bridge.storage.deliveries import DeliveryStore, Leg
-from bridge.storage.events import DONE, PLANNED, QUARANTINED, RECEIVED
+from bridge.storage.deliveries import DeliveryStore, NewDelivery
 from bridge.storage.timers import TimerStore, checkout_key
 from bridge.timeutil import parse_datetime, utcnow
+from bridge.triage import Verdict, triage
+from bridge.vocabulary import EventStatus
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -48,7 +48,7 @@ class Planner:
         if not self.events.has_work():
             return 0
         while True:
-            interpreted = self.interpret_received()
+            interpreted = self.triage_received()
             with self.db.write() as conn:
                 if not self.db.is_sqlite:
                     # Keyed by schema too: bridges sharing one PostgreSQL database in separate schemas (and tests)
@@ -63,40 +63,40 @@ class Planner:
             if len(batch) < BATCH and interpreted < BATCH:
                 return total
 
-    def interpret_received(self) -> int:
+    def triage_received(self) -> int:
         """Map and validate the oldest raw events (outside any write transaction: it is the CPU-heavy part),
         then store each answer in one short transaction. Returns how many were read."""
         records = self.events.received(BATCH)
         if not records:
             return 0
-        results: list[tuple[EventRecord, Interpretation]] = []
+        results: list[tuple[EventRecord, Verdict]] = []
         for record in records:
             carry_out = compliance_handler(record.kind)
             if carry_out is not None:  # a platform's privacy request (Shopify's): carried out, never delivered
                 carry_out(self.db, record)
                 log.info("compliance request carried out", extra={"event_id": record.id, "topic": record.topic})
-                event_interpreted(record.source, record.kind, "done")
+                event_triaged(record.source, record.kind, EventStatus.DONE)
                 continue
             source = self.sources.get(record.source)
             if source is None:  # never from a webhook (404); a row written by other code, kept for a look
                 errors = {"_schema": [f"no source {record.source!r} to read this event"]}
-                results.append((record, Interpretation(QUARANTINED, None, errors, "unknown source")))
+                results.append((record, Verdict(EventStatus.QUARANTINED, None, errors, "unknown source")))
                 continue
-            results.append((record, interpret(source, record)))
+            results.append((record, triage(source, record)))
         with self.db.write() as conn:
             for record, result in results:
-                changed = self.events.replace_interpretation(
+                changed = self.events.replace_verdict(
                     record.id,
                     status=result.status,
                     payload=result.payload,
                     errors=result.errors,
-                    note=result.note if result.status != "accepted" else None,
+                    note=result.note if result.status != EventStatus.ACCEPTED else None,
                     conn=conn,
-                    only_if_status=RECEIVED,
+                    only_if_status=EventStatus.RECEIVED,
                 )
                 if changed:
                     kind = (result.payload or {}).get("kind") or record.kind
-                    event_interpreted(record.source, kind, result.status)
+                    event_triaged(record.source, kind, result.status)
         return len(records)
 
     def _plan(self, conn: Connection, event: EventRecord) -> None:
@@ -104,13 +104,13 @@ class Planner:
         payload: dict[str, Any] = event.payload or {}
         kind = payload.get("kind")
         notes: list[str] = []
-        legs: list[Leg] = []
+        legs: list[NewDelivery] = []
         if kind == "checkout.updated":
             notes.append(self._checkout_timer(conn, event, payload))
         # Each destination says which legs it wants of this event (registry order).
         for destination in registry.destinations():
             lanes = destination.lanes(self.settings, event, payload, lambda p: self._with_checkout(conn, event, p))
-            legs.extend(Leg(destination.name, lane) for lane in lanes)
+            legs.extend(NewDelivery(destination.name, lane) for lane in lanes)
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
             if self.timers.cancel(conn, key, event.id, now, f"order.paid event {event.id}"):
@@ -118,7 +118,9 @@ class Planner:
         self.deliveries.add(conn, event.id, legs, now)
         if not legs and not notes:
             notes.append("nothing to deliver for this event")
-        self.events.set_status(conn, event.id, PLANNED if legs else DONE, "; ".join(notes) or None)
+        self.events.set_status(
+            conn, event.id, EventStatus.PLANNED if legs else EventStatus.DONE, "; ".join(notes) or None
+        )
 
     def _with_checkout(self, conn: Connection, event: EventRecord, payload: dict[str, Any]) -> dict[str, Any]:
         """A refund names no checkout (Shopify's), but must share the lane of the order it refunds, which is

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bridge.errors import StorageUnavailable
 from bridge.storage import Database
 from bridge.storage.tables import events
+from bridge.vocabulary import EventStatus
 
 log = logging.getLogger(__name__)
 SQLITE_POLL = 0.02
@@ -84,7 +85,9 @@ class Waker:
 
     def _probe(self) -> bool:
         with self.db.read() as conn:
-            waiting = select(events.c.id).where(events.c.status.in_(("received", "accepted"))).limit(1)
+            waiting = (
+                select(events.c.id).where(events.c.status.in_((EventStatus.RECEIVED, EventStatus.ACCEPTED))).limit(1)
+            )
             return conn.execute(waiting).first() is not None
 
     def _probe_wait(self, timeout: float) -> bool:

@@ -3,9 +3,9 @@ start-up line) ask of a destination, so that none of them names one. A destinati
 `bridge/destinations/<name>/` holding a `Destination` subclass, plus one line in `registry.py`.
 
 Two objects per destination: the `Destination` itself (stateless, built once at import: what it is, whether
-it is live, which legs an event needs, how it is checked and set up), and its `Sender`, built once per worker
+it is live, which deliveries an event needs, how it is checked and set up), and its `Sender`, built once per worker
 process by the executor, holding what the process keeps between deliveries (remote-id mappings, a batcher)
-and building each delivery's leg around the executor's paced, recording HTTP caller.
+and building each delivery's runner around the executor's paced, recording HTTP caller.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge.destinations.result import LegResult
 from bridge.outbound.http import HttpCaller
+from bridge.vocabulary import Outcome
 
 if TYPE_CHECKING:
     from bridge.check_calls import Check
@@ -28,16 +28,16 @@ if TYPE_CHECKING:
 LIVE, DRY_RUN, NOT_USED = "live", "dry-run", "not used"
 
 
-class DeliveryLeg(Protocol):
+class Runner(Protocol):
     """One delivery's work at one destination: `run` raises the `DeliveryError`s of bridge/errors.py, or
     returns how it ended (`done`, or `skipped` with the reason)."""
 
-    def run(self, event: dict[str, Any]) -> LegResult: ...
+    def run(self, event: dict[str, Any]) -> Outcome: ...
 
 
 @dataclass(frozen=True)
-class LegContext:
-    """What the executor hands a sender to build one delivery's leg."""
+class RunContext:
+    """What the executor hands a sender to build one delivery's runner."""
 
     #: Paced through the database, recording every call as the delivery's attempt; in a dry-run it records
     #: the calls it would make and answers them itself.
@@ -61,19 +61,19 @@ class Sender(ABC):
     """A destination's state in one worker process, shared by its delivery threads."""
 
     @abstractmethod
-    def leg(self, context: LegContext) -> DeliveryLeg:
-        """The leg of one delivery (live or dry-run, as `context.dry_run` says)."""
+    def runner(self, context: RunContext) -> Runner:
+        """The runner of one delivery (live or dry-run, as `context.dry_run` says)."""
 
     def prepare(self, event: dict[str, Any], record: EventRecord) -> dict[str, Any]:
-        """The canonical event as this destination's leg reads it (by default, unchanged)."""
+        """The canonical event as this destination's runner reads it (by default, unchanged)."""
         return event
 
-    def failed(self, leg: DeliveryLeg) -> None:
-        """The leg raised: keep whatever must survive it (what the remote side already holds)."""
+    def failed(self, runner: Runner) -> None:
+        """The runner raised: keep whatever must survive it (what the remote side already holds)."""
         return None  # nothing by default
 
-    def writes(self, leg: DeliveryLeg) -> list[Any]:
-        """Statements to write in the same transaction as the leg's outcome (none by default)."""
+    def writes(self, runner: Runner) -> list[Any]:
+        """Statements to write in the same transaction as the runner's outcome (none by default)."""
         return []
 
     def group_size(self) -> int:
@@ -94,7 +94,7 @@ class Sender(ABC):
 
 
 class Destination(ABC):
-    """One destination: its name, its mode, the legs it wants, its sender, its checks and set-up."""
+    """One destination: its name, its mode, the deliveries it wants, its sender, its checks and set-up."""
 
     #: The name of its deliveries, metrics labels, pauses and admin entries (`destinations.destination`).
     name: str = ""
@@ -112,7 +112,7 @@ class Destination(ABC):
         """True when configured to really send; otherwise calls are recorded, not sent (dry-run)."""
 
     def used(self, settings: Settings) -> bool:
-        """False when this bridge does not deliver to it at all (no leg, no check, no dry-run banner)."""
+        """False when this bridge does not deliver to it at all (no runner, no check, no dry-run banner)."""
         return True
 
     def mode(self, settings: Settings) -> str:

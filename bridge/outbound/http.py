@@ -1,5 +1,5 @@
 """The one place that sends a destination call: it paces, times, records the attempt, and turns the outcome
-into a value (a `CallResult`) or a named error (`RetryableError`, raised; `PermanentError` via `expect`)."""
+into a value (a `Answer`) or a named error (`RetryableError`, raised; `PermanentError` via `expect`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bridge.causes import exception_cause, http_cause, status_words
 from bridge.errors import PermanentError, RedirectRefused, RetryableError, TokenRejected
 from bridge.outbound.retry_after import DEFAULT_MAX_RETRY_AFTER, honoured_retry_after
 from bridge.timeutil import utcnow
+from bridge.vocabulary import Attempt, AttemptOutcome
 
 EXCERPT = 2000
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
@@ -30,35 +31,21 @@ LOCATION_SHOWN = 500
 
 
 @dataclass(frozen=True)
-class CallResult:
-    """A destination's answer that is not a retryable failure."""
+class Answer:
+    """A destination's answer that is not a retryable failure, as its caller reads it (the whole text and the
+    parsed body). What gets recorded of the call is its `Attempt` (bridge.vocabulary)."""
 
     status: int
     body: Any
     text: str
 
-    def expect(self, *statuses: int) -> CallResult:
+    def expect(self, *statuses: int) -> Answer:
         """Return self if the status is one of `statuses`; otherwise the call failed for good."""
         if self.status in statuses:
             return self
         # The cause in words, with the service's own message ("HTTP 422 refused as invalid: Email is not valid"):
         # this string is what the dead-letter list shows.
         raise PermanentError(http_cause(self.status, self.text), status=self.status, body=self.text[:EXCERPT])
-
-
-@dataclass(frozen=True)
-class CallLog:
-    """What gets recorded for each attempt (never headers: they carry the credentials)."""
-
-    started_at: datetime
-    duration_ms: int
-    method: str
-    url: str
-    request: str | None
-    status_code: int | None
-    response: str | None
-    error: str | None
-    outcome: str
 
 
 class Pacer(Protocol):
@@ -107,7 +94,7 @@ class HttpCaller:
         session: requests.Session,
         headers: Mapping[str, str],
         timeout: float,
-        record: Callable[[CallLog], None],
+        record: Callable[[Attempt], None],
         pacer: Pacer | None = None,
         dry_run: bool = False,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
@@ -130,14 +117,14 @@ class HttpCaller:
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
         dry_run_answer: Any = None,
-    ) -> CallResult:
+    ) -> Answer:
         """Send one request. Raises RetryableError on network errors, timeouts, 408/429/5xx, RedirectRefused on
         a 3xx (never followed: see `classify`), and TokenRejected on a status in `token_statuses`."""
         shown_url = url if not params else requests.Request("GET", url, params=params).prepare().url or url
         request_text = json.dumps(json_body, ensure_ascii=False)[:EXCERPT] if json_body is not None else None
         if self.dry_run:
-            self.record(CallLog(utcnow(), 0, method, shown_url, request_text, None, None, None, "dry_run"))
-            return CallResult(200, dry_run_answer, "")
+            self.record(Attempt(utcnow(), 0, method, shown_url, request_text, None, None, None, AttemptOutcome.DRY_RUN))
+            return Answer(200, dry_run_answer, "")
         started, clock = self._admitted()
         try:
             response = self.session.request(
@@ -155,7 +142,9 @@ class HttpCaller:
             elapsed = int((time.perf_counter() - clock) * 1000)
             # "cannot resolve host X", "timed out after 10 s waiting for X": what the attempt and the delivery show.
             error = exception_cause(exc, url=url, timeout=self.timeout)[:EXCERPT]
-            self.record(CallLog(started, elapsed, method, shown_url, request_text, None, None, error, "error"))
+            self.record(
+                Attempt(started, elapsed, method, shown_url, request_text, None, None, error, AttemptOutcome.ERROR)
+            )
             raise RetryableError(error) from exc
         retry = classify(
             response.status_code, response.headers, max_retry_after=self.max_retry_after, where=loggable_url(url)
@@ -171,10 +160,14 @@ class HttpCaller:
                 self.pacer.pause(pause)  # ...and every other process's, before this slot is given back.
             self.pacer.finished()
         text = response.text
-        outcome = "retry" if retry else ("ok" if response.ok and not _graphql_errors(text) else "failed")
+        outcome = (
+            AttemptOutcome.RETRY
+            if retry
+            else (AttemptOutcome.OK if response.ok and not _graphql_errors(text) else AttemptOutcome.FAILED)
+        )
         refused = retry.message if isinstance(retry, RedirectRefused) else None
         self.record(
-            CallLog(
+            Attempt(
                 started,
                 elapsed,
                 method,
@@ -196,7 +189,7 @@ class HttpCaller:
             body = response.json() if text.strip() else None
         except ValueError:
             body = None
-        return CallResult(response.status_code, body, text)
+        return Answer(response.status_code, body, text)
 
     def _admitted(self) -> tuple[datetime, float]:
         """Wait for the pacer's go, then take the send timestamp; if a pause began in between, give the slot
@@ -250,12 +243,12 @@ def make_session(user_agent: str) -> requests.Session:
 
 
 def with_retries(
-    send: Callable[[], CallResult],
+    send: Callable[[], Answer],
     *,
     attempts: int,
     wait_for: Callable[[RetryableError, int], float | None],
     sleep: Callable[[float], None] = time.sleep,
-) -> CallResult:
+) -> Answer:
     """`send()`, and again after a RetryableError while attempts remain and `wait_for(error, attempt)` names
     the seconds to wait (None: give up). For callers nothing queues a retry for (operator commands, store API
     reads); deliveries are retried by the worker instead."""

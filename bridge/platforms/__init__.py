@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bridge.platforms import custom, ecartapi, shopify, woocommerce
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source
 from bridge.platforms.platform import Platform
 from bridge.platforms.reader import Page, StoreReader, StoreState
 
@@ -90,9 +90,9 @@ __all__ = [
     "SOURCES",
     "Ignored",
     "Inbound",
-    "Interpreted",
     "Page",
     "Platform",
+    "Recognised",
     "Source",
     "StoreReader",
     "StoreState",

@@ -41,7 +41,7 @@ class Ignored:
 
 
 @dataclass(frozen=True)
-class Interpreted:
+class Recognised:
     """An authentic event: its topic, dedupe key and the kind it maps to, ready for `to_canonical`."""
 
     topic: str
@@ -78,17 +78,17 @@ class Source(ABC):
         """Raise InvalidSignature unless the request is signed by (or carries) a configured secret."""
 
     @abstractmethod
-    def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
+    def recognise(self, inbound: Inbound, document: Any) -> Recognised | Ignored:
         """Decide what the authentic JSON `document` is: an event to store (its topic, kind and identity), or
         one to ignore. Cheap and total: it reads a few keys and never validates (the worker does)."""
 
-    def contradiction(self, event: Interpreted, inbound: Inbound) -> str | None:
+    def contradiction(self, event: Recognised, inbound: Inbound) -> str | None:
         """Why the body contradicts the topic its (unsigned) headers claim, or None (spec §8). Default: the
         topic cannot lie (the custom source signs it; EcartAPI's kind comes from the body)."""
         return None
 
     @abstractmethod
-    def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
+    def to_canonical(self, event: Recognised, inbound: Inbound) -> dict[str, Any]:
         """Map the platform payload to a canonical candidate. Raises marshmallow ValidationError."""
 
     def sign(self, body: bytes, *, topic: str | None = None, store: str | None = None) -> dict[str, str]:

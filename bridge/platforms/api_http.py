@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.errors import PermanentError, RedirectRefused, RetryableError
-from bridge.outbound.http import CallLog, CallResult, HttpCaller, make_session, with_retries
+from bridge.outbound.http import Answer, HttpCaller, make_session, with_retries
 from bridge.redaction import safe_url
+from bridge.vocabulary import Attempt
 
 log = logging.getLogger("bridge.stores")
 MAX_WAIT = 60.0
@@ -39,13 +40,13 @@ class StoreHttp:
             timeout=timeout,
             record=self._record,
         )
-        # CallResult has no headers; pagination (X-WP-TotalPages) needs them: keep the last response's.
+        # Answer has no headers; pagination (X-WP-TotalPages) needs them: keep the last response's.
         self._last_headers: Mapping[str, str] = {}
         self.caller.session.hooks["response"].append(self._capture)
 
     def call(
         self, method: str, url: str, *, params: Mapping[str, str] | None = None, json_body: Any = None
-    ) -> tuple[CallResult, Mapping[str, str]]:
+    ) -> tuple[Answer, Mapping[str, str]]:
         """One call's final answer and its headers; PermanentError for a 4xx, RetryableError once retries ran
         out."""
         result = with_retries(
@@ -78,7 +79,7 @@ class StoreHttp:
         self._last_headers = response.headers  # case-insensitive
         return response
 
-    def _record(self, call: CallLog) -> None:
+    def _record(self, call: Attempt) -> None:
         self.calls += 1
         log.debug(
             "store API call",

@@ -1,4 +1,4 @@
-"""Deliveries (one per destination leg of an event) and their attempts: claim with a lease, finish, inspect."""
+"""Deliveries (one per destination new of an event) and their attempts: claim with a lease, finish, inspect."""
 
 from __future__ import annotations
 
@@ -12,22 +12,11 @@ from sqlalchemy import Connection, Executable, Select, and_, case, func, insert,
 from bridge.storage.database import Database
 from bridge.storage.tables import attempts, deliveries, events
 from bridge.timeutil import utcnow
-
-PENDING, IN_FLIGHT, DONE, DEAD, STALE, DRY_RUN, SKIPPED = (
-    "pending",
-    "in_flight",
-    "done",
-    "dead",
-    "stale",
-    "dry_run",
-    "skipped",
-)
-UNFINISHED = (PENDING, IN_FLIGHT)
-FINAL = (DONE, DEAD, STALE, DRY_RUN, SKIPPED)
+from bridge.vocabulary import FINAL, UNFINISHED, Attempt, DeliveryStatus, EventStatus
 
 
 @dataclass(frozen=True)
-class Leg:
+class NewDelivery:
     """A planned delivery: where it goes and which lane orders it."""
 
     destination: str
@@ -35,7 +24,7 @@ class Leg:
 
 
 @dataclass(frozen=True)
-class Claimed:
+class Delivery:
     """A delivery this worker holds the lease on."""
 
     id: int
@@ -44,24 +33,6 @@ class Claimed:
     lane: str
     attempts: int
     first_attempt_at: datetime
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    """One HTTP call (or dry-run) made for a delivery."""
-
-    delivery_id: int
-    event_id: int
-    destination: str
-    started_at: datetime
-    duration_ms: int
-    method: str
-    url: str
-    request: str | None
-    status_code: int | None
-    response: str | None
-    error: str | None
-    outcome: str
 
 
 class DeliveryStore:
@@ -73,29 +44,29 @@ class DeliveryStore:
 
     # -- planning ------------------------------------------------------------------------------------------
 
-    def add(self, conn: Connection, event_id: int, legs: list[Leg], now: datetime) -> None:
-        """Queue `legs` for `event_id` inside the caller's transaction."""
-        if legs:
+    def add(self, conn: Connection, event_id: int, planned: list[NewDelivery], now: datetime) -> None:
+        """Queue `planned` (new deliveries) for `event_id` inside the caller's transaction."""
+        if planned:
             conn.execute(
                 insert(deliveries),
                 [
                     {
                         "event_id": event_id,
-                        "destination": leg.destination,
-                        "lane": leg.lane[:255],
-                        "status": PENDING,
+                        "destination": new.destination,
+                        "lane": new.lane[:255],
+                        "status": DeliveryStatus.PENDING,
                         "attempts": 0,
                         "next_attempt_at": now,
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for leg in legs
+                    for new in planned
                 ],
             )
 
     # -- claiming ------------------------------------------------------------------------------------------
 
-    def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Claimed | None:
+    def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Delivery | None:
         """Lease the next due delivery that heads its lane, or return None."""
         claimed = self.claim_batch(owner, now, lease, skip_destinations)
         return claimed[0] if claimed else None
@@ -107,7 +78,7 @@ class DeliveryStore:
         lease: float,
         skip_destinations: frozenset[str],
         batch: Mapping[str, int] | None = None,
-    ) -> list[Claimed]:
+    ) -> list[Delivery]:
         """Lease the next due delivery that heads its lane and up to `batch[its destination] - 1` more due lane
         heads of the same destination (one transaction): the deliveries one `bulkUpsertOrders` may carry (spec
         §14). Each heads its own lane, so no two are of one lane: per-lane order holds. Empty when none is due."""
@@ -126,7 +97,7 @@ class DeliveryStore:
                 update(deliveries)
                 .where(deliveries.c.id.in_(ids))
                 .values(
-                    status=IN_FLIGHT,
+                    status=DeliveryStatus.IN_FLIGHT,
                     lease_owner=owner,
                     lease_expires_at=now + timedelta(seconds=lease),
                     attempts=deliveries.c.attempts + 1,
@@ -143,7 +114,7 @@ class DeliveryStore:
                 )
             ).all()
         order = {delivery_id: i for i, delivery_id in enumerate(ids)}
-        return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
+        return sorted((Delivery(*row) for row in rows), key=lambda c: order[c.id])
 
     def _heads(self, now: datetime, skip_destinations: frozenset[str]) -> Select[Any]:
         """Due pending deliveries that head their lane (no earlier unfinished one), oldest due first."""
@@ -165,7 +136,7 @@ class DeliveryStore:
         )
         query = (
             select(deliveries.c.id, deliveries.c.destination)
-            .where(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now, ~blocked)
+            .where(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now, ~blocked)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
         )
         if skip_destinations:
@@ -185,7 +156,7 @@ class DeliveryStore:
                     .where(
                         deliveries.c.id.in_(delivery_ids),
                         deliveries.c.lease_owner == owner,
-                        deliveries.c.status == IN_FLIGHT,
+                        deliveries.c.status == DeliveryStatus.IN_FLIGHT,
                     )
                     .values(lease_expires_at=now + timedelta(seconds=lease))
                     .returning(deliveries.c.id)
@@ -200,15 +171,21 @@ class DeliveryStore:
         with self.db.write() as conn:
             return conn.execute(
                 update(deliveries)
-                .where(deliveries.c.status == IN_FLIGHT, condition)
-                .values(status=PENDING, lease_owner=None, lease_expires_at=None, next_attempt_at=now, updated_at=now)
+                .where(deliveries.c.status == DeliveryStatus.IN_FLIGHT, condition)
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
             ).rowcount
 
     def lease_owners(self) -> list[str]:
         """Owners of current leases."""
         with self.db.read() as conn:
             rows = conn.execute(
-                select(deliveries.c.lease_owner).where(deliveries.c.status == IN_FLIGHT).distinct()
+                select(deliveries.c.lease_owner).where(deliveries.c.status == DeliveryStatus.IN_FLIGHT).distinct()
             ).scalars()
             return [r for r in rows if r]
 
@@ -218,7 +195,7 @@ class DeliveryStore:
         """Give a delivery back untouched (shutdown, or its destination paused before the call): the attempt
         is not spent. It is due again at `next_attempt_at` (default: at once)."""
         values: dict[str, Any] = {
-            "status": PENDING,
+            "status": DeliveryStatus.PENDING,
             "lease_owner": None,
             "lease_expires_at": None,
             "attempts": deliveries.c.attempts - 1,
@@ -289,7 +266,7 @@ class DeliveryStore:
                 update(deliveries)
                 .where(
                     deliveries.c.destination == destination,
-                    deliveries.c.status == PENDING,
+                    deliveries.c.status == DeliveryStatus.PENDING,
                     deliveries.c.next_attempt_at > now,
                 )
                 .values(next_attempt_at=now)
@@ -298,7 +275,7 @@ class DeliveryStore:
     def requeue_dead(self, *, event_id: int | None = None, since: datetime | None = None) -> list[int]:
         """Give dead deliveries a fresh start (attempts and age reset); returns the events concerned."""
         now = utcnow()
-        condition = deliveries.c.status == DEAD
+        condition = deliveries.c.status == DeliveryStatus.DEAD
         if event_id is not None:
             condition = and_(condition, deliveries.c.event_id == event_id)
         if since is not None:
@@ -308,7 +285,13 @@ class DeliveryStore:
             conn.execute(
                 update(deliveries)
                 .where(condition)
-                .values(status=PENDING, attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now)
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    first_attempt_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
             )
             for changed in event_ids:
                 settle_event(conn, changed)
@@ -322,7 +305,13 @@ class DeliveryStore:
             event_id = conn.execute(
                 update(deliveries)
                 .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(FINAL))
-                .values(status=PENDING, attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now)
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    first_attempt_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
                 .returning(deliveries.c.event_id)
             ).scalar()
             if event_id is None:
@@ -336,15 +325,23 @@ class DeliveryStore:
             row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
         return dict(row._mapping) if row else None
 
-    def record_attempt(self, attempt: AttemptRecord) -> None:
-        """Store one attempt (committed at once, so a crash later cannot lose the evidence)."""
-        self.record_attempts([attempt])
+    def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        """Store one attempt of `delivery` (committed at once, so a crash later cannot lose the evidence)."""
+        self.record_attempts(attempt, [delivery])
 
-    def record_attempts(self, records: list[AttemptRecord]) -> None:
-        """Store the attempts of one call in one transaction (a batch's call is an attempt of each order)."""
-        if records:
+    def record_attempts(self, attempt: Attempt, made_for: Sequence[Delivery]) -> None:
+        """Store one call as an attempt of each delivery in `made_for`, in one transaction (a batch's call is an
+        attempt of each order)."""
+        if made_for:
+            row = vars(attempt)  # not asdict: no deep copy on the hot path
             with self.db.write() as conn:
-                conn.execute(insert(attempts), [record.__dict__ for record in records])
+                conn.execute(
+                    insert(attempts),
+                    [
+                        {"delivery_id": d.id, "event_id": d.event_id, "destination": d.destination, **row}
+                        for d in made_for
+                    ],
+                )
 
     # -- inspection ----------------------------------------------------------------------------------------
 
@@ -352,7 +349,7 @@ class DeliveryStore:
         """When the earliest pending delivery becomes due."""
         with self.db.read() as conn:
             return conn.execute(
-                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)
+                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == DeliveryStatus.PENDING)
             ).scalar()
 
     def for_event(self, event_id: int) -> list[dict[str, Any]]:
@@ -395,9 +392,9 @@ def settle_event(conn: Connection, event_id: int) -> None:
         ).scalars()
     )
     if statuses & set(UNFINISHED):
-        status = "planned"
-    elif DEAD in statuses:
-        status = "dead"
+        status = EventStatus.PLANNED
+    elif DeliveryStatus.DEAD in statuses:
+        status = EventStatus.DEAD
     else:
-        status = "done"
+        status = EventStatus.DONE
     conn.execute(update(events).where(events.c.id == event_id).values(status=status))

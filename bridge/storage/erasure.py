@@ -30,6 +30,7 @@ from bridge.storage.tables import (
     remote_state,
     timers,
 )
+from bridge.vocabulary import DeliveryStatus, EventStatus
 
 SCAN_BATCH = 500
 ERASE_BATCH = 200
@@ -195,13 +196,13 @@ class Erasure:
             with self.db.write() as conn:
                 counts["deliveries"] += conn.execute(
                     update(deliveries)
-                    .where(deliveries.c.event_id.in_(batch), deliveries.c.status == "pending")
-                    .values(status="skipped", note=ERASED_NOTE, updated_at=now)
+                    .where(deliveries.c.event_id.in_(batch), deliveries.c.status == DeliveryStatus.PENDING)
+                    .values(status=DeliveryStatus.SKIPPED, note=ERASED_NOTE, updated_at=now)
                 ).rowcount
                 conn.execute(
                     update(events)
-                    .where(events.c.id.in_(batch), events.c.status.in_(("received", "accepted")))
-                    .values(status="done", note=ERASED_NOTE)
+                    .where(events.c.id.in_(batch), events.c.status.in_((EventStatus.RECEIVED, EventStatus.ACCEPTED)))
+                    .values(status=EventStatus.DONE, note=ERASED_NOTE)
                 )
                 done = erase_events(conn, batch, now)
                 for event_id in batch:

@@ -12,13 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
 from bridge.storage.database import Database
 from bridge.storage.tables import events
 from bridge.timeutil import parse_datetime
-
-#: A platform event stored raw, waiting for the worker to interpret it (map and validate).
-RECEIVED = "received"
-ACCEPTED = "accepted"
-QUARANTINED = "quarantined"
-PLANNED = "planned"
-DONE = "done"
+from bridge.vocabulary import EventStatus
 
 
 @dataclass(frozen=True)
@@ -186,24 +180,24 @@ class EventStore:
     # -- used by the planner, inside its transaction -------------------------------------------------------
 
     def has_work(self) -> bool:
-        """A cheap read: is any event waiting to be interpreted or planned?"""
-        query = select(events.c.id).where(events.c.status.in_((RECEIVED, ACCEPTED))).limit(1)
+        """A cheap read: is any event waiting to be triaged or planned?"""
+        query = select(events.c.id).where(events.c.status.in_((EventStatus.RECEIVED, EventStatus.ACCEPTED))).limit(1)
         with self.db.read() as conn:
             return conn.execute(query).first() is not None
 
     def received(self, limit: int) -> builtins.list[EventRecord]:
-        """The oldest raw events not interpreted yet, in the order they were received."""
-        query = select(events).where(events.c.status == RECEIVED).order_by(events.c.id).limit(limit)
+        """The oldest raw events not triaged yet, in the order they were received."""
+        query = select(events).where(events.c.status == EventStatus.RECEIVED).order_by(events.c.id).limit(limit)
         with self.db.read() as conn:
             return [EventRecord.from_row(r) for r in conn.execute(query)]
 
     def first_received_id(self, conn: Connection) -> int | None:
-        """The id of the oldest event still waiting to be interpreted (planning must not overtake it)."""
-        return conn.execute(select(func.min(events.c.id)).where(events.c.status == RECEIVED)).scalar()
+        """The id of the oldest event still waiting to be triaged (planning must not overtake it)."""
+        return conn.execute(select(func.min(events.c.id)).where(events.c.status == EventStatus.RECEIVED)).scalar()
 
     def accepted(self, conn: Connection, limit: int, before_id: int | None = None) -> builtins.list[EventRecord]:
         """The oldest events not planned yet, in the order they were received (all older than `before_id`)."""
-        query = select(events).where(events.c.status == ACCEPTED).order_by(events.c.id).limit(limit)
+        query = select(events).where(events.c.status == EventStatus.ACCEPTED).order_by(events.c.id).limit(limit)
         if before_id is not None:
             query = query.where(events.c.id < before_id)
         if not self.db.is_sqlite:
@@ -225,7 +219,7 @@ class EventStore:
             events.c.kind == "order.paid",
             events.c.checkout_id == checkout_id,
             events.c.source == source,
-            events.c.status != QUARANTINED,
+            events.c.status != EventStatus.QUARANTINED,
         )
         query = query.where(events.c.store.is_(None) if store is None else events.c.store == store)
         return conn.execute(query.limit(1)).first() is not None
@@ -236,7 +230,7 @@ class EventStore:
             events.c.order_id == order_id,
             events.c.source == source,
             events.c.checkout_id.is_not(None),
-            events.c.status != QUARANTINED,
+            events.c.status != EventStatus.QUARANTINED,
         )
         query = query.where(events.c.store.is_(None) if store is None else events.c.store == store)
         return conn.execute(query.order_by(events.c.id).limit(1)).scalar()
@@ -245,7 +239,7 @@ class EventStore:
         """Insert an event the bridge itself produced (cart.abandoned); None if its key exists already."""
         return conn.execute(self._insert, _fitted(event)).scalar()
 
-    def replace_interpretation(
+    def replace_verdict(
         self,
         event_id: int,
         *,
@@ -256,9 +250,9 @@ class EventStore:
         conn: Connection | None = None,
         only_if_status: str | None = None,
     ) -> bool:
-        """Store an interpretation of the raw body (the worker's first reading, or a replay's): the canonical
+        """Store a triage verdict on the raw body (the worker's first reading, or a replay's): the canonical
         form, or the errors. With `only_if_status`, only an event still in that status changes (two workers
-        interpreting the same event store one answer). Returns True if the row changed."""
+        triaging the same event store one answer). Returns True if the row changed."""
         values: dict[str, Any] = {"status": status, "payload": payload, "errors": errors, "note": note}
         if payload is not None:
             values.update(_columns_of(payload))
@@ -273,7 +267,7 @@ class EventStore:
     def requeue(self, event_id: int, note: str) -> None:
         """Send an event back to the planner (replay): it gets fresh deliveries, its old ones stay as history."""
         with self.db.write() as conn:
-            self.set_status(conn, event_id, ACCEPTED, note)
+            self.set_status(conn, event_id, EventStatus.ACCEPTED, note)
 
 
 def _same_event(event: NewEvent) -> Any:

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 
 from bridge.storage.database import Database
 from bridge.storage.tables import admin_jobs
+from bridge.vocabulary import JobStatus
 
 
 class JobStore:
@@ -23,13 +24,13 @@ class JobStore:
             return int(
                 conn.execute(
                     insert(admin_jobs)
-                    .values(kind=kind, params=params, status="running", total=total, done=0, failed=0,
+                    .values(kind=kind, params=params, status=JobStatus.RUNNING, total=total, done=0, failed=0,
                             created_at=now, updated_at=now)
                     .returning(admin_jobs.c.id)
                 ).scalar_one()
             )  # fmt: skip
 
-    def advance(self, job_id: int, *, done: int, failed: int, now: datetime, status: str = "running",
+    def advance(self, job_id: int, *, done: int, failed: int, now: datetime, status: str = JobStatus.RUNNING,
                 message: str | None = None) -> None:  # fmt: skip
         """Record progress (and, at the end, the final status)."""
         with self.db.write() as conn:

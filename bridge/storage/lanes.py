@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from bridge.storage.database import Database
-from bridge.storage.deliveries import PENDING, UNFINISHED
 from bridge.storage.tables import deliveries
+from bridge.vocabulary import UNFINISHED, DeliveryStatus
 
 
 def ahead_of(db: Database, rows: list[dict[str, Any]]) -> dict[int, int]:
     """Delivery id -> the id of the earliest unfinished delivery ahead of it in its lane, for each pending
     delivery in `rows` that is held up (the same rule `DeliveryStore.claim` applies)."""
     held: dict[int, int] = {}
-    pending = [row for row in rows if row.get("status") == PENDING]
+    pending = [row for row in rows if row.get("status") == DeliveryStatus.PENDING]
     if not pending:
         return held
     with db.read() as conn:

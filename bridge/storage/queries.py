@@ -12,6 +12,7 @@ from sqlalchemy import Row, Select, String, and_, cast, func, null, or_, select
 from bridge.storage.database import Database
 from bridge.storage.events import EventRecord
 from bridge.storage.tables import deliveries, events
+from bridge.vocabulary import UNFINISHED, EventStatus
 
 PAGE_MAX = 200
 
@@ -150,11 +151,11 @@ class OperatorQueries:
             ):
                 entry = result.setdefault(destination, {"by_status": {}, "depth": 0, "oldest_pending_age": None})
                 entry["by_status"][status] = int(count)
-                if status in ("pending", "in_flight"):
+                if status in UNFINISHED:
                     entry["depth"] += int(count)
             for destination, oldest in conn.execute(
                 select(deliveries.c.destination, func.min(deliveries.c.created_at))
-                .where(deliveries.c.status.in_(("pending", "in_flight")))
+                .where(deliveries.c.status.in_(UNFINISHED))
                 .group_by(deliveries.c.destination)
             ):
                 if oldest is not None:
@@ -165,7 +166,7 @@ class OperatorQueries:
 
     def unplanned(self) -> int:
         """Events received or accepted but not planned yet."""
-        waiting = select(func.count()).where(events.c.status.in_(("received", "accepted")))
+        waiting = select(func.count()).where(events.c.status.in_((EventStatus.RECEIVED, EventStatus.ACCEPTED)))
         with self.db.read() as conn:
             return int(conn.execute(waiting).scalar() or 0)
 

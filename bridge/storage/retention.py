@@ -21,11 +21,12 @@ from sqlalchemy import Connection, Text, and_, cast, delete, exists, func, or_, 
 from bridge.privacy import ORDER_PERSONAL_FIELDS, ORDER_STATE, without_person
 from bridge.storage.database import Database
 from bridge.storage.tables import applied_versions, attempts, deliveries, events, remote_state, timers
+from bridge.vocabulary import UNFINISHED, EventStatus
 
 #: Event statuses with nothing left to do (their deliveries are all final, or there were none).
-FINISHED = ("done", "dead", "quarantined")
+FINISHED = (EventStatus.DONE, EventStatus.DEAD, EventStatus.QUARANTINED)
 #: Delivery and timer statuses that still need the event's canonical payload.
-OPEN_DELIVERY = ("pending", "in_flight")
+OPEN_DELIVERY = UNFINISHED
 OPEN_TIMER = ("armed", "waiting")
 BATCH = 200
 

@@ -17,6 +17,7 @@ from bridge.storage import Database, EventStore
 from bridge.storage.sweeps import SweepStore
 from bridge.sweeps.recorder import BACKFILL, Tally, record_states
 from bridge.timeutil import parse_datetime, utcnow
+from bridge.vocabulary import SweepOutcome
 
 #: Where a backfill without --since starts: before any of the supported platforms existed.
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -119,7 +120,9 @@ class Backfill:
             progress(Progress(pages, tally.seen, tally.created, elapsed, resumed, tally.seen - base_seen))
         done = Progress(pages, tally.seen, tally.created, time.monotonic() - clock, resumed, tally.seen - base_seen)
         created_now = tally.created - base_created
-        self.sweeps.finished(self.name, self.owner, utcnow(), outcome="ok", seen=tally.seen, recovered=created_now)
+        self.sweeps.finished(
+            self.name, self.owner, utcnow(), outcome=SweepOutcome.OK, seen=tally.seen, recovered=created_now
+        )
         return done
 
 

@@ -17,6 +17,7 @@ from bridge.storage import Database, EventStore
 from bridge.storage.sweeps import SweepStore
 from bridge.sweeps.recorder import RECONCILE, Tally, record_states
 from bridge.timeutil import utcnow
+from bridge.vocabulary import SweepOutcome
 
 log = logging.getLogger("bridge.reconcile")
 #: How far before the watermark each run starts again: states an API indexes late are still caught.
@@ -72,7 +73,7 @@ class Reconciler:
         name = sweep_name(source)
         started = self.clock()
         if not self.sweeps.acquire(name, self.owner, started, LEASE_SECONDS):
-            return RunResult(source, "busy", 0, 0, None)
+            return RunResult(source, SweepOutcome.BUSY, 0, 0, None)
         sweep = self.sweeps.get(name)
         since = sweep.watermark - OVERLAP if sweep and sweep.watermark else started - FIRST_REACH
         self.sweeps.started(name, self.owner, started)
@@ -96,22 +97,34 @@ class Reconciler:
             raise
         # The next run starts where this one started (minus the overlap): whatever changed during it is read then.
         self.sweeps.finished(
-            name, self.owner, self.clock(), outcome="ok", seen=tally.seen, recovered=tally.created, watermark=started
+            name,
+            self.owner,
+            self.clock(),
+            outcome=SweepOutcome.OK,
+            seen=tally.seen,
+            recovered=tally.created,
+            watermark=started,
         )
-        reconcile_finished(source, "ok", tally.created)
+        reconcile_finished(source, SweepOutcome.OK, tally.created)
         log.info(
             "reconciliation run",
             extra={"source": source, "since": since.isoformat(), "seen": tally.seen, "recovered": tally.created},
         )
-        return RunResult(source, "ok", tally.seen, tally.created, since)
+        return RunResult(source, SweepOutcome.OK, tally.seen, tally.created, since)
 
     def _failed(self, name: str, source: str, since: datetime, tally: Tally, error: str) -> RunResult:
         """Record a failed run (the watermark stays, so the next run covers the gap) and give the lease back."""
-        reconcile_finished(source, "failed", tally.created)
+        reconcile_finished(source, SweepOutcome.FAILED, tally.created)
         try:
             self.sweeps.finished(
-                name, self.owner, self.clock(), outcome="failed", seen=tally.seen, recovered=tally.created, error=error
+                name,
+                self.owner,
+                self.clock(),
+                outcome=SweepOutcome.FAILED,
+                seen=tally.seen,
+                recovered=tally.created,
+                error=error,
             )
         except StorageUnavailable:
             log.warning("could not record the failed reconciliation run", extra={"source": source})
-        return RunResult(source, "failed", tally.seen, tally.created, since, error)
+        return RunResult(source, SweepOutcome.FAILED, tally.seen, tally.created, since, error)

@@ -12,10 +12,11 @@ from typing import Any
 from marshmallow import ValidationError
 
 from bridge.canonical import validate_canonical
-from bridge.interpret import cap_errors
 from bridge.platforms.reader import StoreReader, StoreState
-from bridge.storage.events import ACCEPTED, QUARANTINED, EventRecord, EventStore, NewEvent
+from bridge.storage.events import EventRecord, EventStore, NewEvent
 from bridge.timeutil import parse_datetime
+from bridge.triage import cap_errors
+from bridge.vocabulary import EventStatus
 
 BACKFILL = "backfill"
 RECONCILE = "reconcile"
@@ -81,7 +82,7 @@ def record_states(
                 continue
             tally.created += 1
             tally.event_ids.append(event_id)
-            tally.quarantined += new.status == QUARANTINED
+            tally.quarantined += new.status == EventStatus.QUARANTINED
     return tally
 
 
@@ -121,7 +122,7 @@ def _new_event(state: StoreState, *, origin: str, now: datetime, historical: boo
         source=state.source,
         topic=state.topic,
         dedupe_key=state.dedupe_key,
-        status=ACCEPTED if payload is not None else QUARANTINED,
+        status=EventStatus.ACCEPTED if payload is not None else EventStatus.QUARANTINED,
         received_at=now,
         headers={"X-Storebridge-Origin": origin},
         body=json.dumps(state.document, ensure_ascii=False, separators=(",", ":")).encode(),
@@ -137,7 +138,7 @@ def _new_event(state: StoreState, *, origin: str, now: datetime, historical: boo
     )
 
 
-def reinterpret(reader: StoreReader, record: EventRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def triage_api_state(reader: StoreReader, record: EventRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(payload, None) or (None, capped errors) for a stored reconciled or backfilled event, read again from its
     body with today's mapping, as history if it was history (a replay after a fix)."""
     try:

@@ -15,12 +15,12 @@ from werkzeug.wrappers import Request, Response
 
 from bridge.admin.service import AdminService
 from bridge.destinations import registry
-from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
-from bridge.destinations.result import LegResult
+from bridge.destinations.base import Destination, RunContext, Runner, Sender
 from bridge.settings import Settings
 from bridge.startup import startup_facts, startup_message
 from bridge.storage import Database
 from bridge.storage.events import EventRecord
+from bridge.vocabulary import DeliveryStatus, Outcome
 from tests.fakes.base import FakeService, json_response
 from tests.fakes.fixtures import serve
 from tests.helpers.delivery import InProcessWorker, attempt_rows, custom_order, post_custom, wait_final
@@ -34,22 +34,22 @@ TOY_TOKEN = "toy-token-0123456789"
 class ToyLeg:
     """POST /notes {"order": id, "total": cents}; a 201 is done."""
 
-    def __init__(self, context: LegContext, base_url: str) -> None:
+    def __init__(self, context: RunContext, base_url: str) -> None:
         self.caller = context.caller
         self.base_url = base_url
 
-    def run(self, event: dict[str, Any]) -> LegResult:
+    def run(self, event: dict[str, Any]) -> Outcome:
         body = {"order": event["order_id"], "total": event["total"]}
         answer = {"id": "dry-run"}
         result = self.caller.call("POST", f"{self.base_url}/notes", json_body=body, dry_run_answer=answer).expect(201)
-        return LegResult("done", f"toy note {result.body['id']}")
+        return Outcome(DeliveryStatus.DONE, f"toy note {result.body['id']}")
 
 
 class ToySender(Sender):
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
 
-    def leg(self, context: LegContext) -> DeliveryLeg:
+    def runner(self, context: RunContext) -> Runner:
         return ToyLeg(context, self.base_url)
 
 

@@ -15,8 +15,9 @@ import pytest
 from bridge.delivery.leases import HeldLeases
 from bridge.errors import StorageUnavailable
 from bridge.storage import Database
-from bridge.storage.deliveries import DONE, Claimed, DeliveryStore, Leg
+from bridge.storage.deliveries import Delivery, DeliveryStore, NewDelivery
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus
 from tests.helpers.backlog import insert_events, versions
 from tests.helpers.delivery import delivery_rows
 
@@ -63,11 +64,11 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-def _claimed(db: Database, owner: str) -> Claimed:
+def _claimed(db: Database, owner: str) -> Delivery:
     insert_events(db, versions(1, 1))
     store = DeliveryStore(db)
     with db.write() as conn:
-        store.add(conn, 1, [Leg("activecampaign", "lane")], utcnow())
+        store.add(conn, 1, [NewDelivery("activecampaign", "lane")], utcnow())
     claimed = store.claim(owner, utcnow(), 3.0, frozenset())
     assert claimed is not None
     return claimed
@@ -99,11 +100,11 @@ def test_an_outcome_write_rides_out_a_short_lock(sqlite_db: Database) -> None:
     locker = _lock_for(str(sqlite_db.url.database), 0.8)
 
     def write() -> bool:
-        return store.finish(claimed.id, "me", status=DONE, now=utcnow())
+        return store.finish(claimed.id, "me", status=DeliveryStatus.DONE, now=utcnow())
 
     assert leases.write(claimed.id, write, threading.Event().wait) == (True, True)
     locker.join()
-    assert delivery_rows(sqlite_db)[0]["status"] == DONE
+    assert delivery_rows(sqlite_db)[0]["status"] == DeliveryStatus.DONE
 
 
 def test_an_outcome_write_gives_up_before_the_lease_may_be_reclaimed(sqlite_db: Database) -> None:
@@ -116,7 +117,7 @@ def test_an_outcome_write_gives_up_before_the_lease_may_be_reclaimed(sqlite_db: 
 
     def write() -> bool:
         tries.append(leases.clock())
-        return store.finish(claimed.id, "me", status=DONE, now=utcnow())
+        return store.finish(claimed.id, "me", status=DeliveryStatus.DONE, now=utcnow())
 
     assert leases.write(claimed.id, write, threading.Event().wait) == (False, None)
     assert len(tries) >= 2  # retried while the lease was surely ours

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bridge.heartbeat import judge, read_status
-from bridge.storage.deliveries import Claimed
+from bridge.storage.deliveries import Delivery
 from tests.fakes import FakeActiveCampaign
 from tests.helpers.delivery import (
     InProcessWorker,
@@ -60,7 +60,7 @@ def test_a_dead_delivery_thread_fails_health_and_its_delivery_is_taken_over(
     real_run = worker.executor.run
     died: list[tuple[str, int]] = []
 
-    def run(claimed: Claimed) -> Any:
+    def run(claimed: Delivery) -> Any:
         if not died:
             died.append((threading.current_thread().name, claimed.id))
             # What no per-iteration `except Exception` catches (a library calling sys.exit): the thread ends.

@@ -15,7 +15,8 @@ from typing import Any
 from bridge.canonical import validate_canonical
 from bridge.errors import StorageUnavailable
 from bridge.storage import Database, EventStore
-from bridge.storage.events import ACCEPTED, NewEvent
+from bridge.storage.events import NewEvent
+from bridge.vocabulary import EventStatus
 
 BASE_TIME = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 STORE = "drill.example"
@@ -79,7 +80,7 @@ def order_event(
         source="custom",
         topic="order.paid",
         dedupe_key=f"custom:{prefix}-{order_no}-{version}",
-        status=ACCEPTED,
+        status=EventStatus.ACCEPTED,
         received_at=datetime.now(UTC),
         headers={},
         body=body,

@@ -103,14 +103,14 @@ def interpret_stored(client: FlaskClient, db: Database) -> int:
     """Run the worker's first step over what the app stored: raw platform events are mapped and validated
     (`accepted` or `quarantined`). Returns how many events were read."""
     settings = client.application.extensions["bridge"].settings
-    return Planner(settings, db).interpret_received()
+    return Planner(settings, db).triage_received()
 
 
 def interpret_all(db: Database) -> int:
     """The worker's first step over everything stored raw in `db` (no app needed); returns how many it read."""
     settings = load_settings({"BRIDGE_DATABASE_URL": db.url.render_as_string(hide_password=False)}, env_file=None)
     planner, total = Planner(settings, db), 0
-    while read := planner.interpret_received():
+    while read := planner.triage_received():
         total += read
     return total
 

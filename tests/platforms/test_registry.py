@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.logs import scrub
 from bridge.platforms import PLATFORMS, READERS, SOURCES
 from bridge.platforms.platform import Platform
+from bridge.redaction import scrub
 from tests.helpers.env import fixture_path
 
 BRIDGE = Path(__file__).resolve().parents[2] / "bridge"

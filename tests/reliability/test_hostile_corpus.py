@@ -20,9 +20,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from bridge.app import create_app
-from bridge.interpret import MAX_ERROR_BYTES, MAX_ERROR_MESSAGES
 from bridge.storage import Database, EventStore
 from bridge.storage.tables import events
+from bridge.triage import MAX_ERROR_BYTES, MAX_ERROR_MESSAGES
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.admin.dashboard_fixtures import csrf_of
 from tests.helpers import hostile, signing

@@ -4,8 +4,9 @@ behind an unfinished delivery of its lane, never another destination's. Real dat
 
 from __future__ import annotations
 
-from bridge.storage.deliveries import IN_FLIGHT, DeliveryStore, Leg
+from bridge.storage.deliveries import DeliveryStore, NewDelivery
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus
 from tests.helpers.backlog import insert_events, versions
 
 
@@ -16,13 +17,15 @@ def test_a_group_is_lane_heads_of_the_first_deliverys_destination(db):
     with db.write() as conn:
         for event_id in range(1, 13):
             lane = f"ac|order|{(event_id - 1) % 6}"
-            store.add(conn, event_id, [Leg("activecampaign", lane), Leg("ecartapi", f"ecart|{event_id}")], now)
+            store.add(
+                conn, event_id, [NewDelivery("activecampaign", lane), NewDelivery("ecartapi", f"ecart|{event_id}")], now
+            )
 
     group = store.claim_batch("w1", utcnow(), 30.0, frozenset(), {"activecampaign": 4})
     assert [c.destination for c in group] == ["activecampaign"] * 4
     assert [c.event_id for c in group] == [1, 2, 3, 4], "the oldest due, one per lane"
     assert len({c.lane for c in group}) == 4
-    assert all(store.get(c.id)["status"] == IN_FLIGHT and c.attempts == 1 for c in group)
+    assert all(store.get(c.id)["status"] == DeliveryStatus.IN_FLIGHT and c.attempts == 1 for c in group)
 
     rest = store.claim_batch("w2", utcnow(), 30.0, frozenset(), {"activecampaign": 50})
     # The first due is event 1's EcartAPI leg: no group for a destination without a size, only itself.
@@ -39,7 +42,7 @@ def test_claim_still_takes_one(db):
     store = DeliveryStore(db)
     with db.write() as conn:
         for event_id in range(1, 4):
-            store.add(conn, event_id, [Leg("activecampaign", f"lane-{event_id}")], utcnow())
+            store.add(conn, event_id, [NewDelivery("activecampaign", f"lane-{event_id}")], utcnow())
     claimed = store.claim("w1", utcnow(), 30.0, frozenset())
     assert claimed is not None and claimed.event_id == 1
     assert [c.event_id for c in store.claim_batch("w1", utcnow(), 30.0, frozenset())] == [2]

@@ -100,7 +100,7 @@ def _canonical(source: str, name: str, document: Any) -> tuple[Any, ...]:
     body = json.dumps(document).encode()
     inbound = Inbound(body, Headers(headers_for(source, body, name=name)), "application/json", datetime.now(UTC))
     adapter = SOURCES[source](make_settings(Path("unused.db")))
-    interpreted = adapter.interpret(inbound, document)
+    interpreted = adapter.recognise(inbound, document)
     assert not isinstance(interpreted, Ignored)
     payload, errors = canonicalise(adapter, interpreted, inbound)
     assert errors is None, errors

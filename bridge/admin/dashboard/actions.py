@@ -13,6 +13,7 @@ from bridge.admin.dashboard import event_view, view
 from bridge.admin.dashboard.blueprint import _admin, _error, bp
 from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import resumed_message
+from bridge.vocabulary import DeliveryStatus, EventStatus
 
 #: The form value that confirms a retry which makes real calls where the first run was a dry-run.
 CONFIRM_LIVE = "send-live"
@@ -24,7 +25,7 @@ def replay(event_id: int) -> Response | tuple[str, int]:
     outcome = _admin().replay_event(event_id) if event_id <= MAX_ID else None
     if outcome is None or outcome.status == "missing":
         return _error(404, "No such event", f"There is no event {event_id}.")
-    if outcome.status == "quarantined":
+    if outcome.status == EventStatus.QUARANTINED:
         flash(f"Event {event_id} is still quarantined: the fields below are still refused.", "error")
     else:
         flash(f"Event {event_id}: {outcome.message}.", "error" if outcome.status == "pruned" else "ok")
@@ -69,7 +70,7 @@ def pause(name: str) -> Any:
 @bp.post("/dead/retry")
 def retry_dead() -> Any:
     """Start a bulk retry of the dead deliveries of every event the dead-letter filter matches."""
-    parsed = view.parse_filter(request.form, destination_status="dead")
+    parsed = view.parse_filter(request.form, destination_status=DeliveryStatus.DEAD)
     if parsed.errors:
         return _error(400, "Bad filter", "; ".join(parsed.errors))
     job_id = _admin().start_bulk("retry_dead", parsed.filter, {"filter": parsed.query(), "via": "dashboard"})

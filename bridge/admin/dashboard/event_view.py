@@ -11,6 +11,7 @@ from typing import Any
 from bridge import words
 from bridge.platforms import PLATFORMS
 from bridge.redaction import redact
+from bridge.vocabulary import DeliveryStatus
 
 #: How much of one offending value is shown.
 VALUE_CHARS = 200
@@ -107,7 +108,7 @@ def raw_order_id(source: str, body: bytes | str | None) -> str | None:
 
 def dry_run_only(deliveries: list[dict[str, Any]]) -> bool:
     """Every delivery finished as a dry-run: nothing of this event was sent anywhere."""
-    return bool(deliveries) and all(d["status"] == "dry_run" for d in deliveries)
+    return bool(deliveries) and all(d["status"] == DeliveryStatus.DRY_RUN for d in deliveries)
 
 
 def live_now(destinations: list[dict[str, Any]]) -> dict[str, bool]:
@@ -117,7 +118,7 @@ def live_now(destinations: list[dict[str, Any]]) -> dict[str, bool]:
 
 def sends_live_on_retry(delivery: dict[str, Any], live: dict[str, bool]) -> bool:
     """A dry-run delivery whose destination has credentials now: retrying it makes real calls."""
-    return delivery.get("status") == "dry_run" and live.get(delivery.get("destination", ""), False)
+    return delivery.get("status") == DeliveryStatus.DRY_RUN and live.get(delivery.get("destination", ""), False)
 
 
 def in_words(timeline: list[dict[str, Any]], ahead: dict[int, int], now: datetime) -> list[dict[str, Any]]:
@@ -128,7 +129,7 @@ def in_words(timeline: list[dict[str, Any]], ahead: dict[int, int], now: datetim
             **d,
             "state": words.delivery_state(d, ahead.get(d["id"]), now),
             "why": words.why(d) if d.get("last_error") or d.get("last_status") else "",
-            "warnings": words.warnings_in(d.get("note")) if d.get("status") == "done" else [],
+            "warnings": words.warnings_in(d.get("note")) if d.get("status") == DeliveryStatus.DONE else [],
         }
         for d in timeline
     ]

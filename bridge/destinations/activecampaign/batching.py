@@ -25,7 +25,8 @@ from typing import Any
 
 from bridge.destinations.activecampaign.graphql import BatchAnswer, GraphQLClient, is_validation, messages, too_large
 from bridge.errors import PermanentError, RetryableError
-from bridge.outbound.http import CallLog, HttpCaller, Pacer
+from bridge.outbound.http import HttpCaller, Pacer
+from bridge.vocabulary import Attempt
 
 #: How long the first order of a batch waits for others (threads freed by one answer come back together).
 LINGER = 0.05
@@ -173,7 +174,7 @@ class OrderBatcher:
         """A client whose call is recorded on every order's delivery, sent in the slot the leader holds."""
         leader = entries[0].caller
 
-        def record(call: CallLog) -> None:
+        def record(call: Attempt) -> None:
             recorders = [entry.caller.record for entry in entries]
             together = getattr(recorders[0], "record_many", None)
             if together is not None and all(type(r) is type(recorders[0]) for r in recorders):

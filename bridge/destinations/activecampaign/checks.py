@@ -134,7 +134,7 @@ def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, 
     try:
         targets = stores or setup_targets(settings, tuple(EventStore(db).stores()))
         records = RemoteRecords(db, f"ac:{settings.ac_url}")
-        leg = ac.ActiveCampaignLeg(ac_client(settings), records, connection_id=None, source=settings.ac_source)
-        return {store: leg.connection(store) for store in targets}
+        runner = ac.ActiveCampaignRunner(ac_client(settings), records, connection_id=None, source=settings.ac_source)
+        return {store: runner.connection(store) for store in targets}
     finally:
         db.dispose()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.errors import PermanentError
-from bridge.outbound.http import CallResult, HttpCaller
+from bridge.outbound.http import Answer, HttpCaller
 
 
-def is_duplicate(result: CallResult) -> bool:
+def is_duplicate(result: Answer) -> bool:
     """A 422 whose errors say the record exists (AC gives code `duplicate`; some answers only say it in words)."""
     if result.status != 422:
         return False
@@ -19,7 +19,7 @@ def is_duplicate(result: CallResult) -> bool:
     return "duplicate" in result.text.lower()
 
 
-def new_id(result: CallResult, key: str) -> str:
+def new_id(result: Answer, key: str) -> str:
     """The id of a created or updated record: AC puts it at `<key>.id`, as a string."""
     record = (result.body or {}).get(key) if isinstance(result.body, dict) else None
     if not isinstance(record, dict) or record.get("id") in (None, ""):
@@ -43,18 +43,18 @@ class ActiveCampaignClient:
         rows = (result.body or {}).get(answer_key) or []
         return rows[0] if rows else None
 
-    def create(self, collection: str, body: dict[str, Any], *, key: str) -> CallResult:
+    def create(self, collection: str, body: dict[str, Any], *, key: str) -> Answer:
         """POST a record; the caller inspects 201 / 422 duplicate / other."""
         return self.caller.call(
             "POST", f"{self.api}/{collection}", json_body=body, dry_run_answer={key: {"id": "dry-run"}}
         )
 
-    def update(self, collection: str, remote_id: str, body: dict[str, Any], *, key: str) -> CallResult:
+    def update(self, collection: str, remote_id: str, body: dict[str, Any], *, key: str) -> Answer:
         """PUT a (partial) record; the caller inspects 200 / 404 / 422."""
         return self.caller.call(
             "PUT", f"{self.api}/{collection}/{remote_id}", json_body=body, dry_run_answer={key: {"id": remote_id}}
         )
 
-    def get(self, collection: str, remote_id: str, *, key: str) -> CallResult:
+    def get(self, collection: str, remote_id: str, *, key: str) -> Answer:
         """GET one record."""
         return self.caller.call("GET", f"{self.api}/{collection}/{remote_id}", dry_run_answer={key: {"id": remote_id}})

@@ -19,7 +19,7 @@ from typing import Any
 from bridge.causes import http_cause
 from bridge.destinations.activecampaign.client import ActiveCampaignClient, new_id
 from bridge.destinations.activecampaign.state import StateStore
-from bridge.outbound.http import CallResult
+from bridge.outbound.http import Answer
 from bridge.privacy import email_digest
 from bridge.redaction import without_emails
 from bridge.timeutil import utcnow
@@ -127,7 +127,7 @@ class ContactSync:
 
     # -- calls ---------------------------------------------------------------------------------------------
 
-    def _sync_call(self, email: str, fields: dict[str, str]) -> CallResult:
+    def _sync_call(self, email: str, fields: dict[str, str]) -> Answer:
         return self.client.caller.call(
             "POST",
             f"{self.client.api}/contact/sync",

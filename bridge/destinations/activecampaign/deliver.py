@@ -1,4 +1,4 @@
-"""The ActiveCampaign leg of an event: ensure the connection and ecomCustomer, then create or update the cart,
+"""The ActiveCampaign delivery of an event: ensure the connection and ecomCustomer, then create or update the cart,
 or create the order / convert the cart into it. Every create is idempotent through `RemoteRecords`: a create
 whose outcome was never seen is looked up before it is sent again, and a 422 duplicate turns into lookup +
 update. Replaying an event never makes a second AC record."""
@@ -14,9 +14,9 @@ from bridge.destinations.activecampaign.contacts import ContactSync
 from bridge.destinations.activecampaign.customers import CustomerDirectory, CustomerRecords
 from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import Revenue
-from bridge.destinations.result import LegResult as Result
 from bridge.errors import PermanentError
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus, Outcome
 
 NAME = "activecampaign"
 _CONNECTION_LOCK = threading.Lock()
@@ -42,7 +42,7 @@ def lane(event: dict[str, Any]) -> str:
     return f"ac|{store}|order|{event['order_id']}"
 
 
-class ActiveCampaignLeg:
+class ActiveCampaignRunner:
     """Runs one AC delivery for a canonical event."""
 
     def __init__(
@@ -66,7 +66,7 @@ class ActiveCampaignLeg:
         self.customers = CustomerDirectory(client, records, claim_seconds=claim_seconds)
         self.graphql = graphql
 
-    def run(self, event: dict[str, Any]) -> Result:
+    def run(self, event: dict[str, Any]) -> Outcome:
         """Deliver `event` (a loaded canonical event: cart.abandoned, order.paid, or with net revenue
         order.refunded / order.cancelled)."""
         if self.graphql is not None and event["kind"] != "cart.abandoned":
@@ -75,13 +75,13 @@ class ActiveCampaignLeg:
                 return self.graphql.change(self, event)
             buyer = (event.get("email") or "").strip().lower()
             if not buyer:
-                return Result("skipped", "no email: ActiveCampaign records need a person")
+                return Outcome(DeliveryStatus.SKIPPED, "no email: ActiveCampaign records need a person")
             return self.graphql.paid(self, event, buyer)
         if event["kind"] in REVENUE_KINDS:
             return self.refund(event)
         email = (event.get("email") or "").strip().lower()
         if not email:
-            return Result("skipped", "no email: ActiveCampaign records need a person")
+            return Outcome(DeliveryStatus.SKIPPED, "no email: ActiveCampaign records need a person")
         contact = self.contacts.run(event, email) if self.contacts else None
         connection = self.connection(event.get("store") or "storebridge")
         customer = self.customer(event, connection, email)
@@ -90,13 +90,13 @@ class ActiveCampaignLeg:
         else:
             result = self.order(event, connection, customer)
         if contact and contact.notes:
-            return Result(result.status, "; ".join((*contact.notes, result.note)))
+            return Outcome(result.status, "; ".join((*contact.notes, result.note)))
         return result
 
-    def refund(self, event: dict[str, Any]) -> Result:
+    def refund(self, event: dict[str, Any]) -> Outcome:
         """Bring the AC order's totalPrice to the net total after a refund or cancellation (revenue.py)."""
         if self.revenue is None:
-            return Result("skipped", "BRIDGE_AC_REVENUE=gross: AC keeps the paid total")
+            return Outcome(DeliveryStatus.SKIPPED, "BRIDGE_AC_REVENUE=gross: AC keeps the paid total")
         store = event.get("store") or "storebridge"
         known_connection = self.records.get("connection", store)
         if not self.fixed_connection and not (known_connection and known_connection.remote_id):
@@ -150,7 +150,7 @@ class ActiveCampaignLeg:
 
     # -- carts ---------------------------------------------------------------------------------------------
 
-    def cart(self, event: dict[str, Any], connection: str, customer: str) -> Result:
+    def cart(self, event: dict[str, Any], connection: str, customer: str) -> Outcome:
         """Create the abandoned cart, or refresh the one this checkout already has."""
         key = f"{connection}|{event['checkout_id']}"
         body = payloads.cart_body(event, connection_id=connection, customer_id=customer, source=self.source)
@@ -160,31 +160,31 @@ class ActiveCampaignLeg:
         if known and known.remote_id is None:
             known = self._recover("checkout", key, {"externalcheckoutid": event["checkout_id"]}, connection)
         if known and known.record_kind == "order":
-            return Result("skipped", f"checkout already converted into AC order {known.remote_id}")
+            return Outcome(DeliveryStatus.SKIPPED, f"checkout already converted into AC order {known.remote_id}")
         if known and known.remote_id:
             result = self.client.update("ecomOrders", known.remote_id, refresh, key="ecomOrder")
             if result.status != 404:
                 result.expect(200, 201)
-                return Result("done", f"updated AC cart {known.remote_id}")
+                return Outcome(DeliveryStatus.DONE, f"updated AC cart {known.remote_id}")
         self.records.mark_creating("checkout", key, utcnow())
         result = self.client.create("ecomOrders", body, key="ecomOrder")
         if result.status in (200, 201):
             remote_id = new_id(result, "ecomOrder")
             self.records.put("checkout", key, remote_id, "cart", utcnow())
-            return Result("done", f"created AC cart {remote_id}")
+            return Outcome(DeliveryStatus.DONE, f"created AC cart {remote_id}")
         if is_duplicate(result):
             found = self._recover("checkout", key, {"externalcheckoutid": event["checkout_id"]}, connection)
             if found and found.record_kind == "order":
-                return Result("skipped", f"checkout already converted into AC order {found.remote_id}")
+                return Outcome(DeliveryStatus.SKIPPED, f"checkout already converted into AC order {found.remote_id}")
             if found and found.remote_id:
                 self.client.update("ecomOrders", found.remote_id, refresh, key="ecomOrder").expect(200, 201)
-                return Result("done", f"updated AC cart {found.remote_id} (found after a duplicate)")
+                return Outcome(DeliveryStatus.DONE, f"updated AC cart {found.remote_id} (found after a duplicate)")
         result.expect(200, 201)
         raise PermanentError("cart create reported a duplicate that cannot be found", status=422, body=result.text)
 
     # -- orders --------------------------------------------------------------------------------------------
 
-    def order(self, event: dict[str, Any], connection: str, customer: str) -> Result:
+    def order(self, event: dict[str, Any], connection: str, customer: str) -> Outcome:
         """Update the known order, convert the checkout's cart into it, or create it."""
         order_key = f"{connection}|{event['order_id']}"
         checkout_key = f"{connection}|{event['checkout_id']}" if event.get("checkout_id") else None
@@ -221,7 +221,7 @@ class ActiveCampaignLeg:
         if result.status in (200, 201):
             remote_id = new_id(result, "ecomOrder")
             self._remember_order(remote_id, order_key, checkout_key)
-            return Result("done", f"created AC order {remote_id}")
+            return Outcome(DeliveryStatus.DONE, f"created AC order {remote_id}")
         if is_duplicate(result):
             found = self._recover("order", order_key, {"externalid": event["order_id"]}, connection)
             if found and found.remote_id:
@@ -231,11 +231,11 @@ class ActiveCampaignLeg:
 
     def _update_order(
         self, remote_id: str, body: dict[str, Any], order_key: str, checkout_key: str | None, verb: str
-    ) -> Result:
+    ) -> Outcome:
         result = self.client.update("ecomOrders", remote_id, body, key="ecomOrder")
         result.expect(200, 201)
         self._remember_order(remote_id, order_key, checkout_key)
-        return Result("done", f"{verb} {remote_id}")
+        return Outcome(DeliveryStatus.DONE, f"{verb} {remote_id}")
 
     def _remember_order(self, remote_id: str, order_key: str, checkout_key: str | None) -> None:
         now = utcnow()

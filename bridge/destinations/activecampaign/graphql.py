@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from bridge.errors import PermanentError, RetryableError
-from bridge.outbound.http import CallResult, HttpCaller
+from bridge.outbound.http import Answer, HttpCaller
 
 PATH = "/ecom/graphql"
 ORDER_FIELDS = "id storeOrderId"
@@ -75,7 +75,7 @@ class GraphQLClient:
         self.caller = caller
         self.url = f"{base_url.rstrip('/')}/api/3{PATH}"
 
-    def execute(self, query: str, variables: dict[str, Any], *, dry_run_data: dict[str, Any]) -> CallResult:
+    def execute(self, query: str, variables: dict[str, Any], *, dry_run_data: dict[str, Any]) -> Answer:
         """Send one document; a non-200 answer is a failure (4xx permanent, 5xx/429 raised by the caller)."""
         result = self.caller.call(
             "POST", self.url, json_body={"query": query, "variables": variables}, dry_run_answer={"data": dry_run_data}
@@ -135,7 +135,7 @@ def too_large(error: PermanentError) -> bool:
     return any(words in text for words in TOO_MANY_WORDS)
 
 
-def raise_for(errors: list[Any], result: CallResult) -> NoReturn:
+def raise_for(errors: list[Any], result: Answer) -> NoReturn:
     """Turn a 200's `errors` into the error the worker acts on."""
     entries = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
     text = messages(entries)

@@ -22,12 +22,12 @@ from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.destinations.activecampaign.revenue import KEY_TYPE as REVENUE
 from bridge.destinations.activecampaign.revenue import net_total, record_event, record_listing
 from bridge.destinations.activecampaign.state import StateStore
-from bridge.destinations.result import LegResult as Result
 from bridge.privacy import ORDER_STATE, email_digest
 from bridge.timeutil import isoformat, utcnow
+from bridge.vocabulary import DeliveryStatus, Outcome
 
 if TYPE_CHECKING:
-    from bridge.destinations.activecampaign.deliver import ActiveCampaignLeg
+    from bridge.destinations.activecampaign.deliver import ActiveCampaignRunner
 
 KEY_TYPE = ORDER_STATE
 
@@ -52,11 +52,11 @@ class GraphQLOrders:
 
     # -- paid orders ---------------------------------------------------------------------------------------
 
-    def paid(self, leg: ActiveCampaignLeg, event: dict[str, Any], email: str) -> Result:
+    def paid(self, runner: ActiveCampaignRunner, event: dict[str, Any], email: str) -> Outcome:
         """Upsert the paid order (converting its v3 cart first, if the bridge made one)."""
-        connection = leg.connection(event.get("store") or "storebridge")
+        connection = runner.connection(event.get("store") or "storebridge")
         order_key = f"{connection}|{event['order_id']}"
-        notes = self._convert_cart(leg, event, connection)
+        notes = self._convert_cart(runner, event, connection)
         known = self.state.get(REVENUE, leg_revenue_key(event))
         doc = dict(known or {})
         record_listing(doc, event)
@@ -76,62 +76,62 @@ class GraphQLOrders:
         before = self.state.get(KEY_TYPE, order_key) or {}
         if before.get("input") == body:
             self.state.put_many(revenue, utcnow())
-            return Result("skipped", f"AC order {event['order_id']} already holds this state ({status})")
+            return Outcome(DeliveryStatus.SKIPPED, f"AC order {event['order_id']} already holds this state ({status})")
         stored = self._upsert(body)
         self._remember(order_key, body, stored, revenue)
         if event.get("checkout_id"):
-            cart = leg.records.get("checkout", f"{connection}|{event['checkout_id']}")
+            cart = runner.records.get("checkout", f"{connection}|{event['checkout_id']}")
             cart_id = cart.remote_id if cart and cart.remote_id else str(stored.get("id"))
-            leg.records.put("checkout", f"{connection}|{event['checkout_id']}", cart_id, "order", utcnow())
+            runner.records.put("checkout", f"{connection}|{event['checkout_id']}", cart_id, "order", utcnow())
         verb = "updated" if before else "upserted"
         notes.append(
             f"upsertOrder {event['order_id']}: {verb} AC order {stored.get('id')} ({status}, {body['finalAmount']})"
         )
-        if before.get("v3") or leg.records.get("order", order_key):
+        if before.get("v3") or runner.records.get("order", order_key):
             notes.append("known from v3: same storeOrderId, nothing created twice")
-        if leg.contacts is not None:
-            subscribed = leg.contacts.subscribe_only(event, email)
+        if runner.contacts is not None:
+            subscribed = runner.contacts.subscribe_only(event, email)
             notes.extend(subscribed)
-        return Result("done", "; ".join(notes))
+        return Outcome(DeliveryStatus.DONE, "; ".join(notes))
 
-    def _convert_cart(self, leg: ActiveCampaignLeg, event: dict[str, Any], connection: str) -> list[str]:
+    def _convert_cart(self, runner: ActiveCampaignRunner, event: dict[str, Any], connection: str) -> list[str]:
         """The v3 `PUT` that recovers the checkout's cart, when the bridge created one (see module doc)."""
         if not event.get("checkout_id"):
             return []
         key = f"{connection}|{event['checkout_id']}"
-        cart = leg.records.get("checkout", key)
+        cart = runner.records.get("checkout", key)
         if cart and cart.remote_id is None:
-            cart = leg._recover("checkout", key, {"externalcheckoutid": event["checkout_id"]}, connection)
+            cart = runner._recover("checkout", key, {"externalcheckoutid": event["checkout_id"]}, connection)
         if not cart or not cart.remote_id or cart.record_kind != "cart":
             return []
-        body = {"ecomOrder": {"externalid": event["order_id"], "source": leg.source}}
-        result = leg.client.update("ecomOrders", cart.remote_id, body, key="ecomOrder")
+        body = {"ecomOrder": {"externalid": event["order_id"], "source": runner.source}}
+        result = runner.client.update("ecomOrders", cart.remote_id, body, key="ecomOrder")
         if result.status == 404:
             return [f"AC cart {cart.remote_id} no longer exists"]
         result.expect(200, 201)
-        leg.records.put("checkout", key, cart.remote_id, "order", utcnow())
+        runner.records.put("checkout", key, cart.remote_id, "order", utcnow())
         return [f"converted AC cart {cart.remote_id}"]
 
     # -- cancellations and refunds -------------------------------------------------------------------------
 
-    def change(self, leg: ActiveCampaignLeg, event: dict[str, Any]) -> Result:
+    def change(self, runner: ActiveCampaignRunner, event: dict[str, Any]) -> Outcome:
         """Re-send the order with its new status (and, with net revenue, its net `finalAmount`)."""
         store = event.get("store") or "storebridge"
         doc = self.state.get(REVENUE, leg_revenue_key(event)) or {}
         new = record_event(doc, event)
         self.state.put(REVENUE, leg_revenue_key(event), doc, utcnow())
-        known_connection = leg.records.get("connection", store)
-        if not leg.fixed_connection and not (known_connection and known_connection.remote_id):
-            return Result(
-                "skipped",
+        known_connection = runner.records.get("connection", store)
+        if not runner.fixed_connection and not (known_connection and known_connection.remote_id):
+            return Outcome(
+                DeliveryStatus.SKIPPED,
                 "the order was never sent to ActiveCampaign (recorded: if it is sent later, it goes with this state)",
             )
-        connection = leg.connection(store)
+        connection = runner.connection(store)
         order_key = f"{connection}|{event['order_id']}"
-        before = self.state.get(KEY_TYPE, order_key) or self._from_v3(leg, event, connection, order_key, doc)
+        before = self.state.get(KEY_TYPE, order_key) or self._from_v3(runner, event, connection, order_key, doc)
         if not before:
-            return Result(
-                "skipped",
+            return Outcome(
+                DeliveryStatus.SKIPPED,
                 "the order was never sent to ActiveCampaign (recorded: if it is sent later, it goes with this state)",
             )
         status, word, final = self._status(event, doc)
@@ -139,7 +139,9 @@ class GraphQLOrders:
         amount = order_input.decimal_amount(final, previous.get("currency") or "USD")
         if previous.get("normalizedStatus") == status and previous.get("finalAmount") == amount:
             verb = "already applied" if not new else "changes nothing"
-            return Result("skipped", f"{event['kind']} {verb}: AC order {event['order_id']} stays {status}, {amount}")
+            return Outcome(
+                DeliveryStatus.SKIPPED, f"{event['kind']} {verb}: AC order {event['order_id']} stays {status}, {amount}"
+            )
         body = {
             **previous,
             "normalizedStatus": status,
@@ -151,18 +153,19 @@ class GraphQLOrders:
         stored = self._upsert(body)
         self._remember(order_key, body, stored)
         was = f"{previous.get('normalizedStatus')} {previous.get('finalAmount')}"
-        return Result(
-            "done", f"upsertOrder {event['order_id']}: AC order {stored.get('id')} {was} -> {status} {amount}"
+        return Outcome(
+            DeliveryStatus.DONE,
+            f"upsertOrder {event['order_id']}: AC order {stored.get('id')} {was} -> {status} {amount}",
         )
 
     def _from_v3(
-        self, leg: ActiveCampaignLeg, event: dict[str, Any], connection: str, order_key: str, doc: dict[str, Any]
+        self, runner: ActiveCampaignRunner, event: dict[str, Any], connection: str, order_key: str, doc: dict[str, Any]
     ) -> dict[str, Any] | None:
         """An order sent through v3 before the switch (spec §14): its fields from the v3 order, once."""
-        known = leg.records.get("order", order_key)
+        known = runner.records.get("order", order_key)
         if not known or not known.remote_id:
             return None
-        found = leg.client.get("ecomOrders", known.remote_id, key="ecomOrder")
+        found = runner.client.get("ecomOrders", known.remote_id, key="ecomOrder")
         if found.status == 404:
             return None
         v3 = (found.expect(200).body or {}).get("ecomOrder") or {}

@@ -18,8 +18,8 @@ from typing import Any
 
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.state import StateStore
-from bridge.destinations.result import LegResult as Result
 from bridge.timeutil import utcnow
+from bridge.vocabulary import DeliveryStatus, Outcome
 
 NET, GROSS = "net", "gross"
 KEY_TYPE = "revenue"
@@ -136,15 +136,15 @@ class Revenue:
 
     # -- refunds and cancellations -------------------------------------------------------------------------
 
-    def apply(self, event: dict[str, Any], order_key: str, remote_id: str | None) -> Result:
+    def apply(self, event: dict[str, Any], order_key: str, remote_id: str | None) -> Outcome:
         """Fold the refund or cancellation in and bring the AC order's `totalPrice` to the net total."""
         doc = self.state.get(KEY_TYPE, order_key) or {}
         what = _describe(event)
         new = record_event(doc, event)
         self.state.put(KEY_TYPE, order_key, doc, utcnow())
         if remote_id is None:
-            return Result(
-                "skipped",
+            return Outcome(
+                DeliveryStatus.SKIPPED,
                 f"{what}: the order was never sent to ActiveCampaign, so it is left alone "
                 "(recorded: if it is sent later, it goes net)",
             )
@@ -152,7 +152,7 @@ class Revenue:
             # Sent before the bridge tracked revenue: AC's own figure is the paid total.
             found = self.client.get("ecomOrders", remote_id, key="ecomOrder")
             if found.status == 404:
-                return Result("skipped", f"{what}: AC order {remote_id} no longer exists")
+                return Outcome(DeliveryStatus.SKIPPED, f"{what}: AC order {remote_id} no longer exists")
             order = (found.expect(200).body or {}).get("ecomOrder") or {}
             doc["gross"] = int(order.get("totalPrice") or 0)
             self.state.put(KEY_TYPE, order_key, doc, utcnow())
@@ -160,15 +160,15 @@ class Revenue:
         assert target is not None
         if doc.get("sent") == target:
             verb = "already applied" if not new else "changes nothing"
-            return Result("skipped", f"{what} {verb}: AC order {remote_id} totalPrice stays {target}")
+            return Outcome(DeliveryStatus.SKIPPED, f"{what} {verb}: AC order {remote_id} totalPrice stays {target}")
         result = self.client.update("ecomOrders", remote_id, {"ecomOrder": {"totalPrice": target}}, key="ecomOrder")
         if result.status == 404:
-            return Result("skipped", f"{what}: AC order {remote_id} no longer exists")
+            return Outcome(DeliveryStatus.SKIPPED, f"{what}: AC order {remote_id} no longer exists")
         result.expect(200, 201)
         before = doc.get("sent", doc.get("gross"))
         doc["sent"] = target
         self.state.put(KEY_TYPE, order_key, doc, utcnow())
-        return Result("done", f"{what}: AC order {remote_id} totalPrice {before} -> {target}")
+        return Outcome(DeliveryStatus.DONE, f"{what}: AC order {remote_id} totalPrice {before} -> {target}")
 
 
 def _describe(event: dict[str, Any]) -> str:

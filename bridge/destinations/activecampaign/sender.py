@@ -1,4 +1,4 @@
-"""ActiveCampaign's state in one worker process, and each delivery's leg built on it. Two implementations,
+"""ActiveCampaign's state in one worker process, and each delivery's runner built on it. Two implementations,
 chosen by `BRIDGE_AC_ORDER_API`: `v3` (orders to v3 Deep Data) and `graphql` (orders through the eComm GraphQL
 API, in batches where several are ready: batching.py), carts on v3 under both."""
 
@@ -16,7 +16,8 @@ from bridge.destinations.activecampaign.order_input import creation_source
 from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import DeferredState, MemoryState, StateStore
-from bridge.destinations.base import DeliveryLeg, LegContext, Sender
+from bridge.destinations.base import RunContext, Runner, Sender
+from bridge.settings import Settings
 from bridge.storage import Database
 from bridge.storage.events import EventRecord
 from bridge.storage.remote import RemoteRecord, RemoteRecords, RemoteState
@@ -65,14 +66,14 @@ class V3Sender(Sender):
         self.records = RemoteRecords(db, f"ac:{settings.ac_url or 'dry-run'}")
         self.state = RemoteState(db, f"ac:{settings.ac_url or 'dry-run'}")
 
-    def leg(self, context: LegContext) -> DeliveryLeg:
+    def runner(self, context: RunContext) -> Runner:
         settings, dry_run = self.settings, context.dry_run
         # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
         source = 0 if context.record.historical else settings.ac_source
         records = MemoryRecords(self.records) if dry_run else self.records
         state = MemoryState(self.state) if dry_run else self.state
         client = ActiveCampaignClient(context.caller, settings.ac_url or NOWHERE)
-        return ac.ActiveCampaignLeg(
+        return ac.ActiveCampaignRunner(
             client,
             records,
             connection_id=settings.ac_connection_id,
@@ -83,8 +84,8 @@ class V3Sender(Sender):
             graphql=self.orders(context, state, source),
         )
 
-    def orders(self, context: LegContext, state: StateStore, source: int) -> GraphQLOrders | None:
-        """The GraphQL orders path of the leg (none under v3)."""
+    def orders(self, context: RunContext, state: StateStore, source: int) -> GraphQLOrders | None:
+        """The GraphQL orders path of the runner (none under v3)."""
         return None
 
 
@@ -106,7 +107,7 @@ class GraphQLSender(V3Sender):
             "addresses": addresses.from_body(record.source, record.body),
         }
 
-    def orders(self, context: LegContext, state: StateStore, source: int) -> GraphQLOrders | None:
+    def orders(self, context: RunContext, state: StateStore, source: int) -> GraphQLOrders | None:
         return GraphQLOrders(
             GraphQLClient(context.caller, self.settings.ac_url or NOWHERE),
             state if context.dry_run else DeferredState(state),
@@ -115,15 +116,15 @@ class GraphQLSender(V3Sender):
             batcher=context.group or self.batcher,
         )
 
-    def failed(self, leg: DeliveryLeg) -> None:
+    def failed(self, runner: Runner) -> None:
         """What AC already holds is remembered all the same."""
-        deferred = _deferred(leg)
+        deferred = _deferred(runner)
         if deferred is not None:
             deferred.flush(utcnow())
 
-    def writes(self, leg: DeliveryLeg) -> list[Any]:
+    def writes(self, runner: Runner) -> list[Any]:
         """The order state this delivery sent is stored with its outcome: one write per order (state.py)."""
-        deferred = _deferred(leg)
+        deferred = _deferred(runner)
         return self.state.statements(deferred.taken(), utcnow()) if deferred is not None else []
 
     def group_size(self) -> int:
@@ -143,6 +144,6 @@ class GraphQLSender(V3Sender):
             self.batcher.limit = group.limit
 
 
-def _deferred(leg: DeliveryLeg) -> DeferredState | None:
-    graphql = leg.graphql if isinstance(leg, ac.ActiveCampaignLeg) else None
+def _deferred(runner: Runner) -> DeferredState | None:
+    graphql = runner.graphql if isinstance(runner, ac.ActiveCampaignRunner) else None
     return graphql.state if graphql is not None and isinstance(graphql.state, DeferredState) else None

@@ -1,4 +1,4 @@
-"""What the AC leg remembers beyond record ids (`RemoteState`), and its in-memory stand-in for dry-runs."""
+"""What the AC runner remembers beyond record ids (`RemoteState`), and its in-memory stand-in for dry-runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 
 class StateStore(Protocol):
-    """The slice of `bridge.storage.remote.RemoteState` the AC leg uses."""
+    """The slice of `bridge.storage.remote.RemoteState` the AC runner uses."""
 
     def get(self, key_type: str, key: str) -> dict[str, Any] | None: ...
 

@@ -1,13 +1,13 @@
-"""The EcartAPI leg: `PUT /api/v2/orders/{id}` with `{"order": {"status": {"status": S}}}`."""
+"""The EcartAPI delivery: `PUT /api/v2/orders/{id}` with `{"order": {"status": {"status": S}}}`."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from bridge.destinations.result import LegResult as Result
 from bridge.errors import PermanentError
 from bridge.outbound.http import HttpCaller
+from bridge.vocabulary import DeliveryStatus, Outcome
 
 NAME = "ecartapi"
 
@@ -17,7 +17,7 @@ def lane(event: dict[str, Any]) -> str:
     return f"ecart|{event['order_id']}"
 
 
-class EcartAPILeg:
+class EcartAPIRunner:
     """Sets the EcartAPI order status a canonical event maps to (BRIDGE_ECART_STATUSES)."""
 
     def __init__(self, caller: HttpCaller, base_url: str, statuses: dict[str, str]) -> None:
@@ -25,11 +25,11 @@ class EcartAPILeg:
         self.base_url = base_url.rstrip("/")
         self.statuses = statuses
 
-    def run(self, event: dict[str, Any]) -> Result:
+    def run(self, event: dict[str, Any]) -> Outcome:
         """PUT the status; a 2xx without `success: true` counts as a failure."""
         status = self.statuses.get(event["kind"])
         if status is None:
-            return Result("skipped", f"BRIDGE_ECART_STATUSES has no status for {event['kind']}")
+            return Outcome(DeliveryStatus.SKIPPED, f"BRIDGE_ECART_STATUSES has no status for {event['kind']}")
         url = f"{self.base_url}/api/v2/orders/{quote(str(event['order_id']), safe='')}"
         body = {"order": {"status": {"status": status}}}
         answer = {"success": True, "order": {"id": event["order_id"], "status": {"status": status}}}
@@ -38,4 +38,4 @@ class EcartAPILeg:
         order = payload.get("order") or payload.get("orders")
         if payload.get("success") is False or order is None:
             raise PermanentError("EcartAPI did not confirm the update", status=result.status, body=result.text[:2000])
-        return Result("done", f"EcartAPI order {event['order_id']} set to {status}")
+        return Outcome(DeliveryStatus.DONE, f"EcartAPI order {event['order_id']} set to {status}")

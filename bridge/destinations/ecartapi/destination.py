@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bridge.check_calls import Check, caller, rejected, unexpected, why
-from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
-from bridge.destinations.ecartapi.deliver import NAME, EcartAPILeg, lane
+from bridge.destinations.base import Destination, RunContext, Runner, Sender
+from bridge.destinations.ecartapi.deliver import NAME, EcartAPIRunner, lane
 from bridge.errors import DeliveryError
 from bridge.storage import Database
 from bridge.storage.events import EventRecord
@@ -66,8 +66,8 @@ class _EcartSender(Sender):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def leg(self, context: LegContext) -> DeliveryLeg:
-        return EcartAPILeg(context.caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
+    def runner(self, context: RunContext) -> Runner:
+        return EcartAPIRunner(context.caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
 
 
 def check_ecartapi(settings: Settings) -> Check:

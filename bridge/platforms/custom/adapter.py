@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook
 
 from bridge.canonical import KINDS, UTCDateTime
 from bridge.errors import InvalidSignature
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, dedupe_key
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source, dedupe_key
 from bridge.platforms.custom.settings import CustomSettings
 from bridge.timeutil import utcnow
 
@@ -92,16 +92,16 @@ class CustomSource(Source):
                     return True
         return False
 
-    def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
+    def recognise(self, inbound: Inbound, document: Any) -> Recognised | Ignored:
         kind = document.get("type") if isinstance(document, dict) else None
-        return Interpreted(
+        return Recognised(
             topic=str(kind)[:100] if kind is not None else "",
             dedupe_key=dedupe_key(self.name, inbound.header("webhook-id")),
             kind=kind if kind in KINDS else "",
             document=document,
         )
 
-    def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
+    def to_canonical(self, event: Recognised, inbound: Inbound) -> dict[str, Any]:
         envelope = ENVELOPE_SCHEMA.load(event.document)
         data = envelope["data"]
         if "kind" in data and data["kind"] != envelope["type"]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.errors import InvalidSignature
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source, body_digest, dedupe_key, key_time
 from bridge.platforms.ecartapi import schemas
 from bridge.platforms.ecartapi.settings import EcartAPISourceSettings
 from bridge.platforms.signatures import first_secret, token_matches
@@ -53,7 +53,7 @@ class EcartAPISource(Source):
         if not token_matches(self.settings.ecartapi_webhook_tokens, inbound.header("Authorization")):
             raise InvalidSignature("ecartapi: Authorization does not match a configured token")
 
-    def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
+    def recognise(self, inbound: Inbound, document: Any) -> Recognised | Ignored:
         order = unwrap(document)
         status = order.get("status") if isinstance(order, dict) else None
         ecart_status = status.get("ecartapi") if isinstance(status, dict) else None
@@ -63,9 +63,9 @@ class EcartAPISource(Source):
         order_id = order.get("id") if isinstance(order, dict) else None
         updated = schemas.updated_at_text(order) if isinstance(order, dict) else None
         key = order_key(order_id, ecart_status, updated) or dedupe_key(self.name, body_digest(inbound.body))
-        return Interpreted(topic=f"orders/{ecart_status or 'unknown'}", dedupe_key=key, kind=kind, document=order)
+        return Recognised(topic=f"orders/{ecart_status or 'unknown'}", dedupe_key=key, kind=kind, document=order)
 
-    def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
+    def to_canonical(self, event: Recognised, inbound: Inbound) -> dict[str, Any]:
         return schemas.order_candidate(event.document, event.kind)
 
     def sign(self, body: bytes, *, topic: str | None = None, store: str | None = None) -> dict[str, str]:

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from bridge.errors import InvalidSignature
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source, body_digest, dedupe_key, key_time
 from bridge.platforms.shopify import compliance, consistency
 from bridge.platforms.shopify import webhook_mapping as schemas
 from bridge.platforms.shopify.settings import ShopifySettings
@@ -81,7 +81,7 @@ class ShopifySource(Source):
         webhook_id = inbound.header("X-Shopify-Webhook-Id")
         return dedupe_key(self.name, "webhook", webhook_id) if webhook_id else None
 
-    def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
+    def recognise(self, inbound: Inbound, document: Any) -> Recognised | Ignored:
         topic = inbound.header("X-Shopify-Topic") or ""
         kind = TOPIC_KINDS.get(topic)
         if topic in compliance.TOPICS:
@@ -89,9 +89,7 @@ class ShopifySource(Source):
             shop = inbound.header("X-Shopify-Shop-Domain")
             webhook_id = inbound.header("X-Shopify-Webhook-Id")
             key = dedupe_key(self.name, shop, "compliance", topic, webhook_id or body_digest(inbound.body))
-            return Interpreted(
-                topic=topic, dedupe_key=key, kind=compliance.TOPICS[topic], document=document, store=shop
-            )
+            return Recognised(topic=topic, dedupe_key=key, kind=compliance.TOPICS[topic], document=document, store=shop)
         if kind is None:
             return Ignored(f"shopify topic {topic or '(none)'} is not handled")
         shop = inbound.header("X-Shopify-Shop-Domain")
@@ -100,13 +98,13 @@ class ShopifySource(Source):
             # No readable identity in the body: the delivery id, else the bytes, still stop a retry.
             webhook_id = inbound.header("X-Shopify-Webhook-Id")
             parts = ("webhook", webhook_id) if webhook_id else (topic, body_digest(inbound.body))
-            state = dedupe_key(self.name, *parts)
-        return Interpreted(topic=topic, dedupe_key=state, kind=kind, document=document, store=shop)
+            key = dedupe_key(self.name, *parts)
+        return Recognised(topic=topic, dedupe_key=key, kind=kind, document=document, store=shop)
 
-    def contradiction(self, event: Interpreted, inbound: Inbound) -> str | None:
+    def contradiction(self, event: Recognised, inbound: Inbound) -> str | None:
         return consistency.contradiction(event.topic, event.document)
 
-    def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
+    def to_canonical(self, event: Recognised, inbound: Inbound) -> dict[str, Any]:
         if event.kind == "checkout.updated":
             return schemas.checkout_candidate(event.document, event.store)
         if event.kind == "order.refunded":

@@ -17,9 +17,10 @@ from bridge.documents import parse_document
 from bridge.errors import InboundError
 from bridge.storage import Database, EventRecord
 from bridge.storage.erasure import Erasure, Subject
-from bridge.storage.events import DONE, EventStore
+from bridge.storage.events import EventStore
 from bridge.storage.retention import erase_events
 from bridge.timeutil import utcnow
+from bridge.vocabulary import EventStatus
 
 CUSTOMER_REDACT, SHOP_REDACT, DATA_REQUEST = "privacy.customer_redact", "privacy.shop_redact", "privacy.data_request"
 #: Shopify topic -> the kind its stored event carries.
@@ -71,7 +72,7 @@ def carry_out(db: Database, record: EventRecord) -> str:
     now = utcnow()
     with db.write() as conn:
         erase_events(conn, [record.id], now)
-        EventStore(db).set_status(conn, record.id, DONE, note)
+        EventStore(db).set_status(conn, record.id, EventStatus.DONE, note)
     return note
 
 

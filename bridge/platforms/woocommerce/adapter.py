@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from bridge.errors import InvalidSignature
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time, store_url
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source, body_digest, dedupe_key, key_time, store_url
 from bridge.platforms.signatures import first_secret, hmac_matches, hmac_sha256_base64
 from bridge.platforms.woocommerce import consistency, schemas
 from bridge.platforms.woocommerce.settings import WooCommerceSettings
@@ -67,7 +67,7 @@ class WooCommerceSource(Source):
         if not hmac_matches(self.settings.woocommerce_secrets, inbound.body, signature):
             raise InvalidSignature("woocommerce: HMAC does not match any configured secret")
 
-    def interpret(self, inbound: Inbound, document: Any) -> Interpreted | Ignored:
+    def recognise(self, inbound: Inbound, document: Any) -> Recognised | Ignored:
         topic = inbound.header("X-WC-Webhook-Topic") or ""
         if topic not in TOPICS:
             return Ignored(f"woocommerce topic {topic or '(none)'} is not handled")
@@ -79,12 +79,12 @@ class WooCommerceSource(Source):
         key = order_key(source_url, document.get("id"), status, document.get("date_modified_gmt"))
         if key is None:
             key = dedupe_key(self.name, store_url(source_url), body_digest(inbound.body))
-        return Interpreted(topic=topic, dedupe_key=key, kind=kind or "", document=document, store=source_url)
+        return Recognised(topic=topic, dedupe_key=key, kind=kind or "", document=document, store=source_url)
 
-    def contradiction(self, event: Interpreted, inbound: Inbound) -> str | None:
+    def contradiction(self, event: Recognised, inbound: Inbound) -> str | None:
         return consistency.contradiction(event.topic, inbound.header("X-WC-Webhook-Resource"), event.document)
 
-    def to_canonical(self, event: Interpreted, inbound: Inbound) -> dict[str, Any]:
+    def to_canonical(self, event: Recognised, inbound: Inbound) -> dict[str, Any]:
         return schemas.order_candidate(event.document, event.store, event.kind)
 
     def sign(self, body: bytes, *, topic: str | None = None, store: str | None = None) -> dict[str, str]:

@@ -37,7 +37,7 @@ def webhook(settings: Settings, name: str, topic: str):
     body = fixture("shopify", name)
     inbound = Inbound(body, Headers(signing.shopify_headers(body, topic)), "application/json", datetime.now(UTC))
     source = ShopifySource(settings)
-    interpreted = source.interpret(inbound, json.loads(body))
+    interpreted = source.recognise(inbound, json.loads(body))
     return interpreted, validate_canonical(source.to_canonical(interpreted, inbound))
 
 

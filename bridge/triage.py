@@ -1,6 +1,7 @@
-"""Interpreting a stored event: map its platform payload to a canonical candidate and validate it.
+"""Triage of a stored event: parse its body, recognise the platform event, map its payload to a canonical
+candidate and validate it; the verdict is `accepted`, `quarantined` or (ignored) `done`.
 
-The request path stores platform events raw (spec §10); the worker's planner interprets them here, and a
+The request path stores platform events raw (spec §10); the worker's planner triages them here, and a
 replay of a quarantined event does the same with today's code. The `custom` source validates in the request
 (its sender must get the 422) through `canonicalise` too.
 """
@@ -19,8 +20,9 @@ from werkzeug.datastructures import Headers
 from bridge.canonical import validate_canonical
 from bridge.documents import parse_document
 from bridge.errors import InboundError
-from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source
-from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, EventRecord
+from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source
+from bridge.storage.events import EventRecord
+from bridge.vocabulary import EventStatus
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ MAX_ERROR_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
-class Interpretation:
+class Verdict:
     """What a stored raw event turned out to be: `accepted` with its canonical payload, `quarantined` with
     the (capped) field errors, or `done` when it turns out to be a topic or status the bridge ignores."""
 
@@ -40,8 +42,8 @@ class Interpretation:
     note: str
 
 
-def canonicalise(source: Source, event: Interpreted, inbound: Inbound) -> tuple[dict[str, Any] | None, Any]:
-    """The validated canonical JSON of an interpreted event, or (None, capped field errors)."""
+def canonicalise(source: Source, event: Recognised, inbound: Inbound) -> tuple[dict[str, Any] | None, Any]:
+    """The validated canonical JSON of a recognised event, or (None, capped field errors)."""
     try:
         candidate = source.to_canonical(event, inbound)
         if candidate.get("occurred_at") is None:
@@ -60,27 +62,27 @@ def canonicalise(source: Source, event: Interpreted, inbound: Inbound) -> tuple[
         return None, {"_schema": [f"could not be mapped ({type(exc).__name__}); stored for replay"]}
 
 
-def interpret(source: Source, record: EventRecord) -> Interpretation:
+def triage(source: Source, record: EventRecord) -> Verdict:
     """Read a stored event's raw body again, as the request path would have: the same headers (those kept),
     the same document, then the mapping and validation."""
     inbound = Inbound(
         body=record.body, headers=Headers(record.headers), mimetype="application/json", received_at=record.received_at
     )
     try:
-        interpreted = source.interpret(inbound, parse_document(record.body))
+        recognised = source.recognise(inbound, parse_document(record.body))
     except InboundError as exc:
-        return Interpretation(QUARANTINED, None, {"_schema": [exc.message]}, f"unreadable: {exc.message}")
-    if isinstance(interpreted, Ignored):
+        return Verdict(EventStatus.QUARANTINED, None, {"_schema": [exc.message]}, f"unreadable: {exc.message}")
+    if isinstance(recognised, Ignored):
         # Only a body the request path could not read gets here (it would have been answered `ignored`).
-        return Interpretation(DONE, None, None, f"ignored: {interpreted.reason}")
+        return Verdict(EventStatus.DONE, None, None, f"ignored: {recognised.reason}")
     # The topic header is not signed: a body that says it is something else is not delivered (spec §8).
-    reason = source.contradiction(interpreted, inbound)
+    reason = source.contradiction(recognised, inbound)
     if reason is not None:
-        return Interpretation(QUARANTINED, None, {"_topic": [reason]}, f"topic contradicted: {reason}")
-    payload, errors = canonicalise(source, interpreted, inbound)
+        return Verdict(EventStatus.QUARANTINED, None, {"_topic": [reason]}, f"topic contradicted: {reason}")
+    payload, errors = canonicalise(source, recognised, inbound)
     if errors is not None:
-        return Interpretation(QUARANTINED, None, errors, f"invalid: {summarise(errors)}")
-    return Interpretation(ACCEPTED, payload, None, "valid")
+        return Verdict(EventStatus.QUARANTINED, None, errors, f"invalid: {summarise(errors)}")
+    return Verdict(EventStatus.ACCEPTED, payload, None, "valid")
 
 
 def cap_errors(messages: Any) -> dict[str, Any]:
