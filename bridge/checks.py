@@ -16,8 +16,7 @@ from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
-from bridge.storage.remote import RemoteRecords
+from bridge.storage import Database, Storage
 
 
 def ac_client(settings: Settings) -> ActiveCampaignClient:
@@ -242,12 +241,12 @@ def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, 
     them for the worker, and return store -> connection id."""
     if not settings.ac_enabled:
         raise BridgeError("BRIDGE_AC_URL and BRIDGE_AC_TOKEN are needed to set up the ActiveCampaign connection")
-    db = Database.for_settings(settings)
-    db.upgrade()
+    storage = Storage.for_settings(settings)
+    storage.db.upgrade()
     try:
-        targets = stores or setup_targets(settings, tuple(EventStore(db).stores()))
-        records = RemoteRecords(db, f"ac:{settings.ac_url}")
+        targets = stores or setup_targets(settings, tuple(storage.events.stores()))
+        records = storage.remote_records(f"ac:{settings.ac_url}")
         leg = ac.ActiveCampaignLeg(ac_client(settings), records, connection_id=None, source=settings.ac_source)
         return {store: leg.connection(store) for store in targets}
     finally:
-        db.dispose()
+        storage.db.dispose()

@@ -9,18 +9,27 @@ from flask import current_app
 from bridge.admin.service import AdminService
 from bridge.platforms.adapter import Source
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events, Storage
 
 
 @dataclass
 class BridgeContext:
-    """What request handlers need: settings, the database and its stores, the configured sources."""
+    """What request handlers need: settings, the storage facade (built once, here), the configured sources."""
 
     settings: Settings
-    db: Database
-    events: EventStore
+    storage: Storage
     sources: dict[str, Source]
     admin: AdminService
+
+    @property
+    def db(self) -> Database:
+        """The database handle under the storage (migrations, health pings, raw reads of the alerts)."""
+        return self.storage.db
+
+    @property
+    def events(self) -> Events:
+        """The events repository (the webhook ack's)."""
+        return self.storage.events
 
     @staticmethod
     def current() -> BridgeContext:

@@ -8,8 +8,7 @@ from datetime import datetime
 from bridge.interpret import interpret
 from bridge.platforms import READERS, SOURCES
 from bridge.settings import Settings
-from bridge.storage import Database, EventRecord, EventStore
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage import Database, EventRecord, Storage
 from bridge.storage.events import ACCEPTED, DONE, QUARANTINED, RECEIVED
 from bridge.sweeps.recorder import BACKFILL, RECONCILE, reinterpret
 
@@ -31,8 +30,9 @@ class Replayer:
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
-        self.events = EventStore(db)
-        self.deliveries = DeliveryStore(db)
+        storage = Storage.of(db)
+        self.events = storage.events
+        self.deliveries = storage.deliveries
 
     def replay(self, event_id: int) -> ReplayOutcome:
         """Quarantined (or not interpreted yet): interpret the stored raw body now, with today's code.

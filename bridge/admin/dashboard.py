@@ -35,7 +35,6 @@ from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import AdminService
 from bridge.admin.webhook_counts import rejected_by_source
 from bridge.context import BridgeContext
-from bridge.storage.erasure import Erasure
 from bridge.timeutil import utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
@@ -201,7 +200,7 @@ def overview() -> str:
         rejected=rejected,
         rejected_total=sum(rejected.values()),
         jobs=admin.jobs.recent(5),
-        data_requests=Erasure(admin.db).requests(kind="data_request", limit=10),
+        data_requests=admin.storage.erasure.requests(kind="data_request", limit=10),
         reconciliation=admin.reconciliation(),
         reconcile_interval=admin.settings.reconcile_interval,
     )

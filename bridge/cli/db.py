@@ -7,7 +7,6 @@ import json
 import click
 
 from bridge.storage import Database
-from bridge.storage.retention import Retention
 from bridge.timeutil import utcnow
 
 
@@ -43,5 +42,7 @@ def prune(state: object, dry_run: bool) -> None:
     """Erase what BRIDGE_RETENTION_DAYS no longer keeps (what the worker does every few minutes), in short
     batches; prints the counts as JSON."""
     settings = state.settings  # type: ignore[attr-defined]
-    counts = Retention(Database.for_settings(settings)).prune(utcnow(), settings.retention_days, dry_run=dry_run)
+    counts = state.storage.retention.prune(  # type: ignore[attr-defined]
+        utcnow(), settings.retention_days, dry_run=dry_run
+    )
     click.echo(json.dumps({"retention_days": settings.retention_days, **counts.as_dict()}))

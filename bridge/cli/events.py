@@ -13,19 +13,17 @@ from bridge.canonical import KINDS
 from bridge.cli.event_text import describe
 from bridge.platforms import SOURCES
 from bridge.replay import Replayer
-from bridge.storage import Database, EventRecord, EventStore
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage import EventRecord, Events, Storage
 from bridge.storage.lanes import ahead_of
 from bridge.timeutil import parse_datetime
 
 
-def _db(state: object) -> Database:
-    settings = state.settings  # type: ignore[attr-defined]
-    return Database.for_settings(settings)
+def _storage(state: object) -> Storage:
+    return state.storage  # type: ignore[attr-defined,no-any-return]
 
 
-def _store(state: object) -> EventStore:
-    return EventStore(_db(state))
+def _store(state: object) -> Events:
+    return _storage(state).events
 
 
 @click.group()
@@ -64,18 +62,18 @@ def list_events(state: object, status: str | None, source: str | None, kind: str
 def show(state: object, event_id: int, as_json: bool) -> None:
     """Show one event: what it is, its deliveries and attempts (readable); --json adds headers, the raw body
     and the canonical form."""
-    db = _db(state)
-    record = EventStore(db).get(event_id)
+    storage = _storage(state)
+    record = storage.events.get(event_id)
     if record is None:
         raise click.ClickException(f"no event {event_id}")
-    deliveries = DeliveryStore(db)
+    deliveries = storage.deliveries
     shown = {
         **detail(record),
         "deliveries": [_jsonable(d) for d in deliveries.for_event(event_id)],
         "attempts": [_jsonable(a) for a in deliveries.attempts_for_event(event_id)],
     }
     # Which earlier delivery of the same order each waiting one is held behind (what the dashboard says too).
-    shown["ahead"] = {str(k): v for k, v in ahead_of(db, shown["deliveries"]).items()}
+    shown["ahead"] = {str(k): v for k, v in ahead_of(storage.db, shown["deliveries"]).items()}
     # A destination may echo a credential back in an error body: never print a configured secret.
     redactor = Redactor.for_settings(state.settings)  # type: ignore[attr-defined]
     if as_json:
@@ -94,7 +92,7 @@ def replay(state: object, event_ids: tuple[int, ...], status: str | None, since:
     sent idempotently), or retry every dead delivery with --status dead [--since T]."""
     if bool(event_ids) == bool(status):
         raise click.UsageError("give event ids, or --status dead")
-    replayer = Replayer(state.settings, _db(state))  # type: ignore[attr-defined]
+    replayer = Replayer(state.settings, _storage(state).db)  # type: ignore[attr-defined]
     if status:
         try:
             cutoff = parse_datetime(since) if since else None

@@ -6,8 +6,7 @@ import json
 
 import click
 
-from bridge.storage import Database
-from bridge.storage.erasure import Erasure, Subject
+from bridge.storage.erasure import Subject
 from bridge.timeutil import utcnow
 
 
@@ -42,8 +41,7 @@ def forget(state: object, email: str | None, customer_id: str | None, source: st
     contact state keyed by their email) and record the erasure (a SHA-256, the time, the counts). Prints
     the counts as JSON."""
     subject = _subject(email, customer_id, source)
-    db = Database.for_settings(state.settings)  # type: ignore[attr-defined]
-    counts = Erasure(db).erase(subject, utcnow(), origin="cli")
+    counts = state.storage.erasure.erase(subject, utcnow(), origin="cli")  # type: ignore[attr-defined]
     click.echo(json.dumps({"subject_sha256": subject.digest(), "erased": counts}))
 
 
@@ -53,5 +51,5 @@ def forget(state: object, email: str | None, customer_id: str | None, source: st
 def export(state: object, email: str | None, customer_id: str | None, source: str | None) -> None:
     """Print, as JSON, everything stored about one person."""
     subject = _subject(email, customer_id, source)
-    db = Database.for_settings(state.settings)  # type: ignore[attr-defined]
-    click.echo(json.dumps(Erasure(db).export(subject), ensure_ascii=False, indent=2))
+    exported = state.storage.erasure.export(subject)  # type: ignore[attr-defined]
+    click.echo(json.dumps(exported, ensure_ascii=False, indent=2))

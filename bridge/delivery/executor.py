@@ -41,11 +41,10 @@ from bridge.errors import (
 )
 from bridge.logs import mask_personal, without_emails
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore
+from bridge.storage import Database, Storage
+from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed
 from bridge.storage.events import EventRecord
-from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
-from bridge.storage.throttles import Throttles
+from bridge.storage.remote import RemoteRecord, RemoteRecords
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.delivery")
@@ -103,12 +102,13 @@ class Executor:
     leases: HeldLeases = field(default=None)  # type: ignore[assignment] - made from settings when not given
 
     def __post_init__(self) -> None:
-        self.events = EventStore(self.db)
-        self.deliveries = DeliveryStore(self.db)
-        self.applied = AppliedVersions(self.db)
-        self.throttles = Throttles(self.db)
-        self.ac_records = RemoteRecords(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
-        self.ac_state = RemoteState(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
+        storage = Storage.of(self.db)
+        self.events = storage.events
+        self.deliveries = storage.deliveries
+        self.applied = storage.applied_versions
+        self.throttles = storage.throttles
+        self.ac_records = storage.remote_records(f"ac:{self.settings.ac_url or 'dry-run'}")
+        self.ac_state = storage.remote_state(f"ac:{self.settings.ac_url or 'dry-run'}")
         if self.leases is None:
             self.leases = HeldLeases(self.settings.lease_seconds)
         self.outcomes = Outcomes(

@@ -1,5 +1,5 @@
 """Deliveries claimed together (spec §14, `BRIDGE_AC_BATCH`): a worker thread that claimed several ready AC
-order deliveries at once (`DeliveryStore.claim_batch`) runs each on a thread of its own, through the ordinary
+order deliveries at once (`Deliveries.claim_batch`) runs each on a thread of its own, through the ordinary
 path of one delivery, with a batcher made for the group, so their orders go to AC in one `bulkUpsertOrders`
 as soon as every member has joined the batch or finished without an upsert. And the attempt record of a call:
 one call made for a whole batch is every order's attempt, written in one transaction."""
@@ -15,7 +15,7 @@ from bridge.destinations.http import CallLog
 from bridge.errors import StorageUnavailable
 from bridge.logs import log_attempt
 from bridge.metrics import attempt_recorded
-from bridge.storage.deliveries import AttemptRecord, Claimed, DeliveryStore
+from bridge.storage.deliveries import AttemptRecord, Claimed, Deliveries
 
 if TYPE_CHECKING:
     from bridge.delivery.executor import Executor
@@ -56,7 +56,7 @@ def run_group(executor: Executor, group: list[Claimed]) -> None:
 class AttemptLog:
     """Records a delivery's calls as its attempts (an `HttpCaller`'s `record`)."""
 
-    def __init__(self, deliveries: DeliveryStore, claimed: Claimed) -> None:
+    def __init__(self, deliveries: Deliveries, claimed: Claimed) -> None:
         self.deliveries = deliveries
         self.claimed = claimed
 

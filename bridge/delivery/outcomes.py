@@ -23,7 +23,7 @@ from bridge.errors import StorageUnavailable
 from bridge.logs import mask_personal, without_emails
 from bridge.metrics import delivery_finished
 from bridge.settings import Settings
-from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
+from bridge.storage.deliveries import DEAD, PENDING, Claimed, Deliveries
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
@@ -39,7 +39,7 @@ class Outcomes:
     def __init__(
         self,
         settings: Settings,
-        deliveries: DeliveryStore,
+        deliveries: Deliveries,
         applied: AppliedVersions,
         throttles: Throttles,
         leases: HeldLeases,

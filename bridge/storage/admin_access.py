@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import admin_sessions, auth_failures
 
 
@@ -22,7 +22,7 @@ def _hash(session_id: str) -> str:
 class AdminSessions:
     """Server-side dashboard sessions; the signed cookie carries only the random session id."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def start(self, session_id: str, now: datetime, lifetime: timedelta) -> None:
@@ -59,7 +59,7 @@ class AuthFailures:
     window, every attempt from that address is refused until the window ends (even a right one, so the throttle
     gives a guesser no signal)."""
 
-    def __init__(self, db: Database, *, limit: int = 10, window: float = 60.0) -> None:
+    def __init__(self, db: Session, *, limit: int = 10, window: float = 60.0) -> None:
         self.db = db
         self.limit = limit
         self.window = window

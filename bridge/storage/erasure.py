@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Text, cast, delete, false, insert, or_, select, update
 
 from bridge.privacy import ORDER_STATE, email_digest, subject_digest
-from bridge.storage.database import Database
 from bridge.storage.deliveries import settle_event
 from bridge.storage.retention import erase_events, holds_person, strip_order_states
+from bridge.storage.session import Session
 from bridge.storage.tables import (
     admin_jobs,
     attempts,
@@ -92,7 +92,7 @@ def _parsed(body: bytes) -> Any:
 class Erasure:
     """Find, export and erase what is stored about a subject."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def _scan(self) -> Iterator[Any]:

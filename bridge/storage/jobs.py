@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import admin_jobs
 
 
-class JobStore:
+class Jobs:
     """Create, advance and read admin jobs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def create(self, kind: str, params: dict[str, Any], total: int, now: datetime) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Executable, and_, delete, func, select, update
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import applied_versions, remote_records, remote_state
 
 
@@ -24,7 +24,7 @@ class RemoteRecord:
 class RemoteRecords:
     """Lookup table that makes creates idempotent: AC has no idempotency key, so the bridge remembers."""
 
-    def __init__(self, db: Database, scope: str) -> None:
+    def __init__(self, db: Session, scope: str) -> None:
         self.db = db
         self.scope = scope[:255]
 
@@ -130,7 +130,7 @@ class RemoteRecords:
 class RemoteState:
     """A small JSON document per (key_type, key) in a scope: what the bridge last sent for that record."""
 
-    def __init__(self, db: Database, scope: str) -> None:
+    def __init__(self, db: Session, scope: str) -> None:
         self.db = db
         self.scope = scope[:255]
 
@@ -171,7 +171,7 @@ class RemoteState:
 class AppliedVersions:
     """The newest event version applied per (destination, subject); anything older is stale."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def get(self, destination: str, subject: str) -> datetime | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import store_sweeps
 
 
@@ -31,10 +31,10 @@ class Sweep:
     total_recovered: int
 
 
-class SweepStore:
+class Sweeps:
     """Leases, watermarks and checkpoints of the store sweeps."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def _ensure(self, conn: Any, name: str, now: datetime) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bridge.errors import StorageUnavailable
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import throttles
 from bridge.timeutil import utcnow
 
@@ -44,7 +44,7 @@ class ThrottleState:
 class Throttles:
     """Read and change destination throttle rows (created on first use)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
         self._ensure = db.insert_ignoring_conflicts(throttles, "name")
         # Pauses this process has seen, set before the database hears of them: the threads of this process
