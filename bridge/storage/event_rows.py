@@ -89,7 +89,7 @@ def columns_of(payload: dict[str, Any]) -> dict[str, Any]:
 
 def cut(values: dict[str, Any]) -> dict[str, Any]:
     for name in ("topic", "store", "order_id", "checkout_id", "kind", "dedupe_key", "delivery_key"):
-        limit = events.c[name].type.length
+        limit = getattr(events.c[name].type, "length", None)
         if isinstance(values.get(name), str) and limit and len(values[name]) > limit:
             values[name] = values[name][:limit]
     return values

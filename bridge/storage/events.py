@@ -6,6 +6,7 @@ Each operation runs as a transaction of its own on `storage.events`, or inside t
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -125,7 +126,7 @@ class Events:
         kind: str | None = None,
         before_id: int | None = None,
         limit: int = 50,
-    ) -> list[EventRecord]:
+    ) -> builtins.list[EventRecord]:
         """Newest first, filtered; `before_id` pages backwards. Locks nothing."""
         query = select(events).order_by(events.c.id.desc()).limit(limit)
         if status:
@@ -159,7 +160,7 @@ class Events:
         with self.db.read() as conn:
             return conn.execute(query).first() is not None
 
-    def received(self, limit: int) -> list[EventRecord]:
+    def received(self, limit: int) -> builtins.list[EventRecord]:
         """The oldest raw events not interpreted yet, in the order they were received. Locks nothing: two
         workers may read the same ones, and `replace_interpretation(only_if_status=…)` lets one of them win."""
         query = select(events).where(events.c.status == RECEIVED).order_by(events.c.id).limit(limit)
@@ -171,7 +172,7 @@ class Events:
         with self.db.read() as conn:
             return conn.execute(select(func.min(events.c.id)).where(events.c.status == RECEIVED)).scalar()
 
-    def accepted(self, limit: int, before_id: int | None = None) -> list[EventRecord]:
+    def accepted(self, limit: int, before_id: int | None = None) -> builtins.list[EventRecord]:
         """The oldest events not planned yet, in the order they were received (all older than `before_id`).
 
         Meant for `tx.events`: on PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED until the transaction

@@ -169,7 +169,7 @@ class Transaction:
 
     def run_prepared(self, prepared: PreparedStatement, values: dict[str, Any], *, write: bool) -> Outcome:
         """Execute a prepared statement in this transaction (it commits with the transaction, not before)."""
-        result = self._conn.exec_driver_sql(prepared.sql, prepared.parameters(values))  # type: ignore[arg-type]
+        result = self._conn.exec_driver_sql(prepared.sql, prepared.parameters(values))
         first = result.fetchone() if result.returns_rows else None
         lastrowid = result.lastrowid if self.is_sqlite else None
         return Outcome(result.rowcount, lastrowid, tuple(first) if first else None)

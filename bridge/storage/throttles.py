@@ -5,10 +5,8 @@ manual pauses. Times are Unix epoch seconds."""
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -16,29 +14,12 @@ from sqlalchemy import select, update
 from bridge.errors import StorageUnavailable
 from bridge.storage.session import Session
 from bridge.storage.tables import throttles
+from bridge.storage.throttle_state import NO_REASON, Hold, ThrottleState, finite, state_of
 from bridge.timeutil import utcnow
 
+__all__ = ["ThrottleState", "Throttles"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ThrottleState:
-    """One destination's shared state."""
-
-    name: str
-    next_slot_at: float
-    paused_until: float
-    consecutive_failures: int
-    circuit_open_until: float
-    manual_pause: bool
-    pause_reason: str | None = None  # with manual_pause: "manual" or "token_rejected" (bridge/storage/pauses.py)
-    pause_cause: str | None = None
-    paused_since: float | None = None
-    pause_fingerprint: str | None = None
-
-    def blocked(self, now: float) -> bool:
-        """True while no delivery to this destination should be started."""
-        return self.manual_pause or self.circuit_open_until > now or self.paused_until > now
 
 
 class Throttles:
@@ -51,7 +32,7 @@ class Throttles:
         # must not send in the milliseconds between a 429 arriving and its pause being committed. Once
         # committed, a hold still counts for `held_until` until it ends, unless the operator resumed the
         # destination meanwhile (the stored pause is then earlier than the hold: see `_forget_resumed`).
-        self._held: dict[str, list[_Hold]] = {}
+        self._held: dict[str, list[Hold]] = {}
         self._commits = 0  # numbers the holds as their pauses are committed
         self._lock = threading.Lock()
         # Completions the database could not take (name -> ticket -> when its response came): written with the
@@ -62,7 +43,7 @@ class Throttles:
     def hold(self, name: str, until: float) -> None:
         """Hold this process's sends to `name` until `until`, at once (`pause` then tells every process)."""
         with self._lock:
-            self._held.setdefault(name, []).append(_Hold(_finite(until)))
+            self._held.setdefault(name, []).append(Hold(finite(until)))
 
     def held_until(self, name: str, *, uncommitted_only: bool = False) -> float:
         """When the latest pause this process imposed on `name` ends (0 when none)."""
@@ -97,7 +78,7 @@ class Throttles:
             ]
 
     def _row(self, conn: object, name: str) -> ThrottleState:
-        return _state(self._locked(conn, name))
+        return state_of(self._locked(conn, name))
 
     def _locked(self, conn: object, name: str) -> Any:
         """`name`'s row, created if missing, locked until the transaction ends: every read-modify-write of it
@@ -146,7 +127,7 @@ class Throttles:
         with self.db.write() as conn:
             row = self._locked(conn, name)
             now = time.time()
-            stored = _finite(float(row.paused_until))
+            stored = finite(float(row.paused_until))
             self._forget_resumed(name, stored, seen)
             paused_until = max(stored, self.held_until(name, uncommitted_only=True))
             if paused_until > now:
@@ -197,7 +178,7 @@ class Throttles:
     def pause(self, name: str, until: float) -> None:
         """Hold every send to `name` until `until` (a 429/503 Retry-After): this process at once, then every
         process through the database."""
-        until = _finite(until)
+        until = finite(until)
         self.hold(name, until)
         with self.db.write() as conn:
             state = self._row(conn, name)
@@ -236,7 +217,7 @@ class Throttles:
         """Pause or un-pause a destination by hand (admin); `resume` also clears every other hold."""
         with self.db.write() as conn:
             self._row(conn, name)
-            reason = {"pause_reason": "manual", "paused_since": time.time()} if paused else _NO_REASON
+            reason = {"pause_reason": "manual", "paused_since": time.time()} if paused else NO_REASON
             conn.execute(update(throttles).where(throttles.c.name == name).values(manual_pause=int(paused), **reason))
 
     def resume(self, name: str) -> ThrottleState:
@@ -250,11 +231,11 @@ class Throttles:
                 .where(throttles.c.name == name)
                 .values(
                     manual_pause=0,
-                    **_NO_REASON,
+                    **NO_REASON,
                     paused_until=0.0,
                     circuit_open_until=0.0,
                     consecutive_failures=0,
-                    next_slot_at=min(_finite(state.next_slot_at), now),
+                    next_slot_at=min(finite(state.next_slot_at), now),
                     updated_at=utcnow(),
                 )
             )
@@ -266,39 +247,9 @@ class Throttles:
         """One destination's state (defaults when it has none yet)."""
         with self.db.read() as conn:
             row = conn.execute(select(throttles).where(throttles.c.name == name)).first()
-        return _state(row) if row else ThrottleState(name, 0.0, 0.0, 0, 0.0, False)
+        return state_of(row) if row else ThrottleState(name, 0.0, 0.0, 0, 0.0, False)
 
     def all(self) -> dict[str, ThrottleState]:
         """Every destination's state."""
         with self.db.read() as conn:
-            return {row.name: _state(row) for row in conn.execute(select(throttles))}
-
-
-_NO_REASON: dict[str, Any] = dict.fromkeys(("pause_reason", "pause_cause", "paused_since", "pause_fingerprint"))
-
-
-@dataclass
-class _Hold:
-    """One pause this process imposed: until when, and whether the database has it yet."""
-
-    until: float
-    committed: int | None = None  # the commit number of its pause, once the database has it
-
-
-def _finite(value: float) -> float:
-    """A stored time that can be waited for: infinity (written by an older version for `Retry-After: inf`)
-    counts as "now"; it never blocks for ever, and an operator's resume clears it in any case."""
-    return value if math.isfinite(value) else 0.0
-
-
-def _state(row: object) -> ThrottleState:
-    m = row._mapping  # type: ignore[attr-defined]
-    return ThrottleState(
-        name=m["name"],
-        next_slot_at=_finite(float(m["next_slot_at"])),
-        paused_until=_finite(float(m["paused_until"])),
-        consecutive_failures=int(m["consecutive_failures"]),
-        circuit_open_until=_finite(float(m["circuit_open_until"])),
-        manual_pause=bool(m["manual_pause"]),
-        **{key: m[key] for key in _NO_REASON},
-    )
+            return {row.name: state_of(row) for row in conn.execute(select(throttles))}
