@@ -26,7 +26,8 @@ class AdminSessions:
         self.db = db
 
     def start(self, session_id: str, now: datetime, lifetime: timedelta) -> None:
-        """Record a new session valid until `now + lifetime` (never extended); drop expired ones."""
+        """Record a new session valid until `now + lifetime` (never extended); drop expired ones, in the same
+        transaction."""
         with self.db.write() as conn:
             conn.execute(delete(admin_sessions).where(admin_sessions.c.expires_at <= now))
             conn.execute(
@@ -41,7 +42,8 @@ class AdminSessions:
         return expires_at is not None and expires_at > now
 
     def end(self, session_id: str) -> None:
-        """Log the session out everywhere (any copy of its cookie stops working)."""
+        """Log the session out everywhere (any copy of its cookie stops working). Committed before this
+        returns; idempotent."""
         self.db.write_one(delete(admin_sessions).where(admin_sessions.c.id_hash == _hash(session_id)))
 
 
@@ -65,7 +67,7 @@ class AuthFailures:
         self.window = window
 
     def check(self, address: str, now: float) -> Verdict:
-        """May `address` present credentials at `now` (epoch seconds)?"""
+        """May `address` present credentials at `now` (epoch seconds)? A read; locks nothing."""
         query = select(auth_failures.c.window_start, auth_failures.c.failures).where(
             auth_failures.c.address == address[:64]
         )

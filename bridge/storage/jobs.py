@@ -18,7 +18,8 @@ class Jobs:
         self.db = db
 
     def create(self, kind: str, params: dict[str, Any], total: int, now: datetime) -> int:
-        """A new running job of `total` items."""
+        """A new running job of `total` items; returns its id. Committed before this returns (every web process
+        can show it at once). Not idempotent: each call is a new job."""
         with self.db.write() as conn:
             return int(
                 conn.execute(
@@ -31,7 +32,8 @@ class Jobs:
 
     def advance(self, job_id: int, *, done: int, failed: int, now: datetime, status: str = "running",
                 message: str | None = None) -> None:  # fmt: skip
-        """Record progress (and, at the end, the final status)."""
+        """Record progress (and, at the end, the final status). One UPDATE, last writer wins: a job has one
+        runner, so there is no other."""
         with self.db.write() as conn:
             conn.execute(
                 update(admin_jobs)

@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 
 class Throttles:
-    """Read and change destination throttle rows (created on first use)."""
+    """Read and change destination throttle rows (created on first use). Every read-modify-write of a row is
+    one transaction holding the row's lock (`_locked`: FOR UPDATE on PostgreSQL, the write lock on SQLite), so
+    threads, processes and hosts never book one slot twice or lose a failure count. The object also keeps this
+    process's pauses not yet committed (`hold`): share one per process (`storage.throttles`)."""
 
     def __init__(self, db: Session) -> None:
         self.db = db
@@ -102,7 +105,8 @@ class Throttles:
 
     def reserve_slot(self, name: str, interval: float) -> float:
         """Reserve the next send time for `name`, `interval` seconds after the previous reservation and not
-        before any pause ends. Returns the reserved time; the caller waits until then."""
+        before any pause ends. Returns the reserved time; the caller waits until then. Atomic under the row
+        lock: no two callers anywhere get the same slot."""
         seen = self._commits_so_far()
         with self.db.write() as conn:
             state = self._row(conn, name)
@@ -187,7 +191,8 @@ class Throttles:
         self._committed(name, max(until, state.paused_until))
 
     def record_failure(self, name: str, threshold: int, cooldown: float, now: float) -> bool:
-        """Count a failed call; open the circuit at `threshold` consecutive failures. True if it is open now."""
+        """Count a failed call; open the circuit at `threshold` consecutive failures. True if it is open now.
+        Atomic under the row lock: concurrent failures all count."""
         with self.db.write() as conn:
             state = self._row(conn, name)
             failures = state.consecutive_failures + 1
@@ -214,7 +219,7 @@ class Throttles:
         return state.circuit_open_until > 0
 
     def set_manual_pause(self, name: str, paused: bool) -> None:
-        """Pause or un-pause a destination by hand (admin); `resume` also clears every other hold."""
+        """Pause or un-pause a destination by hand (admin); `resume` also clears every other hold. Idempotent."""
         with self.db.write() as conn:
             self._row(conn, name)
             reason = {"pause_reason": "manual", "paused_since": time.time()} if paused else NO_REASON
@@ -222,7 +227,8 @@ class Throttles:
 
     def resume(self, name: str) -> ThrottleState:
         """The operator's "go now": clear the manual pause, a Retry-After pause, the circuit (and its failure
-        count), and send slots booked into such a pause. Returns the state it cleared."""
+        count), and send slots booked into such a pause. Returns the state it cleared. Atomic under the row
+        lock; idempotent."""
         with self.db.write() as conn:
             state = self._row(conn, name)
             now = time.time()
@@ -244,12 +250,12 @@ class Throttles:
         return state
 
     def get(self, name: str) -> ThrottleState:
-        """One destination's state (defaults when it has none yet)."""
+        """One destination's state (defaults when it has none yet). A read; locks nothing."""
         with self.db.read() as conn:
             row = conn.execute(select(throttles).where(throttles.c.name == name)).first()
         return state_of(row) if row else ThrottleState(name, 0.0, 0.0, 0, 0.0, False)
 
     def all(self) -> dict[str, ThrottleState]:
-        """Every destination's state."""
+        """Every destination's state (one consistent read; locks nothing)."""
         with self.db.read() as conn:
             return {row.name: state_of(row) for row in conn.execute(select(throttles))}
