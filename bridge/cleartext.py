@@ -8,6 +8,7 @@ import ipaddress
 import logging
 from urllib.parse import urlsplit
 
+from bridge.destinations import registry
 from bridge.settings import Settings
 
 
@@ -28,8 +29,7 @@ def cleartext_urls(settings: Settings) -> list[tuple[str, str, str]]:
     """(setting, host, credential) for each configured `http://` URL to a non-loopback host that is sent a
     credential (the destinations' tokens, the store API keys)."""
     candidates = (
-        ("BRIDGE_AC_URL", settings.ac_url if settings.ac_enabled else None, "the AC Api-Token"),
-        ("BRIDGE_ECART_URL", settings.ecart_url if settings.ecart_enabled else None, "the EcartAPI token"),
+        *(row for destination in registry.destinations() for row in destination.credential_urls(settings)),
         (
             "BRIDGE_WOOCOMMERCE_URL",
             settings.woocommerce_url if settings.woocommerce_key else None,

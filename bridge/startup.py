@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from bridge import __version__
+from bridge.destinations import registry
+from bridge.destinations.base import DRY_RUN
 from bridge.settings import Settings
 
 log = logging.getLogger("bridge.startup")
@@ -29,8 +31,7 @@ def startup_facts(settings: Settings, address: str) -> dict[str, object]:
         "address": base,
         "database": _display_database(settings.database_url),
         "sources_with_secrets": list(settings.sources_with_secrets),
-        "activecampaign": "live" if settings.ac_enabled else "dry-run",
-        "ecartapi": "live" if settings.ecart_enabled else ("dry-run" if settings.ecart_used else "not used"),
+        **{d.name: d.mode(settings) for d in registry.destinations()},
         "dashboard": "on" if settings.admin_token else "off",
     }
 
@@ -38,15 +39,15 @@ def startup_facts(settings: Settings, address: str) -> dict[str, object]:
 def startup_message(facts: dict[str, object]) -> str:
     """The facts as one sentence-like line."""
     sources = ", ".join(facts["sources_with_secrets"]) or "none (every webhook is answered 401)"  # type: ignore[arg-type]
-    dry_run = "dry-run" in (facts["activecampaign"], facts["ecartapi"])
-    dry = " (dry-run: calls are recorded, not sent)" if dry_run else ""
+    modes = [(name, facts[name]) for name in registry.names() if name in facts]
+    dry = " (dry-run: calls are recorded, not sent)" if any(mode == DRY_RUN for _, mode in modes) else ""
     dashboard = (
         f"on at {facts['address']}/admin/" if facts["dashboard"] == "on" else "off (set BRIDGE_ADMIN_TOKEN to enable)"
     )
     return (
         f"storebridge {facts['version']} listening on {facts['address']} | database {facts['database']} | "
-        f"sources with secrets: {sources} | activecampaign {facts['activecampaign']}, "
-        f"ecartapi {facts['ecartapi']}{dry} | dashboard {dashboard}"
+        f"sources with secrets: {sources} | {', '.join(f'{name} {mode}' for name, mode in modes)}{dry} | "
+        f"dashboard {dashboard}"
     )
 
 

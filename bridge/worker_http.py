@@ -2,7 +2,7 @@
 
 Where a worker does not share a metrics directory with a web (a Kubernetes pod, a container of its own), the
 web's `/metrics` cannot show the worker's counters, so the worker answers for itself: the same exposition as
-the web's (`bridge.metrics.render`: every process that writes into this worker's metrics directory, plus the
+the web's (`bridge.metrics_scrape.render`: every process that writes into this worker's metrics directory, plus the
 gauges read from the database), and `/healthz` from the same heartbeat rule as `storebridge health --role
 worker`.
 
@@ -23,7 +23,8 @@ from typing import Any
 
 from bridge.errors import BridgeError
 from bridge.heartbeat import verdict
-from bridge.metrics import MULTIPROC_VARIABLE, render
+from bridge.metrics import MULTIPROC_VARIABLE
+from bridge.metrics_scrape import render
 
 log = logging.getLogger("bridge.worker_http")
 

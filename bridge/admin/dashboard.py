@@ -35,6 +35,8 @@ from bridge.admin.schemas import MAX_ID
 from bridge.admin.service import AdminService
 from bridge.admin.webhook_counts import rejected_by_source
 from bridge.context import BridgeContext
+from bridge.destinations import registry
+from bridge.destinations.base import DRY_RUN
 from bridge.timeutil import utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
@@ -120,11 +122,7 @@ def _helpers() -> dict[str, Any]:
     token = _token()
     settings = BridgeContext.current().settings
     return {
-        "dry_run_destinations": [
-            name
-            for name, live in (("activecampaign", settings.ac_enabled), ("ecartapi", settings.ecart_enabled))
-            if not live and (name != "ecartapi" or settings.ecart_used)
-        ],
+        "dry_run_destinations": [d.name for d in registry.destinations() if d.mode(settings) == DRY_RUN],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token,
         "logged_in": bool(token) and is_logged_in(),

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 
 from bridge.admin.schemas import DEFAULT_LIMIT, EVENT_STATUSES, EventQuerySchema, to_filter
 from bridge.canonical import KINDS
-from bridge.destinations.activecampaign import graphql_text
+from bridge.destinations import registry
 from bridge.logs import redact
 from bridge.platforms import SOURCES
 from bridge.storage.queries import EventFilter
@@ -186,7 +186,12 @@ def timeline(deliveries: list[dict[str, Any]], attempts: list[dict[str, Any]]) -
                 "request_excerpt": excerpt(attempt.get("request")),
                 "response_excerpt": excerpt(attempt.get("response")),
                 # A GraphQL call says in words what it did (the mutation, its orders, their outcomes).
-                "graphql": graphql_text.summary(attempt.get("url"), attempt.get("request"), attempt.get("response")),
+                "graphql": registry.attempt_summary(
+                    attempt.get("destination") or "",
+                    attempt.get("url"),
+                    attempt.get("request"),
+                    attempt.get("response"),
+                ),
             }
         )
     return [{**delivery, "attempt_list": by_delivery.get(delivery["id"], [])} for delivery in deliveries]

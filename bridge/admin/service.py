@@ -8,8 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.destinations.activecampaign import deliver as ac
-from bridge.destinations.ecartapi import deliver as ecart
+from bridge.destinations import registry
 from bridge.replay import Replayer, ReplayOutcome
 from bridge.settings import Settings
 from bridge.storage import Database, Storage
@@ -18,7 +17,6 @@ from bridge.storage.queries import EventFilter, Page
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.admin")
-DESTINATIONS = (ac.NAME, ecart.NAME)
 BULK_KINDS = ("replay", "retry_dead")
 #: A bulk job keeps the ids of the events it covered (up to this many) so its page can say how they ended.
 JOB_EVENT_IDS = 10_000
@@ -86,9 +84,10 @@ class AdminService:
         queue = self.queries.queue(now)
         states = self.throttles.all()
         result = []
-        for name in DESTINATIONS:
+        for destination in registry.destinations():
+            name = destination.name
             state = states.get(name)
-            enabled = self.settings.ac_enabled if name == ac.NAME else self.settings.ecart_enabled
+            enabled = destination.live(self.settings)
             figures = queue.get(name, {"by_status": {}, "depth": 0, "oldest_pending_age": None})
             circuit_until = state.circuit_open_until if state else 0.0
             paused_until = state.paused_until if state else 0.0
@@ -107,7 +106,7 @@ class AdminService:
                         "consecutive_failures": state.consecutive_failures if state else 0,
                     },
                     "rate": {
-                        "limit_per_second": self.settings.ac_rate if name == ac.NAME else None,
+                        "limit_per_second": destination.rate(self.settings),
                         "retry_after_seconds": max(0.0, round(paused_until - epoch, 3)),
                         "next_slot_in_seconds": max(0.0, round((state.next_slot_at if state else 0.0) - epoch, 3)),
                     },
@@ -138,7 +137,7 @@ class AdminService:
         Resume is the operator's "go now": it also clears a `Retry-After` pause and an open circuit, and makes
         the destination's waiting deliveries due at once. Returns how many deliveries it hurried (0 on pause).
         """
-        if destination not in DESTINATIONS:
+        if registry.find(destination) is None:
             raise KeyError(destination)
         if paused:
             self.throttles.set_manual_pause(destination, True)

@@ -16,7 +16,7 @@ from bridge.storage.tables import store_sweeps
 
 
 class AlertGauges:
-    """A prometheus_client collector; registered by `bridge.metrics.render` when it has the settings."""
+    """A prometheus_client collector; registered by `bridge.metrics_scrape.render` when it has the settings."""
 
     def __init__(self, db: Any, settings: Settings) -> None:
         self.db = db

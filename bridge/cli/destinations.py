@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from bridge.admin.service import DESTINATIONS, AdminService, resumed_message
+from bridge.admin.service import AdminService, resumed_message
+from bridge.destinations import registry
 from bridge.storage import Database
 
 
@@ -53,7 +54,7 @@ def list_destinations(state: object, as_json: bool) -> None:
 
 
 @destinations.command("pause")
-@click.argument("name", type=click.Choice(DESTINATIONS))
+@click.argument("name", type=click.Choice(registry.names()))
 @click.pass_obj
 def pause(state: object, name: str) -> None:
     """Pause NAME: its deliveries wait in the queue without spending attempts, until resumed."""
@@ -62,7 +63,7 @@ def pause(state: object, name: str) -> None:
 
 
 @destinations.command("resume")
-@click.argument("name", type=click.Choice(DESTINATIONS))
+@click.argument("name", type=click.Choice(registry.names()))
 @click.pass_obj
 def resume(state: object, name: str) -> None:
     """Resume NAME now: clears a manual pause, a Retry-After pause and an open circuit, and makes its waiting

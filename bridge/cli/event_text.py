@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge import words
-from bridge.destinations.activecampaign import graphql_text
+from bridge.destinations import registry
 
 #: Errors and bodies are cut to this many characters a line; `--json` shows them whole.
 MAX_TEXT = 200
@@ -69,7 +69,8 @@ def describe(shown: dict[str, Any], now: datetime | None = None) -> str:
             f"  {a.get('started_at')} {a['destination']} {a.get('method')} {a.get('url')} -> {status} "
             f"{a.get('outcome')} ({a.get('duration_ms')} ms){error}"
         )
-        if (said := graphql_text.summary(a.get("url"), a.get("request"), a.get("response"))) is not None:
+        said = registry.attempt_summary(a.get("destination") or "", a.get("url"), a.get("request"), a.get("response"))
+        if said is not None:
             lines.append(f"    {_short(said)}")
     lines.append("(storebridge events show --json for headers, the raw body and the canonical form)")
     return "\n".join(lines)

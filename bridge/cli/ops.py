@@ -8,8 +8,8 @@ import click
 
 from bridge.check_calls import summary
 from bridge.check_stores import check_settings, check_store_apis
-from bridge.checks import check_transport, destination_checks, run_checks, setup_connections
-from bridge.errors import BridgeError, DeliveryError
+from bridge.checks import check_transport, destination_checks, run_checks
+from bridge.destinations import registry
 
 
 @click.command()
@@ -29,22 +29,10 @@ def setup(state: object, stores: tuple[str, ...]) -> None:
     """
     settings = state.settings  # type: ignore[attr-defined]
     problems = 0
-    if settings.ac_connection_id:
-        click.echo(f"activecampaign: every store uses BRIDGE_AC_CONNECTION_ID={settings.ac_connection_id}")
-    elif settings.ac_enabled:
-        try:
-            connections = setup_connections(settings, stores)
-        except (BridgeError, DeliveryError) as exc:
-            click.echo(f"activecampaign: FAILED - {exc}", err=True)
-            problems += 1
-        else:
-            for store, connection in connections.items():
-                click.echo(f"activecampaign: store {store} -> connection {connection}")
-            if not connections:
-                click.echo(
-                    "activecampaign: no store has sent events yet; pass --store your-shop.myshopify.com "
-                    "(or set BRIDGE_SHOPIFY_SHOP)"
-                )
+    for destination in registry.destinations():
+        for line in destination.setup(settings, stores):
+            click.echo(line.text, err=not line.ok)
+            problems += not line.ok
     results = [
         *check_settings(settings),
         *check_transport(settings),

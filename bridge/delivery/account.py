@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from bridge.destinations import registry
 from bridge.settings import Settings
 from bridge.storage.deliveries import Deliveries
 from bridge.storage.pauses import TOKEN_REJECTED, fingerprint
@@ -13,18 +14,18 @@ from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.delivery")
-#: The setting that holds each destination's token (named in the log line that says how to fix it).
-TOKEN_SETTINGS = {"activecampaign": "BRIDGE_AC_TOKEN", "ecartapi": "BRIDGE_ECART_TOKEN"}
 
 
 def token_fingerprint(settings: Settings, destination: str) -> str:
-    """The fingerprint of the token this process sends to `destination`."""
-    return fingerprint(settings.ac_token if destination == "activecampaign" else settings.ecart_token)
+    """The fingerprint of the token this process sends to `destination` (none known: the empty token's)."""
+    found = registry.find(destination)
+    return fingerprint(found.token(settings) if found else None)
 
 
 def how_to_fix(destination: str) -> str:
     """What the operator does about a rejected token, in one sentence."""
-    variable = TOKEN_SETTINGS.get(destination, "the token")
+    found = registry.find(destination)
+    variable = found.credential_setting if found and found.credential_setting else "the token"
     return (
         f"set a valid {variable} and restart the worker (it resumes by itself), "
         f"or run `storebridge destinations resume {destination}`"
@@ -36,7 +37,7 @@ def resume_changed_credentials(settings: Settings, throttles: Throttles, deliver
     to; returns their names. Called when a worker starts: changing the token means restarting it."""
     resumed = []
     for name, state in throttles.all().items():
-        if not state.manual_pause or state.pause_reason != TOKEN_REJECTED or name not in TOKEN_SETTINGS:
+        if not state.manual_pause or state.pause_reason != TOKEN_REJECTED or registry.find(name) is None:
             continue
         if state.pause_fingerprint == token_fingerprint(settings, name):
             # Restarted with the same token: say again, loudly, why nothing goes to this destination.

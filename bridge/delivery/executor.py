@@ -19,17 +19,8 @@ from bridge.delivery.groups import AttemptLog, run_group
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
-from bridge.destinations.activecampaign import addresses, statuses
-from bridge.destinations.activecampaign import deliver as ac
-from bridge.destinations.activecampaign.batching import OrderBatcher
-from bridge.destinations.activecampaign.client import ActiveCampaignClient
-from bridge.destinations.activecampaign.contacts import ContactSync
-from bridge.destinations.activecampaign.graphql import GraphQLClient
-from bridge.destinations.activecampaign.order_input import creation_source
-from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
-from bridge.destinations.activecampaign.revenue import NET, Revenue
-from bridge.destinations.activecampaign.state import DeferredState, MemoryState
-from bridge.destinations.ecartapi import deliver as ecart
+from bridge.destinations import registry
+from bridge.destinations.base import DeliveryLeg, Destination, LegContext, Sender
 from bridge.destinations.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.errors import (
     DeliveryError,
@@ -44,51 +35,11 @@ from bridge.settings import Settings
 from bridge.storage import Database, Storage
 from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed
 from bridge.storage.events import EventRecord
-from bridge.storage.remote import RemoteRecord, RemoteRecords
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.delivery")
 #: A delivery the database failed in the middle of is due again this much later (not an attempt spent).
 STORAGE_RETRY = 1.0
-
-
-class MemoryRecords:
-    """RemoteRecords stand-in for dry-runs: ids made up during a dry-run must never reach the database."""
-
-    def __init__(self, backing: RemoteRecords) -> None:
-        self.backing = backing
-        self.local: dict[tuple[str, str], RemoteRecord] = {}
-
-    def get(self, key_type: str, key: str) -> RemoteRecord | None:
-        return self.local.get((key_type, key)) or self.backing.get(key_type, key)
-
-    def mark_creating(self, key_type: str, key: str, now: Any) -> None:
-        """Nothing is really created in a dry-run."""
-
-    def put(
-        self, key_type: str, key: str, remote_id: str, record_kind: str, now: Any, detail: str | None = None
-    ) -> None:
-        self.local[(key_type, key)] = RemoteRecord(remote_id, record_kind, detail)
-
-    def claim(self, key_type: str, key: str, now: Any, stale_before: Any) -> bool:
-        """A dry-run creates nothing, so there is nothing to race for."""
-        return True
-
-    def release(self, key_type: str, key: str) -> None:
-        """Nothing was claimed."""
-
-    def forget_remote(self, key_type: str, remote_id: str, keep: str) -> None:
-        """Dry-run ids are never remembered in the database."""
-
-
-def version_subject(destination: str, lane: str, kind: str, refund_id: str | None = None) -> str:
-    """What "older than already applied" compares within. EcartAPI: the order, whatever the event (a late
-    `paid` after `cancelled` is stale). ActiveCampaign: the lane *and* kind, because a cart and the order that
-    converts it share a lane but are different states (a cart after its order is skipped by the mapping);
-    each refund on its own, since an older refund arriving late still counts (revenue.py adds them up)."""
-    if destination == ecart.NAME:
-        return lane
-    return f"{lane}|{kind}|{refund_id}" if refund_id else f"{lane}|{kind}"
 
 
 @dataclass
@@ -99,7 +50,7 @@ class Executor:
     db: Database
     stop: threading.Event
     owner: str
-    leases: HeldLeases = field(default=None)  # type: ignore[assignment] - made from settings when not given
+    leases: HeldLeases = field(default=None)  # type: ignore[assignment]  # made from settings when not given
 
     def __post_init__(self) -> None:
         storage = Storage.of(self.db)
@@ -107,16 +58,14 @@ class Executor:
         self.deliveries = storage.deliveries
         self.applied = storage.applied_versions
         self.throttles = storage.throttles
-        self.ac_records = storage.remote_records(f"ac:{self.settings.ac_url or 'dry-run'}")
-        self.ac_state = storage.remote_state(f"ac:{self.settings.ac_url or 'dry-run'}")
         if self.leases is None:
             self.leases = HeldLeases(self.settings.lease_seconds)
         self.outcomes = Outcomes(
             self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner
         )
         self._local = threading.local()
-        # One per process: the delivery threads' GraphQL orders meet here and go out in bulk (BRIDGE_AC_BATCH).
-        self.ac_batcher = OrderBatcher(self.settings.ac_batch)
+        # Each destination's state in this process (its mappings, its batcher), shared by the delivery threads.
+        self.senders: dict[str, Sender] = {d.name: d.sender(self.settings, self.db) for d in registry.destinations()}
 
     def _session(self) -> requests.Session:
         # One Session per thread: requests' Session is not documented as thread-safe.
@@ -128,27 +77,23 @@ class Executor:
     # -- one delivery --------------------------------------------------------------------------------------
 
     def group_sizes(self) -> dict[str, int]:
-        """How many deliveries of a destination one claim may take to run together (`claim_batch`): AC orders
-        under `BRIDGE_AC_ORDER_API=graphql`, up to `BRIDGE_AC_BATCH` (lowered when AC refused a batch as too
-        large); one otherwise."""
-        if self.settings.ac_order_api != "graphql" or not self.settings.ac_enabled or self.ac_batcher.limit <= 1:
-            return {}
-        return {ac.NAME: self.ac_batcher.limit}
+        """How many deliveries of a destination one claim may take to run together (`claim_batch`): what each
+        destination's sender says (e.g. AC orders in one `bulkUpsertOrders`); one where it says nothing."""
+        sizes = {name: sender.group_size() for name, sender in self.senders.items()}
+        return {name: size for name, size in sizes.items() if size > 1}
 
     def run_group(self, group: list[Claimed]) -> None:
         """Run deliveries claimed together, each on its own thread through its own path (stale check, lease,
-        outcome, attempts), their GraphQL orders in one `bulkUpsertOrders` (groups.py)."""
+        outcome, attempts), sharing what their destination's sender gives the group (groups.py)."""
         run_group(self, group)
 
-    def run(
-        self, claimed: Claimed, batcher: OrderBatcher | None = None, record: EventRecord | None = None
-    ) -> str | None:
+    def run(self, claimed: Claimed, group: Any = None, record: EventRecord | None = None) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
         the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
-        `batcher`: the one of the group the delivery was claimed with (default: the process's); `record`: its
-        event, when already read."""
+        `group`: what the group the delivery was claimed with shares (`Sender.group`); `record`: its event,
+        when already read."""
         try:
-            return self._run(claimed, batcher or self.ac_batcher, record)
+            return self._run(claimed, group, record)
         except StorageUnavailable:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
@@ -158,38 +103,31 @@ class Executor:
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Claimed, batcher: OrderBatcher, record: EventRecord | None) -> str | None:
+    def _run(self, claimed: Claimed, group: Any, record: EventRecord | None) -> str | None:
+        destination, sender = registry.find(claimed.destination), self.senders.get(claimed.destination)
+        if destination is None or sender is None:  # a row of a destination this process does not deliver to
+            return self.outcomes.finish(claimed, DEAD, error=f"no destination {claimed.destination!r} is registered")
         if record is None:
             record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
             return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
         event = load_canonical(record.payload)
         version: datetime = event.get("updated_at") or event["occurred_at"]
-        subject = version_subject(claimed.destination, claimed.lane, event["kind"], event.get("refund_id"))
+        subject = destination.version_subject(claimed.lane, event["kind"], event.get("refund_id"))
         applied = self.applied.get(claimed.destination, subject)
         if applied is not None and version < applied:
             note = f"stale: event version {version.isoformat()} older than applied {applied.isoformat()}"
             return self.outcomes.finish(claimed, "stale", note=note)
-        dry_run = not self._enabled(claimed.destination)
+        dry_run = not destination.live(self.settings)
         started = time.perf_counter()
         try:
-            # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
-            ac_source = 0 if record.historical else self.settings.ac_source
-            if claimed.destination == ac.NAME and self.settings.ac_order_api == "graphql":
-                # The store's own status word goes to AC verbatim (`storeStatus`, statuses.py).
-                event = {
-                    **event,
-                    "source_name": record.source,
-                    "store_status": statuses.store_status(record.source, record.body),
-                    "addresses": addresses.from_body(record.source, record.body),
-                }
-            leg = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher)
-            deferred = leg.graphql.state if isinstance(leg, ac.ActiveCampaignLeg) and leg.graphql else None
+            event = sender.prepare(event, record)
+            caller = self._caller(destination, claimed, dry_run, self.leases.checker(claimed.id))
+            leg: DeliveryLeg = sender.leg(LegContext(caller, dry_run, record, group))
             try:
                 result = leg.run(event)
             except BaseException:
-                if isinstance(deferred, DeferredState):  # what AC already holds is remembered all the same
-                    deferred.flush(utcnow())
+                sender.failed(leg)  # e.g. what the destination already holds is remembered all the same
                 raise
         except Interrupted:
             return self.outcomes.release(claimed, None)
@@ -236,8 +174,7 @@ class Executor:
             },
         )
         applied_version = (subject, version) if status == DONE else None
-        # The order state this delivery sent is stored with its outcome: one write per order (state.py).
-        writes = self.ac_state.statements(deferred.taken(), utcnow()) if isinstance(deferred, DeferredState) else []
+        writes = sender.writes(leg)  # e.g. AC's order state, stored with the outcome: one write per order
         return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)
 
     def _cause(self, exc: DeliveryError) -> str:
@@ -253,61 +190,21 @@ class Executor:
         request = getattr(failure, "request", None)
         return exception_cause(failure, url=getattr(request, "url", None), timeout=self.settings.http_timeout)
 
-    def _enabled(self, destination: str) -> bool:
-        return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
-
-    def _leg(
-        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int, batcher: OrderBatcher
-    ) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
-        record = AttemptLog(self.deliveries, claimed)
-
-        if claimed.destination == ac.NAME:
-            caller = HttpCaller(
-                session=self._session(),
-                headers={"Api-Token": self.settings.ac_token or "", "Accept": "application/json"},
-                timeout=self.settings.http_timeout,
-                record=record,
-                pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok),
-                dry_run=dry_run,
-                max_retry_after=self.settings.max_retry_after,
-                token_statuses=TOKEN_STATUSES,
-            )
-            records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
-            state = MemoryState(self.ac_state) if dry_run else self.ac_state
-            client = ActiveCampaignClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
-            contacts = ContactSync(client, state, sync=self.settings.ac_contact_sync, list_id=self.settings.ac_list_id)
-            graphql = None
-            if self.settings.ac_order_api == "graphql":
-                gql = GraphQLClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
-                net = self.settings.ac_revenue == NET
-                graphql = GraphQLOrders(
-                    gql,
-                    state if dry_run else DeferredState(state),
-                    creation_source=creation_source(ac_source),
-                    net=net,
-                    batcher=batcher,
-                )
-            return ac.ActiveCampaignLeg(
-                client,
-                records,
-                connection_id=self.settings.ac_connection_id,
-                source=ac_source,
-                contacts=contacts,
-                revenue=Revenue(client, state, mode=NET) if self.settings.ac_revenue == NET else None,
-                claim_seconds=self.settings.lease_seconds,
-                graphql=graphql,
-            )
-        caller = HttpCaller(
+    def _caller(
+        self, destination: Destination, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool]
+    ) -> HttpCaller:
+        """The delivery's HTTP caller: its destination's headers, paced at its rate across processes, every
+        call recorded as the delivery's attempt (or, in a dry-run, recorded and not sent)."""
+        return HttpCaller(
             session=self._session(),
-            headers={"Authorization": f"Bearer {self.settings.ecart_token or ''}", "Accept": "application/json"},
+            headers=destination.headers(self.settings),
             timeout=self.settings.http_timeout,
-            record=record,
-            pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok),
+            record=AttemptLog(self.deliveries, claimed),
+            pacer=SharedPacer(self.throttles, destination.name, destination.rate(self.settings), self.stop, lease_ok),
             dry_run=dry_run,
             max_retry_after=self.settings.max_retry_after,
             token_statuses=TOKEN_STATUSES,
         )
-        return ecart.EcartAPILeg(caller, self.settings.ecart_url, dict(self.settings.ecart_statuses))
 
 
 def dead_cause(exc: PermanentError) -> str:

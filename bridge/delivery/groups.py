@@ -1,8 +1,9 @@
-"""Deliveries claimed together (spec §14, `BRIDGE_AC_BATCH`): a worker thread that claimed several ready AC
-order deliveries at once (`Deliveries.claim_batch`) runs each on a thread of its own, through the ordinary
-path of one delivery, with a batcher made for the group, so their orders go to AC in one `bulkUpsertOrders`
-as soon as every member has joined the batch or finished without an upsert. And the attempt record of a call:
-one call made for a whole batch is every order's attempt, written in one transaction."""
+"""Deliveries claimed together (spec §14, `BRIDGE_AC_BATCH`): a worker thread that claimed several ready
+deliveries of one destination at once (`Deliveries.claim_batch`, as many as its sender's `group_size`)
+runs each on a thread of its own, through the ordinary path of one delivery, sharing what the sender makes
+for the group (AC: a batcher, so their orders go in one `bulkUpsertOrders` as soon as every member has joined
+the batch or finished without an upsert). And the attempt record of a call: one call made for a whole batch
+is every order's attempt, written in one transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from bridge.destinations.activecampaign.batching import GROUP_LINGER, OrderBatcher
 from bridge.destinations.http import CallLog
 from bridge.errors import StorageUnavailable
 from bridge.logs import log_attempt
@@ -28,7 +28,8 @@ def run_group(executor: Executor, group: list[Claimed]) -> None:
     if len(group) == 1:
         executor.run(group[0])
         return
-    batcher = OrderBatcher(executor.ac_batcher.limit, linger=GROUP_LINGER, members=len(group))
+    sender = executor.senders[group[0].destination]
+    shared = sender.group(len(group))
     try:
         records = executor.events.get_many([c.event_id for c in group])  # one read instead of one each
     except StorageUnavailable:
@@ -36,11 +37,11 @@ def run_group(executor: Executor, group: list[Claimed]) -> None:
 
     def member(claimed: Claimed) -> None:
         try:
-            executor.run(claimed, batcher, records.get(claimed.event_id))
+            executor.run(claimed, shared, records.get(claimed.event_id))
         except Exception:  # run() records every outcome it can; nothing may escape a member's thread
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
         finally:
-            batcher.leave()
+            sender.leave(shared)
             executor.leases.drop(claimed.id)  # recorded (or left to lapse): the heartbeat stops renewing it
 
     threads = [threading.Thread(target=member, args=(c,), name=f"order-{c.id}", daemon=True) for c in group[1:]]
@@ -49,8 +50,7 @@ def run_group(executor: Executor, group: list[Claimed]) -> None:
     member(group[0])
     for thread in threads:
         thread.join()
-    if batcher.limit < executor.ac_batcher.limit:  # AC refused a batch as too large: later groups stay below
-        executor.ac_batcher.limit = batcher.limit
+    sender.group_done(shared)  # e.g. AC refused a batch as too large: later groups stay below
 
 
 class AttemptLog:

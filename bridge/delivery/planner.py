@@ -14,8 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bridge import compliance
-from bridge.destinations.activecampaign import deliver as ac
-from bridge.destinations.ecartapi import deliver as ecart
+from bridge.destinations import registry
 from bridge.interpret import Interpretation, interpret
 from bridge.metrics import event_interpreted
 from bridge.platforms import build_sources
@@ -99,20 +98,14 @@ class Planner:
         legs: list[Leg] = []
         if kind == "checkout.updated":
             notes.append(self._checkout_timer(tx, event, payload))
-        if kind in ("cart.abandoned", "order.paid"):
-            legs.append(Leg(ac.NAME, ac.lane(payload)))
-        # Through GraphQL a cancellation or refund is also a status AC shows (spec §14), not only revenue.
-        if kind in ac.REVENUE_KINDS and (self.settings.ac_revenue == "net" or self.settings.ac_order_api == "graphql"):
-            legs.append(Leg(ac.NAME, ac.lane(self._with_checkout(tx, event, payload))))
+        # Each destination says which legs it wants of this event (registry order).
+        for destination in registry.destinations():
+            lanes = destination.lanes(self.settings, event, payload, lambda p: self._with_checkout(tx, event, p))
+            legs.extend(Leg(destination.name, lane) for lane in lanes)
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
             if tx.timers.cancel(key, event.id, now, f"order.paid event {event.id}"):
                 notes.append("abandonment timer cancelled: the checkout was paid")
-        # History (a backfill, an old reconciled state) is not news for the store: no status update. EcartAPI is
-        # a destination only where it is used (settings.ecart_used): not for a Shopify -> AC shop.
-        ecart_wanted = self.settings.ecart_used and kind in self.settings.ecart_statuses
-        if ecart_wanted and event.source != "ecartapi" and not event.historical:
-            legs.append(Leg(ecart.NAME, ecart.lane(payload)))
         tx.deliveries.add(event.id, legs, now)
         if not legs and not notes:
             notes.append("nothing to deliver for this event")

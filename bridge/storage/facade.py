@@ -44,7 +44,7 @@ from bridge.storage.throttles import Throttles
 from bridge.storage.timers import Timers
 
 if TYPE_CHECKING:
-    from bridge.settings import Settings
+    from bridge.settings_core import CoreSettings
     from bridge.storage.session import Session
 
 
@@ -88,7 +88,7 @@ class Storage:
             return storage
 
     @classmethod
-    def for_settings(cls, settings: Settings, *, serving_requests: bool = False, durable: bool = True) -> Storage:
+    def for_settings(cls, settings: CoreSettings, *, serving_requests: bool = False, durable: bool = True) -> Storage:
         """The facade of a new database handle as `settings` describe it (see `Database.for_settings`)."""
         return cls.of(Database.for_settings(settings, serving_requests=serving_requests, durable=durable))
 

@@ -6,6 +6,8 @@ from flask import Blueprint, Response, jsonify
 
 from bridge import __version__
 from bridge.context import BridgeContext
+from bridge.destinations import registry
+from bridge.destinations.base import DRY_RUN, NOT_USED
 from bridge.platforms import SOURCES
 
 bp = Blueprint("home", __name__)
@@ -20,24 +22,22 @@ def home() -> Response:
         service="storebridge",
         version=__version__,
         about="Receives store webhooks (Shopify, WooCommerce, EcartAPI, custom) and forwards them to "
-        "ActiveCampaign Deep Data and EcartAPI, durably and idempotently.",
+        f"{registry.in_words()}, durably and idempotently.",
         webhooks={
             name: f"/webhooks/{name}" + ("" if name in configured else " (no secret set: answers 401)")
             for name in sorted(SOURCES)
         },
-        destinations={
-            "activecampaign": "live" if settings.ac_enabled else "dry-run (calls are recorded, not sent)",
-            "ecartapi": "live"
-            if settings.ecart_enabled
-            else (
-                "dry-run (calls are recorded, not sent)"
-                if settings.ecart_used
-                else "not used (set BRIDGE_ECART_TOKEN to send order statuses to EcartAPI)"
-            ),
-        },
+        destinations={d.name: _mode_words(d.mode(settings), d.unused_hint) for d in registry.destinations()},
         dashboard="/admin/" if settings.admin_token else "off: set BRIDGE_ADMIN_TOKEN to enable /admin/",
         health={"live": "/healthz", "ready": "/readyz"},
         metrics="/metrics",
         api="/openapi.json",
         docs="README.md (first steps, go-live checklist), docs/settings.md, docs/deploy.md",
     )
+
+
+def _mode_words(mode: str, unused_hint: str) -> str:
+    """`live`, `dry-run (calls are recorded, not sent)` or `not used (what to set)`."""
+    if mode == DRY_RUN:
+        return "dry-run (calls are recorded, not sent)"
+    return f"not used ({unused_hint})" if mode == NOT_USED else mode

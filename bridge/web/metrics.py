@@ -17,7 +17,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 from bridge.context import BridgeContext
-from bridge.metrics import render, webhook_received
+from bridge.metrics import webhook_received
+from bridge.metrics_scrape import render
 
 log = logging.getLogger("bridge.http")
 bp = Blueprint("metrics", __name__)

@@ -52,6 +52,7 @@ def build_document() -> dict[str, Any]:
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     from bridge import canonical
+    from bridge.destinations import registry
     from bridge.web import openapi_admin, openapi_webhooks
 
     plugin = MarshmallowPlugin()
@@ -62,7 +63,7 @@ def build_document() -> dict[str, Any]:
         plugins=[plugin],
         info={
             "description": "Store webhooks in (Shopify, WooCommerce, EcartAPI, custom), stored durably, then delivered"
-            " to ActiveCampaign Deep Data and EcartAPI. Every answer is JSON, except `/metrics`."
+            f" to {registry.in_words()}. Every answer is JSON, except `/metrics`."
         },
         tags=[
             {"name": "webhooks", "description": "receiving store events"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bridge.admin import schemas as s
-from bridge.admin.service import DESTINATIONS
+from bridge.destinations import registry
 
 if TYPE_CHECKING:
     from apispec import APISpec
@@ -38,7 +38,7 @@ DESTINATION_PARAM = {
     "in": "path",
     "name": "name",
     "required": True,
-    "schema": {"type": "string", "enum": list(DESTINATIONS)},
+    "schema": {"type": "string", "enum": list(registry.names())},
 }
 UNAUTHORIZED = {
     "description": "missing or wrong bearer token",
