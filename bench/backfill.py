@@ -35,7 +35,7 @@ from bridge.delivery.worker import Worker, new_owner
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import load_settings
 from bridge.storage import Database
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from bridge.sweeps.backfill import Backfill, Progress
 from bridge.timeutil import parse_datetime
 from bridge.vocabulary import FINAL
@@ -165,7 +165,7 @@ def drain(settings, db: Database, ac: FakeActiveCampaign, count: int, budget: fl
     stop = threading.Event()
     worker = Worker(settings, db, stop)
     thread = threading.Thread(target=worker.run, daemon=True)
-    deliveries = DeliveryStore(db)
+    deliveries = Deliveries(db)
     graphql = settings.ac_order_api == "graphql"
 
     def arrived() -> int:

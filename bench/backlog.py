@@ -1,13 +1,13 @@
 """Backlog benchmark: the drain rate at a 100,000-event backlog against the rate at a 1,000-event backlog.
 
 For each backend (SQLite file, PostgreSQL schema) and each backlog size: a fresh database gets SIZE accepted
-`order.paid` events of one returning customer (inserted through EventStore, 1,000 per transaction, not over
+`order.paid` events of one returning customer (inserted through Events, 1,000 per transaction, not over
 HTTP), which the planner turns into SIZE pending AC deliveries — the backlog an AC outage leaves behind. A
 fake ActiveCampaign without a rate limit (its own process, `python -m tests.fakes.activecampaign --rate 0`)
 takes the calls; BRIDGE_AC_RATE=1000 keeps the pacer out of the way. Then `bridge worker` starts and the
 script measures deliveries/s over the same window at every size: after the first --warmup deliveries, the
 next --window deliveries (or --seconds, whichever ends first). It also prints the claim query's plan and
-its time at each size (the query `DeliveryStore.claim` runs, captured as it runs). On PostgreSQL the backlog
+its time at each size (the query `Deliveries.claim` runs, captured as it runs). On PostgreSQL the backlog
 is ANALYZEd before the workers start, as autovacuum would have done while a real backlog built up
 (--no-analyze keeps the stale statistics of the bulk load).
 
@@ -39,7 +39,7 @@ from sqlalchemy import event, func, select, text
 from bridge.delivery.planner import Planner
 from bridge.settings import load_settings
 from bridge.storage import Database
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from bridge.storage.tables import deliveries
 from bridge.timeutil import utcnow
 from tests.helpers.backlog import insert_events, versions
@@ -107,7 +107,7 @@ def done_count(db: Database) -> int:
 
 
 def explain_claim(db: Database) -> tuple[float, str]:
-    """Run DeliveryStore.claim once, capturing its SELECT; time that SELECT and show its plan; give it back."""
+    """Run Deliveries.claim once, capturing its SELECT; time that SELECT and show its plan; give it back."""
     captured: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
@@ -116,7 +116,7 @@ def explain_claim(db: Database) -> tuple[float, str]:
 
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        store = DeliveryStore(db)
+        store = Deliveries(db)
         claimed = store.claim("bench-explain", utcnow(), 60, frozenset())
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)

@@ -28,7 +28,7 @@ import requests
 from common import BRIDGE, bridge_env, free_port, order_paid, post_custom, process, wait_until
 
 from bridge.storage import Database
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from bridge.vocabulary import FINAL
 from tests.fakes import FakeActiveCampaign
 from tests.helpers.postgres import fresh_schema
@@ -51,7 +51,7 @@ def drain(
         event = order_paid(f"{first_order + i}", emails[i % len(emails)], person=True)
         post_custom(url, event, session).raise_for_status()
     fake_before = len(fake.requests)
-    deliveries = DeliveryStore(db)
+    deliveries = Deliveries(db)
 
     def finished() -> bool:
         counts = deliveries.count_by_status()

@@ -20,7 +20,7 @@ import requests
 from common import BRIDGE, bridge_env, free_port, order_paid, post_custom, process, wait_until
 
 from bridge.storage import Database
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from bridge.vocabulary import FINAL
 from tests.fakes import FakeActiveCampaign
 
@@ -68,7 +68,7 @@ def run(backend: str, workers: int, events: int, tmp: Path, fake: FakeActiveCamp
             try:
                 wait_until(lambda: _finished(db, events + 1), timeout=events + 120, interval=0.1)
             except TimeoutError:
-                raise TimeoutError(f"not drained: {DeliveryStore(db).count_by_status()}") from None
+                raise TimeoutError(f"not drained: {Deliveries(db).count_by_status()}") from None
         return events / (time.monotonic() - started)
     finally:
         db.dispose()
@@ -78,7 +78,7 @@ def run(backend: str, workers: int, events: int, tmp: Path, fake: FakeActiveCamp
 
 
 def _finished(db: Database, expected: int) -> bool:
-    counts = DeliveryStore(db).count_by_status()
+    counts = Deliveries(db).count_by_status()
     return sum(n for (_d, s), n in counts.items() if s in FINAL) >= expected
 
 

@@ -7,7 +7,7 @@ from flask import Flask
 from bridge.context import BridgeContext
 from bridge.logs import configure_logging
 from bridge.settings import Settings, load_settings
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Storage
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Flask:
@@ -27,10 +27,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db = db or Database.for_settings(settings, serving_requests=True)
+    storage = Storage.of(db)
     app.extensions["bridge"] = BridgeContext(
         settings=settings,
-        db=db,
-        events=EventStore(db),
+        storage=storage,
         sources=build_sources(settings),
     )
     for blueprint in (home.bp, webhooks.bp, health.bp, metrics.bp, openapi.bp):

@@ -8,18 +8,27 @@ from flask import current_app
 
 from bridge.platforms.adapter import Source
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events, Storage
 
 
 @dataclass
 class BridgeContext:
-    """What request handlers need: settings, the database and its stores, the configured sources. (The admin
-    keeps its own service in `app.extensions`: bridge.admin.init_app.)"""
+    """What request handlers need: settings, the storage facade (built once, here), the configured sources. (The
+    admin keeps its own service in `app.extensions`: bridge.admin.init_app.)"""
 
     settings: Settings
-    db: Database
-    events: EventStore
+    storage: Storage
     sources: dict[str, Source]
+
+    @property
+    def db(self) -> Database:
+        """The database handle under the storage (migrations, health pings, raw reads of the alerts)."""
+        return self.storage.db
+
+    @property
+    def events(self) -> Events:
+        """The events repository (the webhook ack's)."""
+        return self.storage.events
 
     @staticmethod
     def current() -> BridgeContext:

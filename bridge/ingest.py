@@ -13,7 +13,7 @@ from bridge.documents import TooComplex, UnsafeText, no_collection, read_quickly
 from bridge.errors import InvalidPayload
 from bridge.platforms import COMPLIANCE_KINDS
 from bridge.platforms.adapter import Ignored, Inbound, Recognised, Source
-from bridge.storage.events import EventStore, NewEvent
+from bridge.storage.events import Events, NewEvent
 from bridge.timeutil import parse_datetime
 from bridge.triage import canonicalise
 from bridge.vocabulary import EventStatus
@@ -33,7 +33,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def receive(source: Source, inbound: Inbound, events: EventStore) -> Reply:
+def receive(source: Source, inbound: Inbound, events: Events) -> Reply:
     """Handle one authentic-or-not webhook request for `source`; raises InboundError subclasses for 4xx.
 
     The garbage collector stays off for the request (see documents.no_collection): a parsed document of tens
@@ -49,7 +49,7 @@ def receive(source: Source, inbound: Inbound, events: EventStore) -> Reply:
             raise
 
 
-def _receive(source: Source, inbound: Inbound, events: EventStore) -> Reply:
+def _receive(source: Source, inbound: Inbound, events: Events) -> Reply:
     early = source.preflight(inbound)
     if early is not None:
         return _ignored(early)

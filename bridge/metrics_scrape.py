@@ -32,15 +32,15 @@ class DatabaseCollector:
         """Queue figures per destination, unplanned events and the circuit state of each destination."""
         from prometheus_client.core import GaugeMetricFamily
 
+        from bridge.storage.facade import Storage
         from bridge.storage.pauses import pause_label
-        from bridge.storage.queries import OperatorQueries
-        from bridge.storage.throttles import Throttles
         from bridge.timeutil import utcnow
 
         up = GaugeMetricFamily("bridge_metrics_database_up", "1 if this scrape could read the database.")
         try:
-            queries = OperatorQueries(self.db)
-            queue, unplanned, throttles = queries.queue(utcnow()), queries.unplanned(), Throttles(self.db).all()
+            storage = Storage.of(self.db)
+            queries = storage.queries
+            queue, unplanned, throttles = queries.queue(utcnow()), queries.unplanned(), storage.throttles.all()
         except Exception as exc:  # a scrape must answer even while the database is down
             log.warning("metrics: database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
             up.add_metric([], 0)

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from bridge.platforms import READERS, SOURCES
 from bridge.settings import Settings
-from bridge.storage import Database, EventRecord, EventStore
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage import Database, EventRecord, Storage
 from bridge.sweeps.recorder import BACKFILL, RECONCILE, triage_api_state
 from bridge.triage import triage
 from bridge.vocabulary import EventStatus
@@ -31,8 +30,9 @@ class Replayer:
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
-        self.events = EventStore(db)
-        self.deliveries = DeliveryStore(db)
+        storage = Storage.of(db)
+        self.events = storage.events
+        self.deliveries = storage.deliveries
 
     def replay(self, event_id: int) -> ReplayOutcome:
         """Quarantined (or not triaged yet): triage the stored raw body now, with today's code.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events
 from tests.helpers.env import base_env, fixture
 from tests.helpers.live_server import free_port
 from tests.helpers.webhooks import headers_for, interpret_all
@@ -102,7 +102,7 @@ def test_gunicorn_roundtrip(tmp_path):
     assert returncode == 0, log.read_text(errors="replace")[-3000:]
     db = Database(f"sqlite:///{db_path}")
     try:
-        events = EventStore(db)
+        events = Events(db)
         assert len(events.list()) == len(DELIVERIES)
         interpret_all(db)  # the worker's first step: platform events were stored raw
         for source, name, kind, order_id in DELIVERIES:

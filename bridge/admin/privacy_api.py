@@ -41,7 +41,7 @@ def _subject() -> Subject:
 
 
 def _erasure() -> Erasure:
-    return Erasure(BridgeContext.current().db)
+    return BridgeContext.current().storage.erasure
 
 
 @bp.post("/privacy/forget")

@@ -13,12 +13,9 @@ from flask import current_app
 from bridge.destinations import registry
 from bridge.replay import Replayer, ReplayOutcome
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import DeliveryStore
-from bridge.storage.jobs import JobStore
+from bridge.storage import Database, Storage
 from bridge.storage.lanes import ahead_of
-from bridge.storage.queries import EventFilter, OperatorQueries, Page
-from bridge.storage.throttles import Throttles
+from bridge.storage.queries import EventFilter, Page
 from bridge.timeutil import utcnow
 from bridge.vocabulary import EventStatus, JobStatus
 
@@ -53,11 +50,12 @@ class AdminService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self.queries = OperatorQueries(db)
-        self.events = EventStore(db)
-        self.deliveries = DeliveryStore(db)
-        self.throttles = Throttles(db)
-        self.jobs = JobStore(db)
+        self.storage = storage = Storage.of(db)
+        self.queries = storage.queries
+        self.events = storage.events
+        self.deliveries = storage.deliveries
+        self.throttles = storage.throttles
+        self.jobs = storage.jobs
         self.replayer = Replayer(settings, db)
 
     @staticmethod

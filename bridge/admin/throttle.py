@@ -24,7 +24,7 @@ WINDOW_SECONDS = 60.0
 
 
 def _failures() -> AuthFailures:
-    return AuthFailures(BridgeContext.current().db, limit=FAILURE_LIMIT, window=WINDOW_SECONDS)
+    return BridgeContext.current().storage.auth_failures(limit=FAILURE_LIMIT, window=WINDOW_SECONDS)
 
 
 def client_address() -> str:

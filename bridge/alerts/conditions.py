@@ -11,11 +11,9 @@ from sqlalchemy import func, select
 from bridge.causes import status_words
 from bridge.redaction import without_emails
 from bridge.settings import Settings
-from bridge.storage import Database
+from bridge.storage import Database, Storage
 from bridge.storage.pauses import TOKEN_REJECTED, reason_words
-from bridge.storage.queries import OperatorQueries
 from bridge.storage.tables import deliveries, events, store_sweeps
-from bridge.storage.throttles import Throttles
 from bridge.vocabulary import DeliveryStatus, SweepOutcome
 
 #: Oldest pending delivery older than this is a backlog.
@@ -46,7 +44,7 @@ def _minutes(seconds: float) -> str:
 def backlog(db: Database, now: datetime) -> list[Condition]:
     """A destination whose oldest pending delivery has waited longer than BACKLOG_AFTER."""
     found = []
-    for name, figures in sorted(OperatorQueries(db).queue(now).items()):
+    for name, figures in sorted(Storage.of(db).queries.queue(now).items()):
         age = figures.get("oldest_pending_age") or 0.0
         if age > BACKLOG_AFTER:
             found.append(
@@ -88,7 +86,7 @@ def held_back(db: Database, now: datetime) -> list[Condition]:
     """A destination paused (by hand, for a rejected token, by a long Retry-After) or its circuit open."""
     epoch = now.timestamp()
     found = []
-    for name, state in sorted(Throttles(db).all().items()):
+    for name, state in sorted(Storage.of(db).throttles.all().items()):
         if state.manual_pause or state.paused_until > epoch:
             why = reason_words(state.pause_reason) if state.manual_pause else "asked to wait (Retry-After)"
             if state.manual_pause and state.pause_reason == TOKEN_REJECTED and state.pause_cause:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from bridge import __version__
 from bridge.errors import BridgeError, SettingsError, StorageUnavailable
 from bridge.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bridge.storage import Storage
 
 #: Subcommand -> "module:attribute", imported only when that subcommand runs: `storebridge health` (a container
 #: health check, every few seconds) and `--version` do not pay for SQLAlchemy, alembic and the destinations.
@@ -32,9 +36,10 @@ SUBCOMMANDS = {
 
 
 class CliState:
-    """Lazily loaded settings, shared by the subcommands of one invocation."""
+    """Lazily loaded settings and storage, shared by the subcommands of one invocation."""
 
     _settings: Settings | None = None
+    _storage: Storage | None = None
 
     @property
     def settings(self) -> Settings:
@@ -45,6 +50,16 @@ class CliState:
                 click.echo(str(exc), err=True)
                 sys.exit(2)
         return self._settings
+
+    @property
+    def storage(self) -> Storage:
+        """The storage facade of the configured database, built on first use (a command that never touches
+        the database, such as `health`, never loads SQLAlchemy)."""
+        if self._storage is None:
+            from bridge.storage import Storage
+
+            self._storage = Storage.for_settings(self.settings)
+        return self._storage
 
 
 class BridgeGroup(click.Group):

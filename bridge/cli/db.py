@@ -8,7 +8,6 @@ import click
 
 from bridge.cli import CliState
 from bridge.storage import Database
-from bridge.storage.retention import Retention
 from bridge.timeutil import utcnow
 
 
@@ -44,5 +43,5 @@ def prune(state: CliState, dry_run: bool) -> None:
     """Erase what BRIDGE_RETENTION_DAYS no longer keeps (what the worker does every few minutes), in short
     batches; prints the counts as JSON."""
     settings = state.settings
-    counts = Retention(Database.for_settings(settings)).prune(utcnow(), settings.retention_days, dry_run=dry_run)
+    counts = state.storage.retention.prune(utcnow(), settings.retention_days, dry_run=dry_run)
     click.echo(json.dumps({"retention_days": settings.retention_days, **counts.as_dict()}))

@@ -14,20 +14,18 @@ from bridge.cli.event_text import describe
 from bridge.platforms import SOURCES
 from bridge.redaction import Redactor
 from bridge.replay import Replayer
-from bridge.storage import Database, EventRecord, EventStore
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage import EventRecord, Events, Storage
 from bridge.storage.lanes import ahead_of
 from bridge.timeutil import parse_datetime
 from bridge.vocabulary import EventStatus
 
 
-def _db(state: CliState) -> Database:
-    settings = state.settings
-    return Database.for_settings(settings)
+def _storage(state: CliState) -> Storage:
+    return state.storage
 
 
-def _store(state: CliState) -> EventStore:
-    return EventStore(_db(state))
+def _store(state: CliState) -> Events:
+    return _storage(state).events
 
 
 @click.group()
@@ -68,18 +66,18 @@ def list_events(
 def show(state: CliState, event_id: int, as_json: bool) -> None:
     """Show one event: what it is, its deliveries and attempts (readable); --json adds headers, the raw body
     and the canonical form."""
-    db = _db(state)
-    record = EventStore(db).get(event_id)
+    storage = _storage(state)
+    record = storage.events.get(event_id)
     if record is None:
         raise click.ClickException(f"no event {event_id}")
-    deliveries = DeliveryStore(db)
+    deliveries = storage.deliveries
     shown = {
         **detail(record),
         "deliveries": [_jsonable(d) for d in deliveries.for_event(event_id)],
         "attempts": [_jsonable(a) for a in deliveries.attempts_for_event(event_id)],
     }
     # Which earlier delivery of the same order each waiting one is held behind (what the dashboard says too).
-    shown["ahead"] = {str(k): v for k, v in ahead_of(db, shown["deliveries"]).items()}
+    shown["ahead"] = {str(k): v for k, v in ahead_of(storage.db, shown["deliveries"]).items()}
     # A destination may echo a credential back in an error body: never print a configured secret.
     redactor = Redactor.for_settings(state.settings)
     if as_json:
@@ -98,7 +96,7 @@ def replay(state: CliState, event_ids: tuple[int, ...], status: str | None, sinc
     sent idempotently), or retry every dead delivery with --status dead [--since T]."""
     if bool(event_ids) == bool(status):
         raise click.UsageError("give event ids, or --status dead")
-    replayer = Replayer(state.settings, _db(state))
+    replayer = Replayer(state.settings, _storage(state).db)
     if status:
         try:
             cutoff = parse_datetime(since) if since else None

@@ -8,8 +8,7 @@ import click
 
 from bridge.cli import CliState
 from bridge.platforms import PLATFORMS
-from bridge.storage import Database
-from bridge.storage.erasure import Erasure, Subject
+from bridge.storage.erasure import Subject
 from bridge.timeutil import utcnow
 
 
@@ -45,8 +44,7 @@ def forget(state: CliState, email: str | None, customer_id: str | None, source: 
     contact state keyed by their email) and record the erasure (a SHA-256, the time, the counts). Prints
     the counts as JSON."""
     subject = _subject(email, customer_id, source)
-    db = Database.for_settings(state.settings)
-    counts = Erasure(db).erase(subject, utcnow(), origin="cli")
+    counts = state.storage.erasure.erase(subject, utcnow(), origin="cli")
     click.echo(json.dumps({"subject_sha256": subject.digest(), "erased": counts}))
 
 
@@ -56,5 +54,4 @@ def forget(state: CliState, email: str | None, customer_id: str | None, source: 
 def export(state: CliState, email: str | None, customer_id: str | None, source: str | None) -> None:
     """Print, as JSON, everything stored about one person."""
     subject = _subject(email, customer_id, source)
-    db = Database.for_settings(state.settings)
-    click.echo(json.dumps(Erasure(db).export(subject), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(state.storage.erasure.export(subject), ensure_ascii=False, indent=2))

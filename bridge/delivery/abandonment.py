@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 from bridge.canonical import validate_canonical
-from bridge.storage import Database, EventStore, NewEvent
-from bridge.storage.timers import TimerStore
+from bridge.storage import Database, NewEvent, Storage
 from bridge.timeutil import utcnow
 from bridge.vocabulary import EventStatus
 
@@ -19,8 +18,8 @@ class AbandonmentTimers:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.events = EventStore(db)
-        self.timers = TimerStore(db)
+        self.storage = Storage.of(db)
+        self.timers = self.storage.timers
 
     def has_due(self) -> bool:
         """A cheap read: is any armed timer due? (Spares a write transaction on every wake-up.)"""
@@ -30,20 +29,19 @@ class AbandonmentTimers:
     def fire_due(self) -> int:
         """Fire every due timer; returns how many cart.abandoned events were emitted."""
         emitted = 0
-        with self.db.write() as conn:
+        with self.storage.transaction() as tx:
             now = utcnow()
-            for timer in self.timers.due(conn, now, BATCH):
-                checkout = self.events.get_in(conn, timer.event_id)
+            for timer in tx.timers.due(now, BATCH):
+                checkout = tx.events.get(timer.event_id)
                 payload = (checkout.payload if checkout else None) or {}
                 if checkout is None or not payload.get("checkout_id"):
-                    self.timers.mark_fired(conn, timer.checkout_key, now, "checkout event missing")
+                    tx.timers.mark_fired(timer.checkout_key, now, "checkout event missing")
                     continue
-                if self.events.paid_order_exists(conn, checkout.source, payload.get("store"), payload["checkout_id"]):
-                    self.timers.mark_fired(conn, timer.checkout_key, now, "paid meanwhile: no cart")
+                if tx.events.paid_order_exists(checkout.source, payload.get("store"), payload["checkout_id"]):
+                    tx.timers.mark_fired(timer.checkout_key, now, "paid meanwhile: no cart")
                     continue
                 cart = validate_canonical({**payload, "kind": "cart.abandoned", "occurred_at": now})
-                new_id = self.events.insert_in(
-                    conn,
+                new_id = tx.events.insert(
                     NewEvent(
                         source=checkout.source,
                         topic="bridge/cart_abandoned",
@@ -59,6 +57,6 @@ class AbandonmentTimers:
                         occurred_at=now,
                     ),
                 )
-                self.timers.mark_fired(conn, timer.checkout_key, now, f"emitted event {new_id}")
+                tx.timers.mark_fired(timer.checkout_key, now, f"emitted event {new_id}")
                 emitted += new_id is not None
         return emitted

@@ -8,7 +8,7 @@ import logging
 
 from bridge.destinations import registry
 from bridge.settings import Settings
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from bridge.storage.pauses import TOKEN_REJECTED, fingerprint
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
@@ -32,7 +32,7 @@ def how_to_fix(destination: str) -> str:
     )
 
 
-def resume_changed_credentials(settings: Settings, throttles: Throttles, deliveries: DeliveryStore) -> list[str]:
+def resume_changed_credentials(settings: Settings, throttles: Throttles, deliveries: Deliveries) -> list[str]:
     """Resume every destination paused for a rejected token that this process would now send another token
     to; returns their names. Called when a worker starts: changing the token means restarting it."""
     resumed = []

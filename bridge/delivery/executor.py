@@ -32,11 +32,9 @@ from bridge.errors import (
 from bridge.outbound.http import DEFAULT_PAUSE, TOKEN_STATUSES, HttpCaller, make_session
 from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
-from bridge.storage.deliveries import Delivery, DeliveryStore
+from bridge.storage import Database, Storage
+from bridge.storage.deliveries import Delivery
 from bridge.storage.events import EventRecord
-from bridge.storage.remote import AppliedVersions
-from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
 from bridge.vocabulary import DeliveryStatus
 
@@ -56,10 +54,11 @@ class Executor:
     leases: HeldLeases = field(default=None)  # type: ignore[assignment]  # made from settings when not given
 
     def __post_init__(self) -> None:
-        self.events = EventStore(self.db)
-        self.deliveries = DeliveryStore(self.db)
-        self.applied = AppliedVersions(self.db)
-        self.throttles = Throttles(self.db)
+        storage = Storage.of(self.db)
+        self.events = storage.events
+        self.deliveries = storage.deliveries
+        self.applied = storage.applied_versions
+        self.throttles = storage.throttles
         if self.leases is None:
             self.leases = HeldLeases(self.settings.lease_seconds)
         self.outcomes = Outcomes(

@@ -1,5 +1,5 @@
 """Deliveries claimed together (spec §14, `BRIDGE_AC_BATCH`): a worker thread that claimed several ready
-deliveries of one destination at once (`DeliveryStore.claim_batch`, as many as its sender's `group_size`)
+deliveries of one destination at once (`Deliveries.claim_batch`, as many as its sender's `group_size`)
 runs each on a thread of its own, through the ordinary path of one delivery, sharing what the sender makes
 for the group (AC: a batcher, so their orders go in one `bulkUpsertOrders` as soon as every member has joined
 the batch or finished without an upsert). And the attempt record of a call: one call made for a whole batch
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bridge.errors import StorageUnavailable
 from bridge.logs import log_attempt
 from bridge.metrics import attempt_recorded
-from bridge.storage.deliveries import Delivery, DeliveryStore
+from bridge.storage.deliveries import Deliveries, Delivery
 from bridge.vocabulary import Attempt
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def run_group(executor: Executor, group: list[Delivery]) -> None:
 class AttemptLog:
     """Records a delivery's calls as its attempts (an `HttpCaller`'s `record`)."""
 
-    def __init__(self, deliveries: DeliveryStore, claimed: Delivery) -> None:
+    def __init__(self, deliveries: Deliveries, claimed: Delivery) -> None:
         self.deliveries = deliveries
         self.claimed = claimed
 

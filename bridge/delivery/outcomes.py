@@ -23,7 +23,7 @@ from bridge.errors import StorageUnavailable
 from bridge.metrics import delivery_finished
 from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
-from bridge.storage.deliveries import Delivery, DeliveryStore
+from bridge.storage.deliveries import Deliveries, Delivery
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
@@ -40,7 +40,7 @@ class Outcomes:
     def __init__(
         self,
         settings: Settings,
-        deliveries: DeliveryStore,
+        deliveries: Deliveries,
         applied: AppliedVersions,
         throttles: Throttles,
         leases: HeldLeases,

@@ -13,15 +13,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, text
-
 from bridge.destinations import registry
 from bridge.metrics import event_triaged
 from bridge.platforms import build_sources, compliance_handler
 from bridge.settings import Settings
-from bridge.storage import Database, EventRecord, EventStore
-from bridge.storage.deliveries import DeliveryStore, NewDelivery
-from bridge.storage.timers import TimerStore, checkout_key
+from bridge.storage import Database, EventRecord, Storage, Transaction
+from bridge.storage.deliveries import NewDelivery
+from bridge.storage.timers import checkout_key
 from bridge.timeutil import parse_datetime, utcnow
 from bridge.triage import Verdict, triage
 from bridge.vocabulary import EventStatus
@@ -37,9 +35,8 @@ class Planner:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self.events = EventStore(db)
-        self.deliveries = DeliveryStore(db)
-        self.timers = TimerStore(db)
+        self.storage = Storage.of(db)
+        self.events = self.storage.events
         self.sources = build_sources(settings)
 
     def plan_pending(self) -> int:
@@ -49,16 +46,11 @@ class Planner:
             return 0
         while True:
             interpreted = self.triage_received()
-            with self.db.write() as conn:
-                if not self.db.is_sqlite:
-                    # Keyed by schema too: bridges sharing one PostgreSQL database in separate schemas (and tests)
-                    # must not queue behind each other's planner.
-                    conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": PLANNER_LOCK}
-                    )
-                batch = self.events.accepted(conn, BATCH, before_id=self.events.first_received_id(conn))
+            with self.storage.transaction() as tx:
+                tx.advisory_lock(PLANNER_LOCK)
+                batch = tx.events.accepted(BATCH, before_id=tx.events.first_received_id())
                 for event in batch:
-                    self._plan(conn, event)
+                    self._plan(tx, event)
             total += len(batch)
             if len(batch) < BATCH and interpreted < BATCH:
                 return total
@@ -83,15 +75,14 @@ class Planner:
                 results.append((record, Verdict(EventStatus.QUARANTINED, None, errors, "unknown source")))
                 continue
             results.append((record, triage(source, record)))
-        with self.db.write() as conn:
+        with self.storage.transaction() as tx:
             for record, result in results:
-                changed = self.events.replace_verdict(
+                changed = tx.events.replace_verdict(
                     record.id,
                     status=result.status,
                     payload=result.payload,
                     errors=result.errors,
                     note=result.note if result.status != EventStatus.ACCEPTED else None,
-                    conn=conn,
                     only_if_status=EventStatus.RECEIVED,
                 )
                 if changed:
@@ -99,50 +90,48 @@ class Planner:
                     event_triaged(record.source, kind, result.status)
         return len(records)
 
-    def _plan(self, conn: Connection, event: EventRecord) -> None:
+    def _plan(self, tx: Transaction, event: EventRecord) -> None:
         now = utcnow()
         payload: dict[str, Any] = event.payload or {}
         kind = payload.get("kind")
         notes: list[str] = []
         legs: list[NewDelivery] = []
         if kind == "checkout.updated":
-            notes.append(self._checkout_timer(conn, event, payload))
+            notes.append(self._checkout_timer(tx, event, payload))
         # Each destination says which legs it wants of this event (registry order).
         for destination in registry.destinations():
-            lanes = destination.lanes(self.settings, event, payload, lambda p: self._with_checkout(conn, event, p))
+            lanes = destination.lanes(self.settings, event, payload, lambda p: self._with_checkout(tx, event, p))
             legs.extend(NewDelivery(destination.name, lane) for lane in lanes)
         if kind == "order.paid" and payload.get("checkout_id"):
             key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
-            if self.timers.cancel(conn, key, event.id, now, f"order.paid event {event.id}"):
+            if tx.timers.cancel(key, event.id, now, f"order.paid event {event.id}"):
                 notes.append("abandonment timer cancelled: the checkout was paid")
-        self.deliveries.add(conn, event.id, legs, now)
+        tx.deliveries.add(event.id, legs, now)
         if not legs and not notes:
             notes.append("nothing to deliver for this event")
-        self.events.set_status(
-            conn, event.id, EventStatus.PLANNED if legs else EventStatus.DONE, "; ".join(notes) or None
-        )
+        tx.events.set_status(event.id, EventStatus.PLANNED if legs else EventStatus.DONE, "; ".join(notes) or None)
 
-    def _with_checkout(self, conn: Connection, event: EventRecord, payload: dict[str, Any]) -> dict[str, Any]:
+    def _with_checkout(self, tx: Transaction, event: EventRecord, payload: dict[str, Any]) -> dict[str, Any]:
         """A refund names no checkout (Shopify's), but must share the lane of the order it refunds, which is
         its checkout's lane when the order came from one: take the checkout from the order's earlier events."""
         if payload.get("checkout_id"):
             return payload
-        found = self.events.checkout_of_order(conn, event.source, payload.get("store"), payload["order_id"])
+        found = tx.events.checkout_of_order(event.source, payload.get("store"), payload["order_id"])
         return {**payload, "checkout_id": found} if found else payload
 
-    def _checkout_timer(self, conn: Connection, event: EventRecord, payload: dict[str, Any]) -> str:
+    def _checkout_timer(self, tx: Transaction, event: EventRecord, payload: dict[str, Any]) -> str:
         """Newest state wins (spec §8): the timer holds the checkout state with the newest `updated_at`."""
         now = utcnow()
         key = checkout_key(event.source, payload.get("store"), payload["checkout_id"])
         if payload.get("completed_at"):
-            self.timers.cancel(conn, key, event.id, now, f"checkout completed (event {event.id})")
+            tx.timers.cancel(key, event.id, now, f"checkout completed (event {event.id})")
             return "checkout completed: no abandonment"
-        if self.events.paid_order_exists(conn, event.source, payload.get("store"), payload["checkout_id"]):
-            self.timers.cancel(conn, key, event.id, now, "an order for this checkout is paid")
+        if tx.events.paid_order_exists(event.source, payload.get("store"), payload["checkout_id"]):
+            tx.timers.cancel(key, event.id, now, "an order for this checkout is paid")
             return "an order for this checkout is already paid: timer not armed"
         version = parse_datetime(payload.get("updated_at") or payload["occurred_at"])
         fire_at = now + timedelta(seconds=self.settings.abandon_after) if payload.get("email") else None
-        outcome = self.timers.observe(conn, key, event.id, version, fire_at, now)
+        outcome = tx.timers.observe(key, event.id, version, fire_at, now)
         if outcome == "older":
             return "older than the checkout state already known: timer left as it is"
         if outcome == "completed":

@@ -26,11 +26,7 @@ from bridge.delivery.wakeup import Waker
 from bridge.errors import StorageUnavailable
 from bridge.heartbeat import beat
 from bridge.settings import Settings
-from bridge.storage import Database
-from bridge.storage.deliveries import DeliveryStore
-from bridge.storage.retention import Retention
-from bridge.storage.throttles import Throttles
-from bridge.storage.timers import TimerStore
+from bridge.storage import Database, Storage
 from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.worker")
@@ -77,10 +73,11 @@ class Worker:
         self.executor = Executor(settings, db, stop, self.owner, self.leases)
         self.planner = Planner(settings, db)
         self.timers = AbandonmentTimers(db)
-        self.timer_store = TimerStore(db)
-        self.deliveries = DeliveryStore(db)
-        self.throttles = Throttles(db)
-        self.retention = Retention(db)
+        storage = Storage.of(db)
+        self.timer_store = storage.timers
+        self.deliveries = storage.deliveries
+        self.throttles = storage.throttles
+        self.retention = storage.retention
         self.work = threading.Condition()
         self._blocked: tuple[float, frozenset[str]] = (0.0, frozenset())
         self.database_ok_at: float | None = None  # wall clock of the heartbeat's last successful write

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import admin_sessions, auth_failures
 
 
@@ -22,11 +22,12 @@ def _hash(session_id: str) -> str:
 class AdminSessions:
     """Server-side dashboard sessions; the signed cookie carries only the random session id."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def start(self, session_id: str, now: datetime, lifetime: timedelta) -> None:
-        """Record a new session valid until `now + lifetime` (never extended); drop expired ones."""
+        """Record a new session valid until `now + lifetime` (never extended); drop expired ones, in the same
+        transaction."""
         with self.db.write() as conn:
             conn.execute(delete(admin_sessions).where(admin_sessions.c.expires_at <= now))
             conn.execute(
@@ -41,7 +42,8 @@ class AdminSessions:
         return expires_at is not None and expires_at > now
 
     def end(self, session_id: str) -> None:
-        """Log the session out everywhere (any copy of its cookie stops working)."""
+        """Log the session out everywhere (any copy of its cookie stops working). Committed before this
+        returns; idempotent."""
         self.db.write_one(delete(admin_sessions).where(admin_sessions.c.id_hash == _hash(session_id)))
 
 
@@ -59,13 +61,13 @@ class AuthFailures:
     window, every attempt from that address is refused until the window ends (even a right one, so the throttle
     gives a guesser no signal)."""
 
-    def __init__(self, db: Database, *, limit: int = 10, window: float = 60.0) -> None:
+    def __init__(self, db: Session, *, limit: int = 10, window: float = 60.0) -> None:
         self.db = db
         self.limit = limit
         self.window = window
 
     def check(self, address: str, now: float) -> Verdict:
-        """May `address` present credentials at `now` (epoch seconds)?"""
+        """May `address` present credentials at `now` (epoch seconds)? A read; locks nothing."""
         query = select(auth_failures.c.window_start, auth_failures.c.failures).where(
             auth_failures.c.address == address[:64]
         )

@@ -1,199 +1,66 @@
-"""Deliveries (one per destination new of an event) and their attempts: claim with a lease, finish, inspect."""
+"""Deliveries (one per destination of an event) and their attempts: plan, finish, inspect (claiming with a
+lease is in claims.py). Each operation runs as a transaction of its own on `storage.deliveries`, or inside the
+caller's on `tx.deliveries` (bridge/storage/facade.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Select, and_, case, func, insert, or_, select, update
+from sqlalchemy import Executable, and_, case, func, insert, select, update
 
-from bridge.storage.database import Database
-from bridge.storage.tables import attempts, deliveries, events
+from bridge.storage.claims import Leases
+from bridge.storage.delivery_rows import Delivery, NewDelivery
+from bridge.storage.events import settle_event
+from bridge.storage.session import Session
+from bridge.storage.tables import attempts, deliveries
 from bridge.timeutil import utcnow
-from bridge.vocabulary import FINAL, UNFINISHED, Attempt, DeliveryStatus, EventStatus
+from bridge.vocabulary import FINAL, Attempt, DeliveryStatus
+
+__all__ = ["Deliveries", "Delivery", "NewDelivery"]
 
 
-@dataclass(frozen=True)
-class NewDelivery:
-    """A planned delivery: where it goes and which lane orders it."""
+class Deliveries(Leases):
+    """The delivery queue: planning, claiming with a lease (bridge/storage/claims.py), finishing, inspecting.
+    Claims are one indexed query; SQLite serialises them with BEGIN IMMEDIATE, PostgreSQL with FOR UPDATE SKIP
+    LOCKED."""
 
-    destination: str
-    lane: str
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A delivery this worker holds the lease on."""
-
-    id: int
-    event_id: int
-    destination: str
-    lane: str
-    attempts: int
-    first_attempt_at: datetime
-
-
-class DeliveryStore:
-    """The delivery queue. Claims are one indexed query; SQLite serialises them with BEGIN IMMEDIATE,
-    PostgreSQL with FOR UPDATE SKIP LOCKED."""
-
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     # -- planning ------------------------------------------------------------------------------------------
 
-    def add(self, conn: Connection, event_id: int, planned: list[NewDelivery], now: datetime) -> None:
-        """Queue `planned` (new deliveries) for `event_id` inside the caller's transaction."""
+    def add(self, event_id: int, planned: list[NewDelivery], now: datetime) -> None:
+        """Queue `planned` (new deliveries) for `event_id`, each due at `now`. Meant for `tx.deliveries`, in the
+        transaction that moves the event to `planned`, so an event is never planned without its deliveries (nor
+        twice). Not idempotent by itself: the planner's lock on the event (`tx.events.accepted`) is what prevents
+        doubles."""
         if planned:
-            conn.execute(
-                insert(deliveries),
-                [
-                    {
-                        "event_id": event_id,
-                        "destination": new.destination,
-                        "lane": new.lane[:255],
-                        "status": DeliveryStatus.PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for new in planned
-                ],
-            )
-
-    # -- claiming ------------------------------------------------------------------------------------------
-
-    def claim(self, owner: str, now: datetime, lease: float, skip_destinations: frozenset[str]) -> Delivery | None:
-        """Lease the next due delivery that heads its lane, or return None."""
-        claimed = self.claim_batch(owner, now, lease, skip_destinations)
-        return claimed[0] if claimed else None
-
-    def claim_batch(
-        self,
-        owner: str,
-        now: datetime,
-        lease: float,
-        skip_destinations: frozenset[str],
-        batch: Mapping[str, int] | None = None,
-    ) -> list[Delivery]:
-        """Lease the next due delivery that heads its lane and up to `batch[its destination] - 1` more due lane
-        heads of the same destination (one transaction): the deliveries one `bulkUpsertOrders` may carry (spec
-        §14). Each heads its own lane, so no two are of one lane: per-lane order holds. Empty when none is due."""
-        with self.db.write() as conn:
-            first = conn.execute(self._heads(now, skip_destinations).limit(1)).first()
-            if first is None:
-                return []
-            ids = [first.id]
-            size = (batch or {}).get(first.destination, 1)
-            if size > 1:
-                more = self._heads(now, frozenset()).where(
-                    deliveries.c.destination == first.destination, deliveries.c.id != first.id
-                )
-                ids += list(conn.execute(more.limit(size - 1)).scalars())
-            rows = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_(ids))
-                .values(
-                    status=DeliveryStatus.IN_FLIGHT,
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=lease),
-                    attempts=deliveries.c.attempts + 1,
-                    first_attempt_at=func.coalesce(deliveries.c.first_attempt_at, now),
-                    updated_at=now,
-                )
-                .returning(
-                    deliveries.c.id,
-                    deliveries.c.event_id,
-                    deliveries.c.destination,
-                    deliveries.c.lane,
-                    deliveries.c.attempts,
-                    deliveries.c.first_attempt_at,
-                )
-            ).all()
-        order = {delivery_id: i for i, delivery_id in enumerate(ids)}
-        return sorted((Delivery(*row) for row in rows), key=lambda c: order[c.id])
-
-    def _heads(self, now: datetime, skip_destinations: frozenset[str]) -> Select[Any]:
-        """Due pending deliveries that head their lane (no earlier unfinished one), oldest due first."""
-        earlier = deliveries.alias("earlier")
-        # OFFSET 0 keeps PostgreSQL from turning the lane check into an anti-join over the whole backlog: it
-        # stays a per-candidate probe of the lane index, and the ordered scan stops at the first free delivery.
-        blocked = (
-            select(earlier.c.id)
-            .where(
-                earlier.c.lane == deliveries.c.lane,
-                earlier.c.status.in_(UNFINISHED),
-                or_(
-                    earlier.c.event_id < deliveries.c.event_id,
-                    and_(earlier.c.event_id == deliveries.c.event_id, earlier.c.id < deliveries.c.id),
-                ),
-            )
-            .offset(0)
-            .exists()
-        )
-        query = (
-            select(deliveries.c.id, deliveries.c.destination)
-            .where(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now, ~blocked)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-        )
-        if skip_destinations:
-            query = query.where(deliveries.c.destination.not_in(sorted(skip_destinations)))
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True, of=deliveries)
-        return query
-
-    def renew(self, owner: str, delivery_ids: list[int], now: datetime, lease: float) -> list[int]:
-        """Extend the leases `owner` still holds among `delivery_ids` (the heartbeat, for the deliveries its
-        live threads work on); returns the ids extended. A write transaction even when `delivery_ids` is empty:
-        its success tells the heartbeat that the database takes writes."""
-        with self.db.write() as conn:
-            return sorted(
+            with self.db.write() as conn:
                 conn.execute(
-                    update(deliveries)
-                    .where(
-                        deliveries.c.id.in_(delivery_ids),
-                        deliveries.c.lease_owner == owner,
-                        deliveries.c.status == DeliveryStatus.IN_FLIGHT,
-                    )
-                    .values(lease_expires_at=now + timedelta(seconds=lease))
-                    .returning(deliveries.c.id)
-                ).scalars()
-            )
-
-    def reclaim_expired(self, now: datetime, owners: tuple[str, ...] = ()) -> int:
-        """Return to the queue deliveries whose lease ran out (their worker died), or held by dead `owners`."""
-        condition = deliveries.c.lease_expires_at < now
-        if owners:
-            condition = or_(condition, deliveries.c.lease_owner.in_(owners))
-        with self.db.write() as conn:
-            return conn.execute(
-                update(deliveries)
-                .where(deliveries.c.status == DeliveryStatus.IN_FLIGHT, condition)
-                .values(
-                    status=DeliveryStatus.PENDING,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    next_attempt_at=now,
-                    updated_at=now,
+                    insert(deliveries),
+                    [
+                        {
+                            "event_id": event_id,
+                            "destination": new.destination,
+                            "lane": new.lane[:255],
+                            "status": DeliveryStatus.PENDING,
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for new in planned
+                    ],
                 )
-            ).rowcount
-
-    def lease_owners(self) -> list[str]:
-        """Owners of current leases."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(deliveries.c.lease_owner).where(deliveries.c.status == DeliveryStatus.IN_FLIGHT).distinct()
-            ).scalars()
-            return [r for r in rows if r]
 
     # -- finishing -----------------------------------------------------------------------------------------
 
     def release(self, delivery_id: int, owner: str, now: datetime, next_attempt_at: datetime | None = None) -> None:
         """Give a delivery back untouched (shutdown, or its destination paused before the call): the attempt
-        is not spent. It is due again at `next_attempt_at` (default: at once)."""
+        is not spent. It is due again at `next_attempt_at` (default: at once). One UPDATE, atomic; a no-op when
+        `owner` no longer holds the lease (so a late release cannot undo another worker's claim)."""
         values: dict[str, Any] = {
             "status": DeliveryStatus.PENDING,
             "lease_owner": None,
@@ -230,7 +97,9 @@ class DeliveryStore:
         `also` (the applied version's upsert, the order state the delivery sent) is written in the same
         transaction when the lease is still ours.
 
-        Returns False if the lease was lost meanwhile (another worker owns the delivery now).
+        Atomic: the delivery's row, `also` and the event's settled status commit together or not at all. It is
+        a compare-and-set on the lease: returns False, writing nothing, if the lease was lost meanwhile
+        (another worker owns the delivery now).
         """
         values: dict[str, Any] = {
             "status": status,
@@ -260,7 +129,8 @@ class DeliveryStore:
         return True
 
     def hurry(self, destination: str, now: datetime) -> int:
-        """Make every backed-off pending delivery of `destination` due now (its outage is over)."""
+        """Make every backed-off pending delivery of `destination` due now (its outage is over). One UPDATE;
+        idempotent; returns how many rows changed."""
         with self.db.write() as conn:
             return conn.execute(
                 update(deliveries)
@@ -273,7 +143,9 @@ class DeliveryStore:
             ).rowcount
 
     def requeue_dead(self, *, event_id: int | None = None, since: datetime | None = None) -> list[int]:
-        """Give dead deliveries a fresh start (attempts and age reset); returns the events concerned."""
+        """Give dead deliveries a fresh start (attempts and age reset); returns the events concerned. One
+        transaction: the deliveries and their events' settled statuses change together. Idempotent (a second
+        call finds no dead delivery)."""
         now = utcnow()
         condition = deliveries.c.status == DeliveryStatus.DEAD
         if event_id is not None:
@@ -299,7 +171,8 @@ class DeliveryStore:
 
     def retry(self, delivery_id: int) -> bool:
         """Send one finished delivery again now, with a fresh attempt budget. False if it is pending, in flight
-        or unknown (nothing to retry)."""
+        or unknown (nothing to retry). Atomic with its event's settled status; a compare-and-set on the
+        status, so two concurrent retries of one delivery make one fresh start."""
         now = utcnow()
         with self.db.write() as conn:
             event_id = conn.execute(
@@ -320,13 +193,14 @@ class DeliveryStore:
         return True
 
     def get(self, delivery_id: int) -> dict[str, Any] | None:
-        """One delivery."""
+        """One delivery's row, or None. Locks nothing."""
         with self.db.read() as conn:
             row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
         return dict(row._mapping) if row else None
 
     def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
-        """Store one attempt of `delivery` (committed at once, so a crash later cannot lose the evidence)."""
+        """Store one attempt of `delivery` (on `storage.deliveries`, committed at once, so a crash later cannot
+        lose the evidence). Not idempotent: each call is one more attempt row."""
         self.record_attempts(attempt, [delivery])
 
     def record_attempts(self, attempt: Attempt, made_for: Sequence[Delivery]) -> None:
@@ -373,28 +247,3 @@ class DeliveryStore:
                 )
             )
             return {(d, s): int(n) for d, s, n in rows}
-
-
-def settle_event(conn: Connection, event_id: int) -> None:
-    """Set an event's status from its deliveries: `done` when all are final and none dead, `dead` when one is.
-
-    Only the newest delivery of each destination counts: after a replay the old dead one is history.
-    """
-    newest = (
-        select(func.max(deliveries.c.id))
-        .where(deliveries.c.event_id == event_id)
-        .group_by(deliveries.c.destination)
-        .scalar_subquery()
-    )
-    statuses = set(
-        conn.execute(
-            select(deliveries.c.status).where(deliveries.c.event_id == event_id, deliveries.c.id.in_(newest))
-        ).scalars()
-    )
-    if statuses & set(UNFINISHED):
-        status = EventStatus.PLANNED
-    elif DeliveryStatus.DEAD in statuses:
-        status = EventStatus.DEAD
-    else:
-        status = EventStatus.DONE
-    conn.execute(update(events).where(events.c.id == event_id).values(status=status))

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Text, cast, delete, false, insert, or_, select, update
 
-from bridge.privacy import ORDER_STATE, email_digest, subject_digest
-from bridge.storage.database import Database
-from bridge.storage.deliveries import settle_event
+from bridge.privacy import ORDER_STATE, email_digest
+from bridge.storage.events import settle_event
 from bridge.storage.retention import erase_events, holds_person, strip_order_states
+from bridge.storage.session import Session
+from bridge.storage.subjects import Found, Subject, customer_of, emails_in, parsed
 from bridge.storage.tables import (
     admin_jobs,
     attempts,
@@ -32,68 +32,17 @@ from bridge.storage.tables import (
 )
 from bridge.vocabulary import DeliveryStatus, EventStatus
 
+__all__ = ["Erasure", "Found", "Subject"]
+
 SCAN_BATCH = 500
 ERASE_BATCH = 200
 ERASED_NOTE = "erased on request"
 
 
-@dataclass(frozen=True)
-class Subject:
-    """Whom a request is about: emails, store customer ids (of `source`), orders (of `source`/`store`), or
-    with `whole_store` every event of one store."""
-
-    emails: tuple[str, ...] = ()
-    customer_ids: tuple[str, ...] = ()
-    order_ids: tuple[str, ...] = ()
-    source: str | None = None
-    store: str | None = None
-    whole_store: bool = False
-
-    def digest(self) -> str:
-        """What the record of a request names instead of the person: the SHA-256 of the (first) lower-case
-        email, else of `source|customer id`, else of `source|store`."""
-        if self.emails:
-            return email_digest(self.emails[0])
-        if self.customer_ids:
-            return subject_digest(f"{self.source}|{self.customer_ids[0]}")
-        return subject_digest(f"{self.source}|{self.store}")
-
-
-@dataclass
-class Found:
-    """The events about a subject, and every email they name (to find the mapping rows keyed by it)."""
-
-    event_ids: list[int] = field(default_factory=list)
-    emails: set[str] = field(default_factory=set)
-
-
-def _customer(document: Any) -> dict[str, Any]:
-    customer = document.get("customer") if isinstance(document, dict) else None
-    return customer if isinstance(customer, dict) else {}
-
-
-def _emails_in(payload: Any, body: Any) -> set[str]:
-    """The emails an event's canonical payload (or, unread, its raw body) names."""
-    found = set()
-    for document in (payload, body):
-        if isinstance(document, dict):
-            for value in (document.get("email"), _customer(document).get("email")):
-                if isinstance(value, str) and "@" in value:
-                    found.add(value.strip().lower())
-    return found
-
-
-def _parsed(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 class Erasure:
     """Find, export and erase what is stored about a subject."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def _scan(self) -> Iterator[Any]:
@@ -117,7 +66,7 @@ class Erasure:
         for row in self._scan():
             if self._matches(subject, row, found.emails, wanted_ids):
                 found.event_ids.append(row.id)
-                found.emails |= _emails_in(row.payload, _parsed(bytes(row.body)) if row.body else None)
+                found.emails |= emails_in(row.payload, parsed(bytes(row.body)) if row.body else None)
         if found.emails - {e.strip().lower() for e in subject.emails} and not subject.whole_store:
             # Found by customer id or order: the same person's other events may carry only the email.
             ids = set(found.event_ids)
@@ -136,11 +85,11 @@ class Erasure:
         if emails:
             # As a JSON string value (quoted): `pat@x.example` must not match `spat@x.example`.
             text = body.decode("utf-8", errors="replace").lower()
-            if any(f'"{e}"' in text for e in emails) or _emails_in(row.payload, None) & emails:
+            if any(f'"{e}"' in text for e in emails) or emails_in(row.payload, None) & emails:
                 return True
         if customer_ids and same_source:
-            document = row.payload if isinstance(row.payload, dict) else _parsed(body)
-            customer = _customer(document)
+            document = row.payload if isinstance(row.payload, dict) else parsed(body)
+            customer = customer_of(document)
             values = {customer.get("external_id"), customer.get("id")}
             if isinstance(document, dict):
                 values.add(document.get("customer_id"))

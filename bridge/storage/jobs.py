@@ -7,19 +7,20 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import admin_jobs
 from bridge.vocabulary import JobStatus
 
 
-class JobStore:
+class Jobs:
     """Create, advance and read admin jobs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def create(self, kind: str, params: dict[str, Any], total: int, now: datetime) -> int:
-        """A new running job of `total` items."""
+        """A new running job of `total` items; returns its id. Committed before this returns (every web process
+        can show it at once). Not idempotent: each call is a new job."""
         with self.db.write() as conn:
             return int(
                 conn.execute(
@@ -32,7 +33,8 @@ class JobStore:
 
     def advance(self, job_id: int, *, done: int, failed: int, now: datetime, status: str = JobStatus.RUNNING,
                 message: str | None = None) -> None:  # fmt: skip
-        """Record progress (and, at the end, the final status)."""
+        """Record progress (and, at the end, the final status). One UPDATE, last writer wins: a job has one
+        runner, so there is no other."""
         with self.db.write() as conn:
             conn.execute(
                 update(admin_jobs)

@@ -14,7 +14,7 @@ from bridge.vocabulary import UNFINISHED, DeliveryStatus
 
 def ahead_of(db: Database, rows: list[dict[str, Any]]) -> dict[int, int]:
     """Delivery id -> the id of the earliest unfinished delivery ahead of it in its lane, for each pending
-    delivery in `rows` that is held up (the same rule `DeliveryStore.claim` applies)."""
+    delivery in `rows` that is held up (the same rule `Deliveries.claim` applies)."""
     held: dict[int, int] = {}
     pending = [row for row in rows if row.get("status") == DeliveryStatus.PENDING]
     if not pending:

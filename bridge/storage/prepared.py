@@ -2,7 +2,7 @@
 
 A webhook request makes one or two statements, and SQLAlchemy's per-execution work (the compiled-cache
 lookup, parameter and result processing, connection events) cost more CPU than SQLite's insert and fsync
-themselves: measured with bench/profile_ingest.py, `EventStore.record` took 558 µs of CPU through
+themselves: measured with bench/profile_ingest.py, `Events.record` took 558 µs of CPU through
 `Connection.execute` and 225 µs this way. The SQL and the type conversions are SQLAlchemy's own (compiled for
 the engine's dialect, each column's bind processor), so the rows written are the same.
 """
@@ -12,17 +12,16 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
+from sqlalchemy import Engine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from bridge.errors import StorageUnavailable
 from bridge.storage import bounded
-
-if TYPE_CHECKING:
-    from bridge.storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,19 @@ class PreparedStatement:
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
 
-def run(db: Database, prepared: PreparedStatement, values: dict[str, Any], *, write: bool) -> Outcome:
+class Target(Protocol):
+    """What running a prepared statement needs of the database handle (`Database` provides it). Declared here,
+    so this module, which database.py builds on, never imports database.py."""
+
+    engine: Engine
+    is_sqlite: bool
+    operation_timeout: float
+
+    def writer_turn(self, driver_connection: Any) -> AbstractContextManager[None]:
+        """This thread's turn to write (SQLite)."""
+
+
+def run(db: Target, prepared: PreparedStatement, values: dict[str, Any], *, write: bool) -> Outcome:
     """Execute `prepared` as a transaction of its own (committed before this returns when `write`).
 
     On SQLite the connection is in autocommit mode (see database._configure_sqlite): taking the write lock,
@@ -91,7 +102,7 @@ class _StaleReadOnly(Exception):
 
 
 def _execute(
-    db: Database, prepared: PreparedStatement, parameters: Any, *, write: bool, last_try: bool = False
+    db: Target, prepared: PreparedStatement, parameters: Any, *, write: bool, last_try: bool = False
 ) -> Outcome:
     with _driver_errors(db, retry_read_only=write and db.is_sqlite and not last_try) as raw:
         cursor = raw.cursor()
@@ -111,7 +122,7 @@ def _execute(
 
 
 @contextlib.contextmanager
-def _driver_errors(db: Database, *, retry_read_only: bool = False) -> Iterator[Any]:
+def _driver_errors(db: Target, *, retry_read_only: bool = False) -> Iterator[Any]:
     """A pooled driver connection; the driver's outage errors become StorageUnavailable (as in Database)."""
     dbapi = db.engine.dialect.loaded_dbapi
     try:

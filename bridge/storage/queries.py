@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Row, Select, String, and_, cast, func, null, or_, select
 
-from bridge.storage.database import Database
 from bridge.storage.events import EventRecord
+from bridge.storage.session import Session
 from bridge.storage.tables import deliveries, events
 from bridge.vocabulary import UNFINISHED, EventStatus
 
@@ -117,7 +117,7 @@ class Page:
 class OperatorQueries:
     """The queries behind the admin API, the dashboard and the metrics."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def events(self, flt: EventFilter, *, cursor: str | None = None, limit: int = 50) -> Page:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Executable, and_, delete, func, select, update
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import applied_versions, remote_records, remote_state
 
 
@@ -24,7 +24,7 @@ class RemoteRecord:
 class RemoteRecords:
     """Lookup table that makes creates idempotent: AC has no idempotency key, so the bridge remembers."""
 
-    def __init__(self, db: Database, scope: str) -> None:
+    def __init__(self, db: Session, scope: str) -> None:
         self.db = db
         self.scope = scope[:255]
 
@@ -80,12 +80,14 @@ class RemoteRecords:
             ).scalar()
 
     def release(self, key_type: str, key: str) -> None:
-        """Give up a claim whose create surely did not happen (AC answered, and not with the record)."""
+        """Give up a claim whose create surely did not happen (AC answered, and not with the record). Deletes
+        only an in-flight row (never a known remote id); idempotent."""
         with self.db.write() as conn:
             conn.execute(delete(remote_records).where(self._where(key_type, key), remote_records.c.remote_id.is_(None)))
 
     def forget_remote(self, key_type: str, remote_id: str, keep: str) -> None:
-        """Drop every other key of `key_type` that names `remote_id` (its email changed: they are wrong now)."""
+        """Drop every other key of `key_type` that names `remote_id` (its email changed: they are wrong now).
+        One DELETE; idempotent."""
         with self.db.write() as conn:
             conn.execute(
                 delete(remote_records).where(
@@ -97,7 +99,8 @@ class RemoteRecords:
             )
 
     def mark_creating(self, key_type: str, key: str, now: datetime) -> None:
-        """Note, before sending a create, that one is in flight: if the outcome is never seen, look it up."""
+        """Note, before sending a create, that one is in flight: if the outcome is never seen, look it up.
+        Committed before this returns (the create must never be sent unrecorded); leaves a known row alone."""
         statement = self.db.insert_ignoring_conflicts(remote_records, "scope", "key_type", "external_key").values(
             scope=self.scope, key_type=key_type, external_key=key[:255], remote_id=None, updated_at=now
         )
@@ -107,7 +110,8 @@ class RemoteRecords:
     def put(
         self, key_type: str, key: str, remote_id: str, record_kind: str, now: datetime, detail: str | None = None
     ) -> None:
-        """Remember that (key_type, key) is `remote_id` at the destination (carrying `detail`)."""
+        """Remember that (key_type, key) is `remote_id` at the destination (carrying `detail`). An upsert:
+        idempotent, the last writer wins."""
         values = {
             "scope": self.scope,
             "key_type": key_type,
@@ -130,7 +134,7 @@ class RemoteRecords:
 class RemoteState:
     """A small JSON document per (key_type, key) in a scope: what the bridge last sent for that record."""
 
-    def __init__(self, db: Database, scope: str) -> None:
+    def __init__(self, db: Session, scope: str) -> None:
         self.db = db
         self.scope = scope[:255]
 
@@ -146,11 +150,12 @@ class RemoteState:
             ).scalar()
 
     def put(self, key_type: str, key: str, data: dict[str, Any], now: datetime) -> None:
-        """Replace the document (deliveries touching one key run one at a time in their lane)."""
+        """Replace the document (an upsert, last writer wins; deliveries touching one key run one at a time in
+        their lane, so there is no concurrent writer to lose)."""
         self.put_many([(key_type, key, data)], now)
 
     def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> None:
-        """Replace several (key_type, key, data) documents in one transaction."""
+        """Replace several (key_type, key, data) documents in one transaction: all or none."""
         with self.db.write() as conn:
             for statement in self.statements(documents, now):
                 conn.execute(statement)
@@ -171,7 +176,7 @@ class RemoteState:
 class AppliedVersions:
     """The newest event version applied per (destination, subject); anything older is stale."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def get(self, destination: str, subject: str) -> datetime | None:
@@ -184,7 +189,8 @@ class AppliedVersions:
             ).scalar()
 
     def bump(self, destination: str, subject: str, version: datetime) -> None:
-        """Raise the applied version to `version` (never lowers it)."""
+        """Raise the applied version to `version` (never lowers it). One upsert whose update keeps the greater
+        version, so concurrent bumps are safe in any order; idempotent."""
         with self.db.write() as conn:
             conn.execute(self.bump_statement(destination, subject, version))
 

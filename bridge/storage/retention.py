@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Connection, Text, and_, cast, delete, exists, func, or_, select, update
 
 from bridge.privacy import ORDER_PERSONAL_FIELDS, ORDER_STATE, without_person
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import applied_versions, attempts, deliveries, events, remote_state, timers
 from bridge.vocabulary import UNFINISHED, EventStatus
 
@@ -121,9 +121,15 @@ class Retention:
     """Prunes by age. Safe to run from several workers at once: each batch re-checks its conditions in its
     own write, so an event is erased once and an event that got new work meanwhile is left alone."""
 
-    def __init__(self, db: Database, *, batch_size: int = BATCH) -> None:
+    def __init__(self, db: Session, *, batch_size: int = BATCH) -> None:
         self.db = db
         self.batch_size = batch_size
+
+    def erase(self, event_ids: list[int], now: datetime) -> PruneCounts:
+        """Empty the bodies of `event_ids` now, whatever their age (see `erase_events`). Atomic (one write
+        transaction, or the caller's on `tx.retention`) and idempotent: an emptied event stays empty."""
+        with self.db.write() as conn:
+            return erase_events(conn, event_ids, now)
 
     def prune(
         self, now: datetime, days: float, *, dry_run: bool = False, max_batches: int | None = None

@@ -7,7 +7,7 @@ import secrets
 
 from sqlalchemy import select
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import server_secrets
 from bridge.timeutil import utcnow
 
@@ -17,7 +17,7 @@ SECRET_BYTES = 32
 class ServerSecrets:
     """Named random secrets (32 bytes each), never shown or logged."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def get(self, name: str) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import store_sweeps
 
 
@@ -31,10 +31,11 @@ class Sweep:
     total_recovered: int
 
 
-class SweepStore:
-    """Leases, watermarks and checkpoints of the store sweeps."""
+class Sweeps:
+    """Leases, watermarks and checkpoints of the store sweeps. Each write is one transaction that creates the
+    sweep's row first if missing (INSERT … ON CONFLICT DO NOTHING), so none fails on a sweep never run."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def _ensure(self, conn: Any, name: str, now: datetime) -> None:
@@ -44,7 +45,9 @@ class SweepStore:
         conn.execute(statement)
 
     def acquire(self, name: str, owner: str, now: datetime, seconds: float) -> bool:
-        """Take (or renew) the lease of sweep `name` for `seconds`; False while another runner holds it."""
+        """Take (or renew) the lease of sweep `name` for `seconds`; False while another runner holds it.
+        Atomic compare-and-set (one conditional UPDATE): of runners racing for a free lease exactly one wins, on
+        every host; an expired lease is taken over."""
         with self.db.write() as conn:
             self._ensure(conn, name, now)
             statement = (
@@ -62,7 +65,7 @@ class SweepStore:
             return conn.execute(statement).rowcount == 1
 
     def release(self, name: str, owner: str, now: datetime) -> None:
-        """Give the lease back (only if still ours)."""
+        """Give the lease back (only if still ours: a no-op otherwise). Idempotent."""
         with self.db.write() as conn:
             conn.execute(
                 update(store_sweeps)
@@ -87,7 +90,7 @@ class SweepStore:
         self._set(name, owner, now, last_started_at=now)
 
     def save_checkpoint(self, name: str, owner: str, checkpoint: dict[str, Any] | None, now: datetime) -> None:
-        """Where a backfill resumes (None: it finished)."""
+        """Where a backfill resumes (None: it finished). Written only while the lease is ours or free."""
         self._set(name, owner, now, checkpoint=checkpoint)
 
     def finished(
@@ -102,7 +105,8 @@ class SweepStore:
         watermark: datetime | None = None,
         error: str | None = None,
     ) -> None:
-        """Record a run's outcome (and, when it succeeded, the new watermark); the lease is released."""
+        """Record a run's outcome (and, when it succeeded, the new watermark); the lease is released. One
+        transaction; ignored when another runner holds the lease (its run is the one that counts)."""
         values: dict[str, Any] = {
             "last_finished_at": now,
             "last_outcome": outcome,

@@ -5,53 +5,37 @@ manual pauses. Times are Unix epoch seconds."""
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, select, update
 
 from bridge.errors import StorageUnavailable
-from bridge.storage.database import Database
+from bridge.storage.session import Session
 from bridge.storage.tables import throttles
+from bridge.storage.throttle_state import NO_REASON, Hold, ThrottleState, finite, state_of
 from bridge.timeutil import utcnow
+
+__all__ = ["ThrottleState", "Throttles"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ThrottleState:
-    """One destination's shared state."""
-
-    name: str
-    next_slot_at: float
-    paused_until: float
-    consecutive_failures: int
-    circuit_open_until: float
-    manual_pause: bool
-    pause_reason: str | None = None  # with manual_pause: "manual" or "token_rejected" (bridge/storage/pauses.py)
-    pause_cause: str | None = None
-    paused_since: float | None = None
-    pause_fingerprint: str | None = None
-
-    def blocked(self, now: float) -> bool:
-        """True while no delivery to this destination should be started."""
-        return self.manual_pause or self.circuit_open_until > now or self.paused_until > now
-
-
 class Throttles:
-    """Read and change destination throttle rows (created on first use)."""
+    """Read and change destination throttle rows (created on first use). Every read-modify-write of a row is
+    one transaction holding the row's lock (`_locked`: FOR UPDATE on PostgreSQL, the write lock on SQLite), so
+    threads, processes and hosts never book one slot twice or lose a failure count. The object also keeps this
+    process's pauses not yet committed (`hold`): share one per process (`storage.throttles`)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
         self._ensure = db.insert_ignoring_conflicts(throttles, "name")
         # Pauses this process has seen, set before the database hears of them: the threads of this process
         # must not send in the milliseconds between a 429 arriving and its pause being committed. Once
         # committed, a hold still counts for `held_until` until it ends, unless the operator resumed the
         # destination meanwhile (the stored pause is then earlier than the hold: see `_forget_resumed`).
-        self._held: dict[str, list[_Hold]] = {}
+        self._held: dict[str, list[Hold]] = {}
         self._commits = 0  # numbers the holds as their pauses are committed
         self._lock = threading.Lock()
         # Completions the database could not take (name -> ticket -> when its response came): written with the
@@ -62,7 +46,7 @@ class Throttles:
     def hold(self, name: str, until: float) -> None:
         """Hold this process's sends to `name` until `until`, at once (`pause` then tells every process)."""
         with self._lock:
-            self._held.setdefault(name, []).append(_Hold(_finite(until)))
+            self._held.setdefault(name, []).append(Hold(finite(until)))
 
     def held_until(self, name: str, *, uncommitted_only: bool = False) -> float:
         """When the latest pause this process imposed on `name` ends (0 when none)."""
@@ -97,7 +81,7 @@ class Throttles:
             ]
 
     def _row(self, conn: Connection, name: str) -> ThrottleState:
-        return _state(self._locked(conn, name))
+        return state_of(self._locked(conn, name))
 
     def _locked(self, conn: Connection, name: str) -> Any:
         """`name`'s row, created if missing, locked until the transaction ends: every read-modify-write of it
@@ -121,7 +105,8 @@ class Throttles:
 
     def reserve_slot(self, name: str, interval: float) -> float:
         """Reserve the next send time for `name`, `interval` seconds after the previous reservation and not
-        before any pause ends. Returns the reserved time; the caller waits until then."""
+        before any pause ends. Returns the reserved time; the caller waits until then. Atomic under the row
+        lock: no two callers anywhere get the same slot."""
         seen = self._commits_so_far()
         with self.db.write() as conn:
             state = self._row(conn, name)
@@ -146,7 +131,7 @@ class Throttles:
         with self.db.write() as conn:
             row = self._locked(conn, name)
             now = time.time()
-            stored = _finite(float(row.paused_until))
+            stored = finite(float(row.paused_until))
             self._forget_resumed(name, stored, seen)
             paused_until = max(stored, self.held_until(name, uncommitted_only=True))
             if paused_until > now:
@@ -197,7 +182,7 @@ class Throttles:
     def pause(self, name: str, until: float) -> None:
         """Hold every send to `name` until `until` (a 429/503 Retry-After): this process at once, then every
         process through the database."""
-        until = _finite(until)
+        until = finite(until)
         self.hold(name, until)
         with self.db.write() as conn:
             state = self._row(conn, name)
@@ -206,7 +191,8 @@ class Throttles:
         self._committed(name, max(until, state.paused_until))
 
     def record_failure(self, name: str, threshold: int, cooldown: float, now: float) -> bool:
-        """Count a failed call; open the circuit at `threshold` consecutive failures. True if it is open now."""
+        """Count a failed call; open the circuit at `threshold` consecutive failures. True if it is open now.
+        Atomic under the row lock: concurrent failures all count."""
         with self.db.write() as conn:
             state = self._row(conn, name)
             failures = state.consecutive_failures + 1
@@ -233,15 +219,16 @@ class Throttles:
         return state.circuit_open_until > 0
 
     def set_manual_pause(self, name: str, paused: bool) -> None:
-        """Pause or un-pause a destination by hand (admin); `resume` also clears every other hold."""
+        """Pause or un-pause a destination by hand (admin); `resume` also clears every other hold. Idempotent."""
         with self.db.write() as conn:
             self._row(conn, name)
-            reason = {"pause_reason": "manual", "paused_since": time.time()} if paused else _NO_REASON
+            reason = {"pause_reason": "manual", "paused_since": time.time()} if paused else NO_REASON
             conn.execute(update(throttles).where(throttles.c.name == name).values(manual_pause=int(paused), **reason))
 
     def resume(self, name: str) -> ThrottleState:
         """The operator's "go now": clear the manual pause, a Retry-After pause, the circuit (and its failure
-        count), and send slots booked into such a pause. Returns the state it cleared."""
+        count), and send slots booked into such a pause. Returns the state it cleared. Atomic under the row
+        lock; idempotent."""
         with self.db.write() as conn:
             state = self._row(conn, name)
             now = time.time()
@@ -250,11 +237,11 @@ class Throttles:
                 .where(throttles.c.name == name)
                 .values(
                     manual_pause=0,
-                    **_NO_REASON,
+                    **NO_REASON,
                     paused_until=0.0,
                     circuit_open_until=0.0,
                     consecutive_failures=0,
-                    next_slot_at=min(_finite(state.next_slot_at), now),
+                    next_slot_at=min(finite(state.next_slot_at), now),
                     updated_at=utcnow(),
                 )
             )
@@ -263,42 +250,12 @@ class Throttles:
         return state
 
     def get(self, name: str) -> ThrottleState:
-        """One destination's state (defaults when it has none yet)."""
+        """One destination's state (defaults when it has none yet). A read; locks nothing."""
         with self.db.read() as conn:
             row = conn.execute(select(throttles).where(throttles.c.name == name)).first()
-        return _state(row) if row else ThrottleState(name, 0.0, 0.0, 0, 0.0, False)
+        return state_of(row) if row else ThrottleState(name, 0.0, 0.0, 0, 0.0, False)
 
     def all(self) -> dict[str, ThrottleState]:
-        """Every destination's state."""
+        """Every destination's state (one consistent read; locks nothing)."""
         with self.db.read() as conn:
-            return {row.name: _state(row) for row in conn.execute(select(throttles))}
-
-
-_NO_REASON: dict[str, Any] = dict.fromkeys(("pause_reason", "pause_cause", "paused_since", "pause_fingerprint"))
-
-
-@dataclass
-class _Hold:
-    """One pause this process imposed: until when, and whether the database has it yet."""
-
-    until: float
-    committed: int | None = None  # the commit number of its pause, once the database has it
-
-
-def _finite(value: float) -> float:
-    """A stored time that can be waited for: infinity (written by an older version for `Retry-After: inf`)
-    counts as "now"; it never blocks for ever, and an operator's resume clears it in any case."""
-    return value if math.isfinite(value) else 0.0
-
-
-def _state(row: Row[Any]) -> ThrottleState:
-    m = row._mapping
-    return ThrottleState(
-        name=m["name"],
-        next_slot_at=_finite(float(m["next_slot_at"])),
-        paused_until=_finite(float(m["paused_until"])),
-        consecutive_failures=int(m["consecutive_failures"]),
-        circuit_open_until=_finite(float(m["circuit_open_until"])),
-        manual_pause=bool(m["manual_pause"]),
-        **{key: m[key] for key in _NO_REASON},
-    )
+            return {row.name: state_of(row) for row in conn.execute(select(throttles))}

@@ -13,8 +13,7 @@ from typing import Any
 
 from bridge.errors import BridgeError
 from bridge.platforms import StoreReader
-from bridge.storage import Database, EventStore
-from bridge.storage.sweeps import SweepStore
+from bridge.storage import Database, Storage
 from bridge.sweeps.recorder import BACKFILL, Tally, record_states
 from bridge.timeutil import parse_datetime, utcnow
 from bridge.vocabulary import SweepOutcome
@@ -59,8 +58,9 @@ class Backfill:
         until: datetime | None,
         stale_owner: Callable[[str], bool] = lambda owner: False,
     ) -> None:
-        self.events = EventStore(db)
-        self.sweeps = SweepStore(db)
+        storage = Storage.of(db)
+        self.events = storage.events
+        self.sweeps = storage.sweeps
         self.reader = reader
         self.owner = owner
         self.since = since

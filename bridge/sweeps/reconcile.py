@@ -13,8 +13,7 @@ from bridge.errors import BridgeError, DeliveryError, StorageUnavailable
 from bridge.metrics import reconcile_finished
 from bridge.platforms import StoreReader, build_readers
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
-from bridge.storage.sweeps import SweepStore
+from bridge.storage import Database, Storage
 from bridge.sweeps.recorder import RECONCILE, Tally, record_states
 from bridge.timeutil import utcnow
 from bridge.vocabulary import SweepOutcome
@@ -57,8 +56,9 @@ class Reconciler:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
-        self.events = EventStore(db)
-        self.sweeps = SweepStore(db)
+        storage = Storage.of(db)
+        self.events = storage.events
+        self.sweeps = storage.sweeps
         self.owner = owner
         self.readers = build_readers(settings) if readers is None else readers
         self.clock = clock

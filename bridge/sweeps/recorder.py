@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 
 from bridge.canonical import validate_canonical
 from bridge.platforms.reader import StoreReader, StoreState
-from bridge.storage.events import EventRecord, EventStore, NewEvent
+from bridge.storage.events import EventRecord, Events, NewEvent
 from bridge.timeutil import parse_datetime
 from bridge.triage import cap_errors
 from bridge.vocabulary import EventStatus
@@ -44,7 +44,7 @@ class Tally:
 
 
 def record_states(
-    events: EventStore, states: list[StoreState], *, origin: str, now: datetime, live_after: datetime | None
+    events: Events, states: list[StoreState], *, origin: str, now: datetime, live_after: datetime | None
 ) -> Tally:
     """Store the states not seen yet. A state changed before `live_after` (None: all of them, a backfill) is
     history: AC gets it with `source: 0`, EcartAPI nothing, and a historical checkout goes to AC as the
@@ -74,15 +74,13 @@ def record_states(
         return tally
     # One transaction (one commit, one fsync) for the page's new events, not one each: a 10,000-order
     # backfill spent most of its time committing. Mapped above, so the write lock is held only for the inserts.
-    with events.db.write() as conn:
-        for new in fresh:
-            event_id = events.insert_in(conn, new)
-            if event_id is None:
-                tally.known += 1  # a webhook for the same state got in first
-                continue
-            tally.created += 1
-            tally.event_ids.append(event_id)
-            tally.quarantined += new.status == EventStatus.QUARANTINED
+    for new, event_id in zip(fresh, events.insert_many(fresh), strict=True):
+        if event_id is None:
+            tally.known += 1  # a webhook for the same state got in first
+            continue
+        tally.created += 1
+        tally.event_ids.append(event_id)
+        tally.quarantined += new.status == EventStatus.QUARANTINED
     return tally
 
 
@@ -91,7 +89,7 @@ def _once_subject(state: StoreState) -> tuple[str, str] | None:
     return (str(order_id), state.kind) if state.once_per_order and order_id else None
 
 
-def _orders_seen(events: EventStore, states: list[StoreState]) -> set[tuple[str, str]]:
+def _orders_seen(events: Events, states: list[StoreState]) -> set[tuple[str, str]]:
     """(order id, kind) already stored for the once-per-order states among `states`, per source and store."""
     seen: set[tuple[str, str]] = set()
     groups: dict[tuple[str, str | None], list[str]] = {}

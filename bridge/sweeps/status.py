@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.storage import Database
-from bridge.storage.sweeps import SweepStore
+from bridge.storage import Database, Storage
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class RunStatus:
 
 def describe_runs(db: Database, sources: list[str]) -> list[RunStatus]:
     """The reconciliation status of each of `sources`."""
-    sweeps = {s.name: s for s in SweepStore(db).all()}
+    sweeps = {s.name: s for s in Storage.of(db).sweeps.all()}
     statuses = []
     for source in sources:
         sweep = sweeps.get(f"reconcile:{source}")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bridge.redaction import Redactor
-from bridge.storage import EventStore
+from bridge.storage import Events
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 from tests.helpers import signing
 from tests.helpers.delivery import custom_order, event_rows, post_custom
@@ -69,7 +69,7 @@ def seeded(client, db, post_webhook) -> dict[str, int]:
     assert response.get_json()["status"] == "accepted"
     interpret_stored(client, db)
     events["quarantined"] = int(response.get_json()["event_id"])
-    assert EventStore(db).get(events["quarantined"]).status == "quarantined"
+    assert Events(db).get(events["quarantined"]).status == "quarantined"
     return events
 
 

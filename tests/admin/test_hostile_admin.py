@@ -20,7 +20,7 @@ from sqlalchemy import event, update
 from bridge.app import create_app
 from bridge.cli import main
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore, NewEvent
+from bridge.storage import Database, Events, NewEvent
 from bridge.storage.tables import admin_sessions
 from bridge.timeutil import utcnow
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
@@ -235,7 +235,7 @@ def _nested(depth: int) -> dict:
 def deep_events(db: Database) -> Iterator[list[int]]:
     """Events stored with 500- and 980-deep raw bodies, and 300-deep payloads and errors (as older code could store
     them; the database's JSON encoder takes no deeper)."""
-    store, ids = EventStore(db), []
+    store, ids = Events(db), []
     for depth in (500, 980):
         stored = _nested(300)
         event_id, _ = store.record(
@@ -285,7 +285,7 @@ def test_deep_documents_show_in_bridge_events_show(settings: Settings, deep_even
 def test_event_lists_never_select_bodies_payloads_or_errors(
     db: Database, client: FlaskClient, login: Callable[[], str], deep_events: list[int]
 ) -> None:
-    store = EventStore(db)
+    store = Events(db)
     store.record(
         NewEvent(
             source="custom",

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bridge.cli import main
-from bridge.storage import EventStore
+from bridge.storage import Events
 from tests.helpers.env import base_env, fixture_path
 from tests.helpers.live_server import serve
 from tests.helpers.webhooks import interpret_stored
@@ -54,7 +54,7 @@ def test_send_signs_and_posts(cli_env, app, server, db, source, name, kind, orde
     reply = json.loads(text)
     assert (status, reply["status"]) == ("202", "accepted")
     interpret_stored(app.test_client(), db)
-    record = EventStore(db).get(int(reply["event_id"]))
+    record = Events(db).get(int(reply["event_id"]))
     assert (record.source, record.kind, record.order_id, record.status) == (source, kind, order_id, "accepted")
     assert record.body == fixture_path(source, name).read_bytes()
 
@@ -67,7 +67,7 @@ def test_send_to_the_full_webhook_url_and_a_rejection(cli_env, server, db):
     rejected = bridge(wrong, "send", path, "--source", "shopify", "--url", server)
     assert rejected.exit_code == 1
     assert rejected.stdout.startswith("401 ") and "invalid_signature" in rejected.stdout
-    assert len(EventStore(db).list()) == 1
+    assert len(Events(db).list()) == 1
 
 
 def test_send_without_a_secret_says_which_variable(cli_env, server):
@@ -111,7 +111,7 @@ def test_events_list_and_show(cli_env, app, server, db):
     shown = bridge(cli_env, "events", "show", "--json", sent["shopify"])
     assert shown.exit_code == 0, shown.output
     detail = json.loads(shown.stdout)
-    stored = EventStore(db).get(int(sent["shopify"]))
+    stored = Events(db).get(int(sent["shopify"]))
     assert detail["id"] == sent["shopify"]
     assert detail["payload"] == stored.payload
     assert detail["payload"]["total"] == 27372

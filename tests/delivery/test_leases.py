@@ -15,7 +15,7 @@ import pytest
 from bridge.delivery.leases import HeldLeases
 from bridge.errors import StorageUnavailable
 from bridge.storage import Database
-from bridge.storage.deliveries import Delivery, DeliveryStore, NewDelivery
+from bridge.storage.deliveries import Deliveries, Delivery, NewDelivery
 from bridge.timeutil import utcnow
 from bridge.vocabulary import DeliveryStatus
 from tests.helpers.backlog import insert_events, versions
@@ -66,9 +66,8 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 
 def _claimed(db: Database, owner: str) -> Delivery:
     insert_events(db, versions(1, 1))
-    store = DeliveryStore(db)
-    with db.write() as conn:
-        store.add(conn, 1, [NewDelivery("activecampaign", "lane")], utcnow())
+    store = Deliveries(db)
+    store.add(1, [NewDelivery("activecampaign", "lane")], utcnow())
     claimed = store.claim(owner, utcnow(), 3.0, frozenset())
     assert claimed is not None
     return claimed
@@ -96,7 +95,7 @@ def test_an_outcome_write_rides_out_a_short_lock(sqlite_db: Database) -> None:
     claimed = _claimed(sqlite_db, "me")
     leases = HeldLeases(3.0)  # surely ours for 2 s
     leases.hold(claimed.id, leases.clock())
-    store = DeliveryStore(sqlite_db)
+    store = Deliveries(sqlite_db)
     locker = _lock_for(str(sqlite_db.url.database), 0.8)
 
     def write() -> bool:
@@ -111,7 +110,7 @@ def test_an_outcome_write_gives_up_before_the_lease_may_be_reclaimed(sqlite_db: 
     claimed = _claimed(sqlite_db, "me")
     leases = HeldLeases(1.5)  # surely ours for 1 s
     leases.hold(claimed.id, leases.clock())
-    store = DeliveryStore(sqlite_db)
+    store = Deliveries(sqlite_db)
     locker = _lock_for(str(sqlite_db.url.database), 2.5)
     tries: list[float] = []
 
@@ -143,7 +142,7 @@ def test_an_outcome_write_stops_retrying_when_the_worker_stops() -> None:
 
 def test_the_heartbeat_renews_only_the_given_leases_still_ours(sqlite_db: Database) -> None:
     claimed = _claimed(sqlite_db, "me")
-    store = DeliveryStore(sqlite_db)
+    store = Deliveries(sqlite_db)
     before = delivery_rows(sqlite_db)[0]["lease_expires_at"]
     assert store.renew("me", [], utcnow(), 60.0) == []  # nothing held: still a write that proves the database
     assert store.renew("someone-else", [claimed.id], utcnow(), 60.0) == []

@@ -17,7 +17,7 @@ from bridge.delivery.pacing import Interrupted, SharedPacer
 from bridge.errors import RetryableError
 from bridge.outbound.http import HttpCaller, make_session
 from bridge.replay import Replayer
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from bridge.storage.throttles import Throttles
 from tests.helpers.delivery import (
     attempt_rows,
@@ -105,7 +105,7 @@ def test_validation_error_is_dead_at_once_with_the_response_body(client, db, fak
     assert (leg["status"], leg["attempts"]) == ("dead", 1)
     # The delivery's why is AC's message in words; the whole answer stays on the attempt.
     assert leg["last_error"] == "HTTP 422 refused as invalid: bad"
-    responses = [a["response"] for a in DeliveryStore(db).attempts_for_event(event_id) if a["status_code"] == 422]
+    responses = [a["response"] for a in Deliveries(db).attempts_for_event(event_id) if a["status_code"] == 422]
     assert '"title": "bad"' in responses[0] and "field_invalid" in responses[0]
     assert legs["ecartapi"]["status"] == "done"
 

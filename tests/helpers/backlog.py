@@ -1,6 +1,6 @@
 """Backlogs built straight into the events table, the way the webhook endpoint stores them (for drills and
 benchmarks that need thousands of events fast): accepted, validated canonical `order.paid` events, inserted
-through `EventStore` (one `record` each, or many per transaction with `insert_in`)."""
+through `Events` (one `record` each, or many per transaction with `insert_many`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.canonical import validate_canonical
 from bridge.errors import StorageUnavailable
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events
 from bridge.storage.events import NewEvent
 from bridge.vocabulary import EventStatus
 
@@ -110,7 +110,7 @@ def insert_events(
     retries: int = 100,
 ) -> int:
     """Insert `versions(...)` items, `batch` per transaction (ids in iteration order); returns how many."""
-    store = EventStore(db)
+    store = Events(db)
     pending: list[NewEvent] = []
     count = 0
 
@@ -119,9 +119,7 @@ def insert_events(
         # it. Conflicts are ignored, so a retried batch inserts each event once.
         for attempt in range(retries + 1):
             try:
-                with db.write() as conn:
-                    for event in pending:
-                        store.insert_in(conn, event)
+                store.insert_many(pending)
                 break
             except StorageUnavailable:
                 if attempt == retries:

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from bridge.app import create_app
 from bridge.delivery.planner import Planner
 from bridge.settings import load_settings
-from bridge.storage import Database, EventRecord, EventStore
+from bridge.storage import Database, EventRecord, Events
 from tests.helpers import signing
 from tests.helpers.env import fixture, make_settings
 
@@ -123,7 +123,7 @@ def deliver(client: FlaskClient, db: Database, source: str, name: str) -> EventR
     assert response.status_code == 202, response.get_json()
     assert response.get_json()["status"] == "accepted"
     interpret_stored(client, db)
-    record = EventStore(db).get(int(response.get_json()["event_id"]))
+    record = Events(db).get(int(response.get_json()["event_id"]))
     assert record is not None
     assert record.status == "accepted", (record.status, record.errors)
     assert record.body == body  # stored byte for byte
@@ -132,7 +132,7 @@ def deliver(client: FlaskClient, db: Database, source: str, name: str) -> EventR
 
 def stored(db: Database) -> list[EventRecord]:
     """Every stored event, newest first."""
-    return EventStore(db).list(limit=10_000)
+    return Events(db).list(limit=10_000)
 
 
 def row_counts(db_path: Path) -> dict[str, int]:

@@ -22,7 +22,7 @@ import pytest
 
 from bridge.heartbeat import read_status
 from bridge.storage import Database
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from tests.fakes import FakeActiveCampaign
 from tests.helpers.backlog import insert_events, versions
 from tests.helpers.delivery import WorkerProcess, delivery_rows, event_rows, wait_until
@@ -75,7 +75,7 @@ def _blip(
         lambda: all_final(db, ORDERS),
         timeout=60,
         interval=0.2,
-        describe=lambda: f"{DeliveryStore(db).count_by_status()}\n{worker.output()[-3000:]}",
+        describe=lambda: f"{Deliveries(db).count_by_status()}\n{worker.output()[-3000:]}",
     )
     print(f"all {ORDERS} delivered {time.monotonic() - back:.1f} s after the database came back")
 

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from bridge.app import create_app
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events
 from bridge.storage.tables import events
 from bridge.triage import MAX_ERROR_BYTES, MAX_ERROR_MESSAGES
 from tests.admin.conftest import ADMIN_HEADERS, ADMIN_TOKEN
@@ -124,7 +124,7 @@ def test_hostile_body(bridge: Flask, source: str, name: str) -> None:
     assert again.status_code == 200 and again.get_json() == {"status": "duplicate", "event_id": str(event_id)}
 
     interpret_all(db)
-    record = EventStore(db).get(event_id)
+    record = Events(db).get(event_id)
     assert record is not None and record.body == case.body
     assert record.status == expected_final, (record.status, record.errors)
     if record.errors is not None:

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 import pytest
 
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from tests.helpers.backlog import insert_events, order_total, versions
 from tests.helpers.delivery import delivery_rows, event_rows, wait_until
 from tests.reliability.conftest import all_final, drill_env, written_totals
@@ -74,7 +74,7 @@ def test_sigkilled_worker_loses_nothing_and_duplicates_nothing(db_path, migrated
         lambda: all_final(migrated, ORDERS * VERSIONS),
         timeout=150,
         interval=0.2,
-        describe=lambda: f"{DeliveryStore(migrated).count_by_status()}",
+        describe=lambda: f"{Deliveries(migrated).count_by_status()}",
     )
     elapsed = time.monotonic() - started
     print(

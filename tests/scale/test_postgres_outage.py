@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events
 from tests.fakes import FakeActiveCampaign
 from tests.helpers import signing
 from tests.helpers.delivery import delivery_rows, wait_until
@@ -77,7 +77,7 @@ def test_database_outage_gives_503_then_recovers_without_restart(
     assert len(acked) == 10
 
     db = Database(pg_url)
-    stored = {e.order_id for e in EventStore(db).list(limit=100)}
+    stored = {e.order_id for e in Events(db).list(limit=100)}
     assert stored == set(acked)  # nothing from the outage was stored, everything acknowledged was
     wait_until(
         lambda: len(delivery_rows(db)) == 10 and all(r["status"] == "done" for r in delivery_rows(db)),

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bridge.errors import StorageUnavailable
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events
 from tests.helpers import signing
 from tests.helpers.delivery import wait_until
 from tests.helpers.private_postgres import PrivatePostgres, private_postgres
@@ -95,7 +95,7 @@ def test_stalled_postgres_gives_503_within_the_timeout_then_recovers(server: Pri
     wait_until(lambda: _webhook(web.url, "after-0")[0].status_code == 202, timeout=20, interval=0.5)
     assert _readyz(web.url)[0].status_code == 200
     db = Database(server.url)
-    stored = {e.order_id for e in EventStore(db).list(limit=100)}
+    stored = {e.order_id for e in Events(db).list(limit=100)}
     db.dispose()
     assert stored == {f"warm-{i}" for i in range(16)} | {"after-0"}  # nothing from the stall was stored
 
@@ -105,7 +105,7 @@ def test_background_operations_are_bounded_too(server: PrivatePostgres) -> None:
     server with StorageUnavailable, including a reconnect, and works again after the thaw."""
     db = Database(server.url, timeout=TIMEOUT, operation_timeout=1.5, durable=False)
     db.upgrade()
-    events = EventStore(db)
+    events = Events(db)
     events.list(limit=1)  # a warm pool
     server.freeze()
     try:

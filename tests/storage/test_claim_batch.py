@@ -4,7 +4,8 @@ behind an unfinished delivery of its lane, never another destination's. Real dat
 
 from __future__ import annotations
 
-from bridge.storage.deliveries import DeliveryStore, NewDelivery
+from bridge.storage import Storage
+from bridge.storage.deliveries import Deliveries, NewDelivery
 from bridge.timeutil import utcnow
 from bridge.vocabulary import DeliveryStatus
 from tests.helpers.backlog import insert_events, versions
@@ -12,13 +13,13 @@ from tests.helpers.backlog import insert_events, versions
 
 def test_a_group_is_lane_heads_of_the_first_deliverys_destination(db):
     insert_events(db, versions(6, 2))  # events 1-6: version 0 of orders 0-5; 7-12: version 1
-    store = DeliveryStore(db)
+    store = Deliveries(db)
     now = utcnow()
-    with db.write() as conn:
+    with Storage.of(db).transaction() as tx:
         for event_id in range(1, 13):
             lane = f"ac|order|{(event_id - 1) % 6}"
-            store.add(
-                conn, event_id, [NewDelivery("activecampaign", lane), NewDelivery("ecartapi", f"ecart|{event_id}")], now
+            tx.deliveries.add(
+                event_id, [NewDelivery("activecampaign", lane), NewDelivery("ecartapi", f"ecart|{event_id}")], now
             )
 
     group = store.claim_batch("w1", utcnow(), 30.0, frozenset(), {"activecampaign": 4})
@@ -39,10 +40,10 @@ def test_a_group_is_lane_heads_of_the_first_deliverys_destination(db):
 
 def test_claim_still_takes_one(db):
     insert_events(db, versions(3, 1))
-    store = DeliveryStore(db)
-    with db.write() as conn:
+    store = Deliveries(db)
+    with Storage.of(db).transaction() as tx:
         for event_id in range(1, 4):
-            store.add(conn, event_id, [NewDelivery("activecampaign", f"lane-{event_id}")], utcnow())
+            tx.deliveries.add(event_id, [NewDelivery("activecampaign", f"lane-{event_id}")], utcnow())
     claimed = store.claim("w1", utcnow(), 30.0, frozenset())
     assert claimed is not None and claimed.event_id == 1
     assert [c.event_id for c in store.claim_batch("w1", utcnow(), 30.0, frozenset())] == [2]

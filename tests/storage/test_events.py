@@ -1,4 +1,4 @@
-"""EventStore: insert-once by dedupe key, filtered listing, the raw body kept byte for byte."""
+"""Events: insert-once by dedupe key, filtered listing, the raw body kept byte for byte."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import StatementError
 
-from bridge.storage import EventStore, NewEvent
+from bridge.storage import Events, NewEvent
 
 T0 = datetime(2026, 10, 22, 18, 0, tzinfo=UTC)
 
@@ -34,8 +34,8 @@ def new_event(key: str = "shopify:abc", **fields) -> NewEvent:
 
 
 @pytest.fixture
-def events(db) -> EventStore:
-    return EventStore(db)
+def events(db) -> Events:
+    return Events(db)
 
 
 def test_record_then_get_round_trips(events):
@@ -148,7 +148,7 @@ def test_events_survive_a_new_connection(settings, events):
     event_id, _ = events.record(new_event(body=b"durable"))
     other = Database(settings.database_url)
     try:
-        assert EventStore(other).get(event_id).body == b"durable"
+        assert Events(other).get(event_id).body == b"durable"
     finally:
         other.dispose()
 

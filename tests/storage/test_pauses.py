@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from bridge.delivery.account import resume_changed_credentials, token_fingerprint
 from bridge.settings import Settings
 from bridge.storage import Database
-from bridge.storage.deliveries import DeliveryStore
+from bridge.storage.deliveries import Deliveries
 from bridge.storage.pauses import fingerprint, pause_for_token, pause_label
 from bridge.storage.tables import deliveries
 from bridge.storage.throttles import Throttles
@@ -60,7 +60,7 @@ def test_a_worker_with_another_token_resumes_and_hurries_the_waiting_deliveries(
     new = make_settings(
         db_path, BRIDGE_DATABASE_URL=settings.database_url, BRIDGE_AC_URL="http://ac", BRIDGE_AC_TOKEN="new-token-2"
     )
-    throttles, store = Throttles(db), DeliveryStore(db)
+    throttles, store = Throttles(db), Deliveries(db)
     later = utcnow() + timedelta(hours=1)
     with db.write() as conn:
         conn.execute(

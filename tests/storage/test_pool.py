@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.errors import StorageUnavailable
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events
 from tests.helpers.env import make_settings
 
 
@@ -30,7 +30,7 @@ def test_the_pool_holds_size_plus_overflow_and_a_further_request_gets_503_in_tim
             for _ in range(3):  # size + overflow, all checked out at once
                 held.enter_context(web.read())
             assert web.engine.pool.checkedout() == 3
-            for operation in (web.ping, lambda: EventStore(web).by_delivery_key("shopify:x")):  # both paths
+            for operation in (web.ping, lambda: Events(web).by_delivery_key("shopify:x")):  # both paths
                 began = time.monotonic()
                 with pytest.raises(StorageUnavailable):
                     operation()

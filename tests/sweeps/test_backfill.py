@@ -13,7 +13,7 @@ from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.platforms.woocommerce.reader import WooCommerceReader
 from bridge.settings import Settings
 from bridge.storage import Database
-from bridge.storage.sweeps import SweepStore
+from bridge.storage.sweeps import Sweeps
 from bridge.sweeps.backfill import Backfill, Progress, sweep_name
 from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.ecartapi import FakeEcartAPI
@@ -93,7 +93,7 @@ def test_an_interrupted_backfill_resumes_from_its_checkpoint(
     with pytest.raises(KeyboardInterrupt):
         Backfill(db, shopify_reader(settings), new_owner(), since=None, until=None).run(ctrl_c_half_way)
     assert len(event_rows(db, origin="backfill")) == PAGE
-    sweep = SweepStore(db).get(sweep_name("shopify"))
+    sweep = Sweeps(db).get(sweep_name("shopify"))
     assert sweep is not None and sweep.lease_owner is None  # Ctrl-C gave the lease back
     cursor = sweep.checkpoint["resume"]["after"]
     calls_before = len(shopify_admin.calls("POST"))
@@ -103,14 +103,14 @@ def test_an_interrupted_backfill_resumes_from_its_checkpoint(
     assert len(event_rows(db, origin="backfill")) == 250
     resumed_call = shopify_admin.calls("POST")[calls_before]
     assert resumed_call.json["variables"]["after"] == cursor  # not from the beginning
-    assert SweepStore(db).get(sweep_name("shopify")).checkpoint is None  # finished: nothing to resume
+    assert Sweeps(db).get(sweep_name("shopify")).checkpoint is None  # finished: nothing to resume
 
 
 def test_a_crashed_backfill_on_this_host_is_taken_over(
     settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin
 ) -> None:
     shopify_admin.add_order(shopify_orders(1, start=LONG_AGO)[0])
-    sweeps = SweepStore(db)
+    sweeps = Sweeps(db)
     assert sweeps.acquire(sweep_name("shopify"), "otherhost:1:x", datetime.now(UTC), 120)
     with pytest.raises(Exception, match="already running"):
         Backfill(db, shopify_reader(settings), new_owner(), since=None, until=None).run()

@@ -18,7 +18,7 @@ from bridge.platforms.shopify.queries import updated_filter
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import Settings
 from bridge.storage import Database
-from bridge.storage.sweeps import SweepStore
+from bridge.storage.sweeps import Sweeps
 from bridge.sweeps.backfill import BEGINNING, Backfill, Progress, sweep_name
 from tests.fakes.shopify_admin import FakeShopifyAdmin
 from tests.helpers.delivery import event_rows
@@ -92,7 +92,7 @@ def test_a_long_history_is_read_through_one_bulk_export_with_exact_counts(
     assert shopify_admin.bulk.downloads == 1 and shopify_admin.bulk.leaked_token == 0
     rows = event_rows(db, origin="backfill")
     assert len(rows) == 132 and {r["status"] for r in rows} == {"accepted"} and {r["historical"] for r in rows} == {1}
-    sweep = SweepStore(db).get(sweep_name("shopify"))
+    sweep = Sweeps(db).get(sweep_name("shopify"))
     assert sweep is not None and sweep.checkpoint is None and sweep.last_seen == 132
 
     again = job(settings, db, clock).run()
@@ -107,7 +107,7 @@ def test_the_lease_is_renewed_while_the_export_runs(
     leases: list[datetime] = []
 
     def note_the_lease(seconds: float) -> None:
-        sweep = SweepStore(db).get(sweep_name("shopify"))
+        sweep = Sweeps(db).get(sweep_name("shopify"))
         assert sweep is not None and sweep.lease_until is not None and sweep.checkpoint["resume"]["bulk"]["id"]
         leases.append(sweep.lease_until)
         time.sleep(0.01)
@@ -151,7 +151,7 @@ def test_an_interrupted_bulk_backfill_resumes_the_same_export_without_duplicates
     with pytest.raises(KeyboardInterrupt):
         job(settings, db).run(crash_at_page_4)
     assert len(event_rows(db, origin="backfill")) == 44
-    checkpoint = SweepStore(db).get(sweep_name("shopify")).checkpoint
+    checkpoint = Sweeps(db).get(sweep_name("shopify")).checkpoint
     assert checkpoint["resume"]["bulk"] == {"id": "gid://shopify/BulkOperation/1", "done": 40}
 
     result = job(settings, db).run()
@@ -172,7 +172,7 @@ def test_a_crash_while_the_export_runs_finds_it_again(
 
     with pytest.raises(KeyboardInterrupt):
         job(settings, db, ctrl_c).run()
-    assert SweepStore(db).get(sweep_name("shopify")).checkpoint["resume"]["bulk"]["done"] == 0
+    assert Sweeps(db).get(sweep_name("shopify")).checkpoint["resume"]["bulk"]["done"] == 0
     result = job(settings, db).run()
     assert (result.seen, result.created) == (132, 132)
     assert len(bulk_runs(shopify_admin)) == 1  # a second would have been refused: one bulk query at a time
@@ -193,7 +193,7 @@ def test_a_failed_export_is_reported_its_partial_file_kept_and_a_rerun_exports_a
     assert "7 complete orders of its partial file were stored" in message and "run the backfill again" in message
     assert "signature" not in message  # the signed URL is not shown
     assert len(event_rows(db, origin="backfill")) == 7 + 1  # and order 4's refund
-    sweep = SweepStore(db).get(sweep_name("shopify"))
+    sweep = Sweeps(db).get(sweep_name("shopify"))
     assert sweep.lease_owner is None and sweep.checkpoint["resume"]["bulk"]["done"] == 7
 
     result = job(settings, db).run()

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from bridge.settings import Settings
 from bridge.storage import Database
-from bridge.storage.sweeps import SweepStore
+from bridge.storage.sweeps import Sweeps
 from bridge.sweeps.reconcile import FIRST_REACH, OVERLAP, Reconciler, sweep_name
 from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.ecartapi import FakeEcartAPI
@@ -125,11 +125,11 @@ def test_the_next_run_starts_at_the_watermark_minus_the_overlap(
         f"updated_at:>='{(SHOPIFY_NOW - OVERLAP):%Y-%m-%dT%H:%M:%SZ}'"
         in (shopify_admin.calls("POST")[-2].json["variables"]["query"])
     )
-    assert SweepStore(db).get(sweep_name("shopify")).watermark == later
+    assert Sweeps(db).get(sweep_name("shopify")).watermark == later
 
 
 def test_one_runner_at_a_time(settings: Settings, db: Database, shopify_admin: FakeShopifyAdmin) -> None:
-    assert SweepStore(db).acquire(sweep_name("shopify"), "other-host", datetime.now(UTC), 300)
+    assert Sweeps(db).acquire(sweep_name("shopify"), "other-host", datetime.now(UTC), 300)
     [run] = Reconciler(settings, db, "me").run_once("shopify")
     assert run.outcome == "busy" and shopify_admin.calls() == []
 
@@ -160,7 +160,7 @@ def test_a_failed_run_keeps_the_watermark_and_is_reported(
     shopify_admin.token = "revoked"
     [run] = Reconciler(settings, db, "test", clock=at(SHOPIFY_NOW)).run_once("shopify")
     assert run.outcome == "failed" and "credentials" in (run.error or "")
-    sweep = SweepStore(db).get(sweep_name("shopify"))
+    sweep = Sweeps(db).get(sweep_name("shopify"))
     assert sweep.watermark is None and sweep.last_outcome == "failed" and sweep.lease_owner is None
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.replay import Replayer
 from bridge.settings import Settings
-from bridge.storage import Database, EventStore
+from bridge.storage import Database, Events
 from bridge.sweeps.recorder import BACKFILL, RECONCILE, record_states
 from tests.helpers.delivery import event_rows
 from tests.helpers.env import fixture
@@ -26,7 +26,7 @@ def test_an_event_yesterdays_mapping_refused_is_valid_after_replay(settings: Set
     reader = ShopifyReader(settings)
     paid, refund = reader._order_states(node("order__partially_refunded.json"))
     refused = [replace(s, candidate=None, errors={"_schema": ["could not be mapped"]}) for s in (paid, refund)]
-    tally = record_states(EventStore(db), refused, origin=RECONCILE, now=NOW, live_after=None)
+    tally = record_states(Events(db), refused, origin=RECONCILE, now=NOW, live_after=None)
     assert tally.quarantined == 2
     for row in event_rows(db, origin=RECONCILE):
         outcome = Replayer(settings, db).replay(row["id"])
@@ -41,7 +41,7 @@ def test_an_event_yesterdays_mapping_refused_is_valid_after_replay(settings: Set
 def test_a_still_broken_node_stays_quarantined_with_the_api_schemas_errors(settings: Settings, db: Database) -> None:
     broken = {**node("order__paid.json"), "currencyCode": None}
     states = ShopifyReader(settings)._order_states(broken)
-    record_states(EventStore(db), states, origin=BACKFILL, now=NOW, live_after=None)
+    record_states(Events(db), states, origin=BACKFILL, now=NOW, live_after=None)
     [row] = event_rows(db, origin=BACKFILL)
     assert row["status"] == "quarantined" and "currencyCode" in row["errors"]
     outcome = Replayer(settings, db).replay(row["id"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.storage import EventStore
+from bridge.storage import Events
 from tests.helpers.env import fixture
 from tests.helpers.webhooks import SAMPLES, headers_for, interpret_stored, post, resign, stored
 
@@ -52,7 +52,7 @@ def test_invalid_platform_payload_is_quarantined_raw(client, db, source, edit, k
     # The answer does not depend on validation (spec §10): the platform cannot fix its payload anyway.
     assert data == {"status": "accepted", "event_id": data["event_id"]}
     assert interpret_stored(client, db) == 1
-    record = EventStore(db).get(int(data["event_id"]))
+    record = Events(db).get(int(data["event_id"]))
     assert (record.status, record.kind, record.source) == ("quarantined", kind, source)
     assert field in record.errors, record.errors
     assert record.body == body  # raw, replayable after a fix
@@ -98,7 +98,7 @@ def test_quantity_must_be_a_whole_number(client, db, source, quantity, status):
     body, headers = _edit(source, lambda d: _items(d)[0].update(quantity=quantity))
     event_id = int(post(client, source, body, headers).get_json()["event_id"])
     interpret_stored(client, db)
-    assert EventStore(db).get(event_id).status == status
+    assert Events(db).get(event_id).status == status
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ CHILD = textwrap.dedent(
     """
     import json, tempfile, pathlib, time
     from tests.helpers.env import fixture
-    from bridge.storage import EventStore
+    from bridge.storage import Events
     from tests.helpers.webhooks import built_app, interpret_stored, post, resign
     document = json.loads(fixture("shopify", "orders_paid__basic.json"))
     document["line_items"][0]["quantity"] = "1e999999999"
@@ -117,7 +117,7 @@ CHILD = textwrap.dedent(
         response = post(client, "shopify", body, headers)
         interpret_stored(client, db)
         elapsed = time.monotonic() - started
-        record = EventStore(db).get(int(response.get_json()["event_id"]))
+        record = Events(db).get(int(response.get_json()["event_id"]))
     print(json.dumps([response.status_code, response.get_json(), elapsed, record.status, record.errors]))
     """
 )

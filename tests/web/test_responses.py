@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.storage import EventStore
+from bridge.storage import Events
 from tests.helpers import signing
 from tests.helpers.env import fixture
 from tests.helpers.webhooks import SAMPLES, SOURCES, built_app, headers_for, interpret_stored, post, sample, stored
@@ -34,12 +34,12 @@ def test_valid_is_accepted_and_stored(client, db, source):
     data = response.get_json()
     assert data == {"status": "accepted", "event_id": data["event_id"]}
     assert isinstance(data["event_id"], str)
-    record = EventStore(db).get(int(data["event_id"]))
+    record = Events(db).get(int(data["event_id"]))
     # Platform events are stored raw and interpreted by the worker (spec §10); custom ones validate here.
     expected = "accepted" if source == "custom" else "received"
     assert (record.source, record.status, record.body) == (source, expected, body)
     interpret_stored(client, db)
-    assert EventStore(db).get(record.id).status == "accepted"
+    assert Events(db).get(record.id).status == "accepted"
 
 
 @pytest.mark.parametrize("source", SOURCES)

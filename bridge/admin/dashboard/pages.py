@@ -12,7 +12,6 @@ from bridge.admin.dashboard import event_view, view
 from bridge.admin.dashboard.blueprint import _admin, _error, _redactor, bp
 from bridge.admin.schemas import MAX_ID
 from bridge.admin.webhook_counts import rejected_by_source
-from bridge.storage.erasure import Erasure
 from bridge.timeutil import utcnow
 
 # -- pages -----------------------------------------------------------------------------------------------
@@ -35,7 +34,7 @@ def overview() -> str:
         rejected=rejected,
         rejected_total=sum(rejected.values()),
         jobs=admin.jobs.recent(5),
-        data_requests=Erasure(admin.db).requests(kind="data_request", limit=10),
+        data_requests=admin.storage.erasure.requests(kind="data_request", limit=10),
         reconciliation=admin.reconciliation(),
         reconcile_interval=admin.settings.reconcile_interval,
     )

@@ -30,7 +30,6 @@ from bridge.context import BridgeContext
 from bridge.errors import StorageUnavailable
 from bridge.settings import Settings
 from bridge.storage.admin_access import AdminSessions
-from bridge.storage.server_secrets import ServerSecrets
 from bridge.timeutil import utcnow
 
 COOKIE_NAME = "bridge_admin"
@@ -74,7 +73,7 @@ def session_keys(app: Flask) -> _Keys:
     assert token, "the dashboard session is configured only with an admin token"
     with holder.lock:
         if holder.keys is None:
-            secret = ServerSecrets(bridge.db).get(KEY_ROW)
+            secret = bridge.storage.server_secrets.get(KEY_ROW)
             holder.keys = _Keys(_derive(secret, _SECRET_KEY_LABEL, token), _derive(secret, _MARKER_LABEL, token).hex())
         return holder.keys
 
@@ -142,7 +141,7 @@ def require_session_keys() -> None:
 
 
 def _sessions() -> AdminSessions:
-    return AdminSessions(BridgeContext.current().db)
+    return BridgeContext.current().storage.admin_sessions
 
 
 def login_marker() -> str:

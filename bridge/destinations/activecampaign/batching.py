@@ -10,7 +10,7 @@ never in one batch: they share a lane, and a lane runs one delivery at a time.
 
 One order alone goes through `upsertOrder`, exactly as without batching.
 
-A worker thread that claimed several order deliveries at once (`DeliveryStore.claim_batch`) runs them on
+A worker thread that claimed several order deliveries at once (`Deliveries.claim_batch`) runs them on
 threads of their own with a batcher made for that group (`members`): its batch goes out as soon as every member
 has joined it or finished without an upsert (`leave`), instead of waiting for orders that met by chance.
 """

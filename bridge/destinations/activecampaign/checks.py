@@ -10,8 +10,7 @@ from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.errors import BridgeError, DeliveryError
-from bridge.storage import Database, EventStore
-from bridge.storage.remote import RemoteRecords
+from bridge.storage import Storage
 
 if TYPE_CHECKING:
     from bridge.settings import Settings
@@ -129,12 +128,12 @@ def setup_connections(settings: Settings, stores: tuple[str, ...]) -> dict[str, 
     them for the worker, and return store -> connection id."""
     if not settings.ac_enabled:
         raise BridgeError("BRIDGE_AC_URL and BRIDGE_AC_TOKEN are needed to set up the ActiveCampaign connection")
-    db = Database.for_settings(settings)
-    db.upgrade()
+    storage = Storage.for_settings(settings)
+    storage.db.upgrade()
     try:
-        targets = stores or setup_targets(settings, tuple(EventStore(db).stores()))
-        records = RemoteRecords(db, f"ac:{settings.ac_url}")
+        targets = stores or setup_targets(settings, tuple(storage.events.stores()))
+        records = storage.remote_records(f"ac:{settings.ac_url}")
         runner = ac.ActiveCampaignRunner(ac_client(settings), records, connection_id=None, source=settings.ac_source)
         return {store: runner.connection(store) for store in targets}
     finally:
-        db.dispose()
+        storage.db.dispose()

@@ -18,9 +18,9 @@ from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import DeferredState, MemoryState, StateStore
 from bridge.destinations.base import RunContext, Runner, Sender
 from bridge.settings import Settings
-from bridge.storage import Database
+from bridge.storage import Database, Storage
 from bridge.storage.events import EventRecord
-from bridge.storage.remote import RemoteRecord, RemoteRecords, RemoteState
+from bridge.storage.remote import RemoteRecord, RemoteRecords
 from bridge.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -63,8 +63,9 @@ class V3Sender(Sender):
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
-        self.records = RemoteRecords(db, f"ac:{settings.ac_url or 'dry-run'}")
-        self.state = RemoteState(db, f"ac:{settings.ac_url or 'dry-run'}")
+        storage = Storage.of(db)
+        self.records = storage.remote_records(f"ac:{settings.ac_url or 'dry-run'}")
+        self.state = storage.remote_state(f"ac:{settings.ac_url or 'dry-run'}")
 
     def runner(self, context: RunContext) -> Runner:
         settings, dry_run = self.settings, context.dry_run

@@ -15,10 +15,8 @@ from typing import Any
 
 from bridge.documents import parse_document
 from bridge.errors import InboundError
-from bridge.storage import Database, EventRecord
-from bridge.storage.erasure import Erasure, Subject
-from bridge.storage.events import EventStore
-from bridge.storage.retention import erase_events
+from bridge.storage import Database, EventRecord, Storage
+from bridge.storage.erasure import Subject
 from bridge.timeutil import utcnow
 from bridge.vocabulary import EventStatus
 
@@ -70,14 +68,14 @@ def carry_out(db: Database, record: EventRecord) -> str:
         shop = shop or (document.get("shop_domain") if isinstance(document.get("shop_domain"), str) else None)
         note = _act(db, record, document, shop)
     now = utcnow()
-    with db.write() as conn:
-        erase_events(conn, [record.id], now)
-        EventStore(db).set_status(conn, record.id, EventStatus.DONE, note)
+    with Storage.of(db).transaction() as tx:
+        tx.retention.erase([record.id], now)
+        tx.events.set_status(record.id, EventStatus.DONE, note)
     return note
 
 
 def _act(db: Database, record: EventRecord, document: dict[str, Any], shop: str | None) -> str:
-    erasure, now, origin = Erasure(db), utcnow(), f"shopify:{record.topic}"[:32]
+    erasure, now, origin = Storage.of(db).erasure, utcnow(), f"shopify:{record.topic}"[:32]
     if record.kind == SHOP_REDACT:
         if not shop:
             return "shop/redact without a shop domain: nothing done"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bridge.platforms.shopify import consistency
-from bridge.storage import EventStore
+from bridge.storage import Events
 from tests.helpers import signing
 from tests.helpers.env import fixture
 from tests.helpers.webhooks import deliver, interpret_stored, post, resign, stored
@@ -221,7 +221,7 @@ def test_refund_total_from_numeric_subtotal_when_no_transactions(client, db):
     response = post(client, "shopify", body, headers)
     assert response.get_json()["status"] == "accepted"
     interpret_stored(client, db)
-    payload = EventStore(db).get(int(response.get_json()["event_id"])).payload
+    payload = Events(db).get(int(response.get_json()["event_id"])).payload
     assert (payload["total"], payload["currency"], payload["kind"]) == (3413, "USD", "order.refunded")
 
 
@@ -245,7 +245,7 @@ def _shopify_payload(client, db, document, topic):
     response = post(client, "shopify", body, headers)
     assert response.get_json()["status"] == "accepted", response.get_json()
     interpret_stored(client, db)
-    return EventStore(db).get(int(response.get_json()["event_id"])).payload
+    return Events(db).get(int(response.get_json()["event_id"])).payload
 
 
 def test_refund_carries_its_refund_id(client, db):

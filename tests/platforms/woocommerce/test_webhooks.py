@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bridge.storage import EventStore
+from bridge.storage import Events
 from tests.helpers import signing
 from tests.helpers.env import fixture
 from tests.helpers.webhooks import deliver, headers_for, interpret_stored, post, resign, stored
@@ -191,7 +191,7 @@ def _woo_payload(client, db, document, name):
     response = post(client, "woocommerce", body, headers)
     assert response.get_json()["status"] == "accepted", response.get_json()
     interpret_stored(client, db)
-    return EventStore(db).get(int(response.get_json()["event_id"])).payload
+    return Events(db).get(int(response.get_json()["event_id"])).payload
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("0", False), (1, True), (None, None)])
