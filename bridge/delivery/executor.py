@@ -14,6 +14,7 @@ import requests
 
 from bridge.canonical import load_canonical
 from bridge.causes import answer_message, exception_cause, http_cause, status_words
+from bridge.clock import SYSTEM, Clock
 from bridge.delivery.account import token_fingerprint
 from bridge.delivery.groups import AttemptLog, run_group
 from bridge.delivery.leases import HeldLeases
@@ -46,7 +47,6 @@ from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, Del
 from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
-from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.delivery")
 #: A delivery the database failed in the middle of is due again this much later (not an attempt spent).
@@ -100,7 +100,8 @@ class Executor:
     db: Database
     stop: threading.Event
     owner: str
-    leases: HeldLeases = field(default=None)  # type: ignore[assignment] - made from settings when not given
+    leases: HeldLeases = field(default=None)  # type: ignore[assignment]  # made from settings when not given
+    clock: Clock = SYSTEM
 
     def __post_init__(self) -> None:
         self.events = EventStore(self.db)
@@ -110,9 +111,9 @@ class Executor:
         self.ac_records = RemoteRecords(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
         self.ac_state = RemoteState(self.db, f"ac:{self.settings.ac_url or 'dry-run'}")
         if self.leases is None:
-            self.leases = HeldLeases(self.settings.lease_seconds)
+            self.leases = HeldLeases(self.settings.lease_seconds, self.clock.monotonic)
         self.outcomes = Outcomes(
-            self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner
+            self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner, self.clock
         )
         self._local = threading.local()
         # One per process: the delivery threads' GraphQL orders meet here and go out in bulk (BRIDGE_AC_BATCH).
@@ -153,7 +154,7 @@ class Executor:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
             log.warning("database unavailable mid-delivery", extra={"delivery_id": claimed.id})
-            return self.outcomes.release(claimed, utcnow() + timedelta(seconds=STORAGE_RETRY))
+            return self.outcomes.release(claimed, self.clock.now() + timedelta(seconds=STORAGE_RETRY))
         except Exception as exc:  # a bug outside the destination leg (bookkeeping): retried like a failed call
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
@@ -189,14 +190,16 @@ class Executor:
                 result = leg.run(event)
             except BaseException:
                 if isinstance(deferred, DeferredState):  # what AC already holds is remembered all the same
-                    deferred.flush(utcnow())
+                    deferred.flush(self.clock.now())
                 raise
         except Interrupted:
             return self.outcomes.release(claimed, None)
         except Paused as exc:
             # Not an attempt: the destination was paused while this call waited for its slot. It waits in the
             # queue until the pause ends, or the operator resumes the destination (which makes it due now).
-            return self.outcomes.release(claimed, self.outcomes.after(exc.until - time.time() if exc.until else 1.0))
+            return self.outcomes.release(
+                claimed, self.outcomes.after(exc.until - self.clock.time() if exc.until else 1.0)
+            )
         except TokenRejected as exc:
             # The account, not this delivery: the destination pauses and this delivery waits, unspent.
             fingerprint = token_fingerprint(self.settings, claimed.destination)
@@ -237,7 +240,9 @@ class Executor:
         )
         applied_version = (subject, version) if status == DONE else None
         # The order state this delivery sent is stored with its outcome: one write per order (state.py).
-        writes = self.ac_state.statements(deferred.taken(), utcnow()) if isinstance(deferred, DeferredState) else []
+        writes = (
+            self.ac_state.statements(deferred.taken(), self.clock.now()) if isinstance(deferred, DeferredState) else []
+        )
         return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)
 
     def _cause(self, exc: DeliveryError) -> str:
@@ -267,7 +272,7 @@ class Executor:
                 headers={"Api-Token": self.settings.ac_token or "", "Accept": "application/json"},
                 timeout=self.settings.http_timeout,
                 record=record,
-                pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok),
+                pacer=SharedPacer(self.throttles, ac.NAME, self.settings.ac_rate, self.stop, lease_ok, self.clock),
                 dry_run=dry_run,
                 max_retry_after=self.settings.max_retry_after,
                 token_statuses=TOKEN_STATUSES,
@@ -302,7 +307,7 @@ class Executor:
             headers={"Authorization": f"Bearer {self.settings.ecart_token or ''}", "Accept": "application/json"},
             timeout=self.settings.http_timeout,
             record=record,
-            pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok),
+            pacer=SharedPacer(self.throttles, ecart.NAME, None, self.stop, lease_ok, self.clock),
             dry_run=dry_run,
             max_retry_after=self.settings.max_retry_after,
             token_statuses=TOKEN_STATUSES,
