@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.runtime-stamp
 
-.PHONY: run test lint bench-drain screenshots clean
+.PHONY: run test test-fast lint bench-drain screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: $(RUN_STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bridge tests bench wsgi.py
 	$(BIN)/pytest -n 2
+
+## The unit layer, for the minute loop while you work: everything not marked `slow` (no worker, no real
+## processes, no real waits; see tests/conftest.py). Run `make test` before you push.
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bridge tests bench wsgi.py
