@@ -66,7 +66,11 @@ class VirtualClock:
     `wait` on an event already set returns True without moving time. Otherwise time moves forward by the
     timeout and the caller then yields for at most `real_pause` real seconds (default 1 ms), so that threads
     looping on a timed wait give others the processor instead of spinning; it returns whether the waitable was
-    set or notified meanwhile. `advance` moves time by hand; `slept` is the total virtual time waited."""
+    set or notified meanwhile. `advance` moves time by hand; `slept` is the total virtual time waited.
+
+    Every waiting thread moves the one reading: with several threads looping on timed waits (a whole worker),
+    time runs as fast as they wait, and a margin that assumes a real call is short (a lease's) no longer
+    holds. It suits one thread under test (the leases' write back-off, a pacer, a policy), not a whole worker."""
 
     def __init__(self, start: datetime | None = None, *, real_pause: float = 0.001) -> None:
         self._start = (start or datetime.now(UTC)).astimezone(UTC)
