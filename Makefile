@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.runtime-stamp
 
-.PHONY: run test lint bench-drain screenshots clean
+.PHONY: run test test-fast lint bench-drain screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy --strict bridge
 	$(BIN)/pytest -n 2
+
+## The unit layer, for the minute loop while you work: everything not marked `slow` (no worker, no real
+## processes, no real waits; see tests/conftest.py). Run `make test` before you push.
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 -q -m "not slow"
 
 ## Style, the layers contract (setup.cfg [importlinter]) and the type check, without the tests.
 lint: $(STAMP)

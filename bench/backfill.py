@@ -31,7 +31,8 @@ from pathlib import Path
 
 from common import wait_until
 
-from bridge.delivery.worker import Worker, new_owner
+from bridge.delivery.owners import new_owner
+from bridge.delivery.worker import Worker
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import load_settings
 from bridge.storage import Database

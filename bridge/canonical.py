@@ -260,7 +260,7 @@ class CanonicalEventSchema(_Base):
         if has_money and currency is None:
             errors["currency"] = ["Required when amounts are given."]
         if kind == "cart.abandoned" and not (data.get("email") or (data.get("customer") or {}).get("email")):
-            errors["email"] = ["Required for cart.abandoned: ActiveCampaign needs someone to remind."]
+            errors["email"] = ["Required for cart.abandoned: a cart reminder needs someone to send it to."]
         if errors:
             raise ValidationError(errors)
 

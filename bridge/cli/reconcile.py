@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from bridge.cli import CliState
-from bridge.delivery.worker import dead_local_owners, new_owner
+from bridge.delivery.owners import dead_local_owners, new_owner
 from bridge.errors import BridgeError
 from bridge.metrics import enable_multiprocess
 from bridge.platforms import PLATFORMS, READERS, build_readers

@@ -14,6 +14,7 @@ import requests
 
 from bridge.canonical import load_canonical
 from bridge.causes import answer_message, exception_cause, http_cause, status_words
+from bridge.clock import SYSTEM, Clock
 from bridge.delivery.account import token_fingerprint
 from bridge.delivery.groups import AttemptLog, run_group
 from bridge.delivery.leases import HeldLeases
@@ -35,7 +36,6 @@ from bridge.settings import Settings
 from bridge.storage import Database, Storage
 from bridge.storage.deliveries import Delivery
 from bridge.storage.events import EventRecord
-from bridge.timeutil import utcnow
 from bridge.vocabulary import DeliveryStatus
 
 log = logging.getLogger("bridge.delivery")
@@ -52,6 +52,7 @@ class Executor:
     stop: threading.Event
     owner: str
     leases: HeldLeases = field(default=None)  # type: ignore[assignment]  # made from settings when not given
+    clock: Clock = SYSTEM
 
     def __post_init__(self) -> None:
         storage = Storage.of(self.db)
@@ -60,9 +61,9 @@ class Executor:
         self.applied = storage.applied_versions
         self.throttles = storage.throttles
         if self.leases is None:
-            self.leases = HeldLeases(self.settings.lease_seconds)
+            self.leases = HeldLeases(self.settings.lease_seconds, self.clock.monotonic)
         self.outcomes = Outcomes(
-            self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner
+            self.settings, self.deliveries, self.applied, self.throttles, self.leases, self.stop, self.owner, self.clock
         )
         self._local = threading.local()
         # Each destination's state in this process (its mappings, its batcher), shared by the delivery threads.
@@ -99,7 +100,7 @@ class Executor:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
             log.warning("database unavailable mid-delivery", extra={"delivery_id": claimed.id})
-            return self.outcomes.release(claimed, utcnow() + timedelta(seconds=STORAGE_RETRY))
+            return self.outcomes.release(claimed, self.clock.now() + timedelta(seconds=STORAGE_RETRY))
         except Exception as exc:  # a bug outside the destination runner (bookkeeping): retried like a failed call
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
@@ -139,7 +140,9 @@ class Executor:
         except Paused as exc:
             # Not an attempt: the destination was paused while this call waited for its slot. It waits in the
             # queue until the pause ends, or the operator resumes the destination (which makes it due now).
-            return self.outcomes.release(claimed, self.outcomes.after(exc.until - time.time() if exc.until else 1.0))
+            return self.outcomes.release(
+                claimed, self.outcomes.after(exc.until - self.clock.time() if exc.until else 1.0)
+            )
         except TokenRejected as exc:
             # The account, not this delivery: the destination pauses and this delivery waits, unspent.
             fingerprint = token_fingerprint(self.settings, claimed.destination)
@@ -211,7 +214,9 @@ class Executor:
             headers=destination.headers(self.settings),
             timeout=self.settings.http_timeout,
             record=AttemptLog(self.deliveries, claimed),
-            pacer=SharedPacer(self.throttles, destination.name, destination.rate(self.settings), self.stop, lease_ok),
+            pacer=SharedPacer(
+                self.throttles, destination.name, destination.rate(self.settings), self.stop, lease_ok, self.clock
+            ),
             dry_run=dry_run,
             max_retry_after=self.settings.max_retry_after,
             token_statuses=TOKEN_STATUSES,

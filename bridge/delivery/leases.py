@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bridge.clock import SYSTEM
 from bridge.errors import StorageUnavailable
 
 log = logging.getLogger("bridge.worker")
@@ -32,9 +32,10 @@ class _Held:
 
 
 class HeldLeases:
-    """Thread-safe record of the leases this process's threads hold. `clock` is monotonic seconds."""
+    """Thread-safe record of the leases this process's threads hold. `clock` is monotonic seconds
+    (the worker passes its `Clock.monotonic`)."""
 
-    def __init__(self, lease_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, lease_seconds: float, clock: Callable[[], float] = SYSTEM.monotonic) -> None:
         self.margin = lease_seconds * 2 / 3
         self.clock = clock
         self._held: dict[int, _Held] = {}

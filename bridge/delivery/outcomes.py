@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Executable
 
+from bridge.clock import SYSTEM, Clock
 from bridge.delivery.account import how_to_fix
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.retry import GiveUp, RetryPolicy
@@ -27,7 +27,6 @@ from bridge.storage.deliveries import Deliveries, Delivery
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
-from bridge.timeutil import utcnow
 from bridge.vocabulary import DeliveryStatus
 
 log = logging.getLogger("bridge.delivery")
@@ -46,6 +45,7 @@ class Outcomes:
         leases: HeldLeases,
         stop: threading.Event,
         owner: str,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.settings = settings
         self.deliveries = deliveries
@@ -54,25 +54,26 @@ class Outcomes:
         self.leases = leases
         self.stop = stop
         self.owner = owner
+        self.clock = clock
         self.policy = RetryPolicy(settings.retry_schedule, settings.retry_max_age)
 
     def after(self, seconds: float) -> datetime:
         """`seconds` from now, bounded by BRIDGE_MAX_RETRY_AFTER (whatever a destination or a stored pause
         said, a delivery is never put off longer, and the date arithmetic cannot overflow)."""
         bounded = seconds if math.isfinite(seconds) else self.settings.max_retry_after
-        return utcnow() + timedelta(seconds=min(max(bounded, 0.0), self.settings.max_retry_after))
+        return self.clock.now() + timedelta(seconds=min(max(bounded, 0.0), self.settings.max_retry_after))
 
     def record(self, claimed: Delivery, write: Callable[[], object]) -> bool:
         """Run an outcome `write`, again while the database refuses it and the lease is surely ours (a blip
         passes unnoticed); False when it gave up, and the lease lapses."""
-        recorded, _ = self.leases.write(claimed.id, write, self.stop.wait)
+        recorded, _ = self.leases.write(claimed.id, write, lambda seconds: self.clock.wait(self.stop, seconds))
         return recorded
 
     def release(self, claimed: Delivery, next_attempt_at: datetime | None) -> str | None:
         """Give the delivery back unsent (no attempt spent), due at `next_attempt_at` (default: at once)."""
 
         def write() -> None:
-            self.deliveries.release(claimed.id, self.owner, utcnow(), next_attempt_at=next_attempt_at)
+            self.deliveries.release(claimed.id, self.owner, self.clock.now(), next_attempt_at=next_attempt_at)
 
         return DeliveryStatus.PENDING if self.record(claimed, write) else None
 
@@ -85,7 +86,7 @@ class Outcomes:
                 claimed.id,
                 self.owner,
                 status=DeliveryStatus.PENDING,
-                now=utcnow(),
+                now=self.clock.now(),
                 next_attempt_at=due,
                 last_status=status,
                 last_error=error,
@@ -99,7 +100,10 @@ class Outcomes:
         """A failed attempt: pending again on the retry schedule, or dead once the delivery is too old. `cause`
         is the failure in plain words for the log (default: `error`)."""
         decision = self.policy.decide(
-            attempt=claimed.attempts, first_attempt_at=claimed.first_attempt_at, now=utcnow(), retry_after=retry_after
+            attempt=claimed.attempts,
+            first_attempt_at=claimed.first_attempt_at,
+            now=self.clock.now(),
+            retry_after=retry_after,
         )
         if isinstance(decision, GiveUp):
             return self.finish(
@@ -115,7 +119,7 @@ class Outcomes:
                 claimed.id,
                 self.owner,
                 status=DeliveryStatus.PENDING,
-                now=utcnow(),
+                now=self.clock.now(),
                 next_attempt_at=decision.when,
                 last_status=status,
                 last_error=error,
@@ -161,7 +165,7 @@ class Outcomes:
                 claimed.id,
                 self.owner,
                 status=outcome,
-                now=utcnow(),
+                now=self.clock.now(),
                 last_status=code,
                 last_error=error,
                 note=note,
@@ -206,7 +210,7 @@ class Outcomes:
 
     def health(self, destination: str, *, ok: bool, cause: str | None = None) -> None:
         """Circuit-breaker bookkeeping: best effort, a database blip must not cost the delivery's outcome."""
-        now = time.time()
+        now = self.clock.time()
         try:
             if ok:
                 if self.throttles.record_success(destination):
@@ -227,5 +231,5 @@ class Outcomes:
 
     def _resume(self, destination: str) -> None:
         """After an outage, deliveries that backed off during it go now instead of hours later."""
-        count = self.deliveries.hurry(destination, utcnow())
+        count = self.deliveries.hurry(destination, self.clock.now())
         log.info("destination recovered", extra={"destination": destination, "resumed_deliveries": count})

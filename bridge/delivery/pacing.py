@@ -4,9 +4,9 @@ and host, plus the Retry-After pause a 429/503 imposes on all of them."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
+from bridge.clock import SYSTEM, Clock
 from bridge.errors import BridgeError
 from bridge.metrics import rate_limit_waited
 from bridge.storage.throttles import Throttles, ThrottleState
@@ -42,9 +42,11 @@ class SharedPacer:
         rate: float | None,
         stop: threading.Event,
         lease_ok: Callable[[], bool] = lambda: True,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.throttles = throttles
         self.lease_ok = lease_ok
+        self.clock = clock
         self.name = name
         self.interval = 1.0 / rate if rate else 0.0
         # At most `limit` arrivals in any `window`: 5 per second for 5/s; 1 per 2 s for 0.5/s.
@@ -61,7 +63,7 @@ class SharedPacer:
         sleeping thread that holds its lease."""
         self._check(self.throttles.get(self.name))  # a paused destination books no send slot
         slot = self.throttles.reserve_slot(self.name, self.interval)
-        self._sleep(slot - time.time())
+        self._sleep(slot - self.clock.time())
         self._check(self.throttles.get(self.name))
         if not self.limit:
             return
@@ -78,7 +80,7 @@ class SharedPacer:
         """Interrupted if the worker stops or the lease may be gone; Paused if `state` says so."""
         if self.stop.is_set() or not self.lease_ok():
             raise Interrupted()
-        now = time.time()
+        now = self.clock.time()
         if state.manual_pause:
             raise Paused(None)
         if state.circuit_open_until > now:
@@ -89,15 +91,15 @@ class SharedPacer:
     def _sleep(self, seconds: float) -> None:
         """Wait `seconds` in naps of at most NAP, checking after each whether the destination was paused
         meanwhile (or the worker is stopping). Waits under a nap cost no database read."""
-        deadline = time.time() + seconds
+        deadline = self.clock.time() + seconds
         while True:
-            left = deadline - time.time()
+            left = deadline - self.clock.time()
             if left <= 0:
                 return
             nap = min(left, NAP)
             self.waited += nap
             rate_limit_waited(self.name, nap)
-            if self.stop.wait(nap):
+            if self.clock.wait(self.stop, nap):
                 raise Interrupted()
             if left > NAP:
                 self._check(self.throttles.get(self.name))
@@ -106,7 +108,7 @@ class SharedPacer:
         """True unless a pause began in this process since `wait()` admitted us (or our lease may be gone).
         Checked after the caller took its send timestamp, so no request is sent after a 429 was received here
         and before it expires."""
-        return self.throttles.held_until(self.name) <= time.time() and self.lease_ok()
+        return self.throttles.held_until(self.name) <= self.clock.time() and self.lease_ok()
 
     def finished(self) -> None:
         """The request admitted by the last `wait()` has its response (or failed): it stops counting a window
@@ -117,8 +119,8 @@ class SharedPacer:
 
     def hold(self, seconds: float) -> None:
         """Hold this process's senders for `seconds`, at once (no database round trip)."""
-        self.throttles.hold(self.name, time.time() + seconds)
+        self.throttles.hold(self.name, self.clock.time() + seconds)
 
     def pause(self, seconds: float) -> None:
         """Hold every sender of this destination, in every process, for `seconds`."""
-        self.throttles.pause(self.name, time.time() + seconds)
+        self.throttles.pause(self.name, self.clock.time() + seconds)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import select
 
+from bridge.clock import SYSTEM, Clock
 from bridge.errors import StorageUnavailable
 from bridge.storage import Database
 from bridge.storage.tables import events
@@ -31,9 +31,10 @@ CHANNEL = "bridge_events"
 class Waker:
     """`wait(timeout)` returns True as soon as the database may hold new work, False on timeout or stop."""
 
-    def __init__(self, db: Database, stop: threading.Event) -> None:
+    def __init__(self, db: Database, stop: threading.Event, clock: Clock = SYSTEM) -> None:
         self.db = db
         self.stop = stop
+        self.clock = clock  # the polls' deadlines and naps; LISTEN waits in real time
         self._sqlite: sqlite3.Connection | None = None
         self._listener: Any = None
         self._last: int | None = None
@@ -91,17 +92,17 @@ class Waker:
             return conn.execute(waiting).first() is not None
 
     def _probe_wait(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+        deadline = self.clock.monotonic() + timeout
         while not self.stop.is_set():
             try:
                 if self._probe():
                     return True
             except StorageUnavailable:
                 pass
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock.monotonic()
             if remaining <= 0:
                 return False
-            self.stop.wait(min(PROBE_POLL, remaining))
+            self.clock.wait(self.stop, min(PROBE_POLL, remaining))
         return False
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -110,17 +111,17 @@ class Waker:
         """Sleep up to `timeout` seconds, returning early (True) when something was committed."""
         if self._sqlite is None:
             return self._pg_wait(timeout) if not self.db.is_sqlite else self._probe_wait(timeout)
-        deadline = time.monotonic() + timeout
+        deadline = self.clock.monotonic() + timeout
         while not self.stop.is_set():
             try:
                 if self._sqlite_changed():
                     return True
             except sqlite3.Error:
                 return True  # cannot tell: let the caller look, it handles an unavailable database
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock.monotonic()
             if remaining <= 0:
                 return False
-            self.stop.wait(min(SQLITE_POLL, remaining))
+            self.clock.wait(self.stop, min(SQLITE_POLL, remaining))
         return False
 
     def close(self) -> None:

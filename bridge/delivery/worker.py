@@ -9,25 +9,23 @@ every delivery thread is alive."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
+from bridge.clock import SYSTEM, Clock
 from bridge.delivery.abandonment import AbandonmentTimers
 from bridge.delivery.account import resume_changed_credentials
 from bridge.delivery.executor import Executor
 from bridge.delivery.leases import HeldLeases
+from bridge.delivery.owners import dead_local_owners, new_owner
 from bridge.delivery.planner import Planner
 from bridge.delivery.wakeup import Waker
 from bridge.errors import StorageUnavailable
 from bridge.heartbeat import beat
 from bridge.settings import Settings
 from bridge.storage import Database, Storage
-from bridge.timeutil import utcnow
 
 log = logging.getLogger("bridge.worker")
 IDLE_WAIT = 0.5
@@ -38,39 +36,17 @@ PRUNE_INTERVAL = 300.0
 PRUNE_BATCHES = 20
 
 
-def new_owner() -> str:
-    """A lease owner id: host and pid (so a restarted worker can spot its dead predecessor) plus a nonce."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def dead_local_owners(owners: list[str]) -> tuple[str, ...]:
-    """Lease owners on this host whose process no longer exists."""
-    host = socket.gethostname()
-    dead = []
-    for owner in owners:
-        owner_host, _, rest = owner.partition(":")
-        pid_text = rest.partition(":")[0]
-        if owner_host != host or not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            dead.append(owner)
-        except PermissionError:
-            continue
-    return tuple(dead)
-
-
 class Worker:
     """One worker process's threads."""
 
-    def __init__(self, settings: Settings, db: Database, stop: threading.Event) -> None:
+    def __init__(self, settings: Settings, db: Database, stop: threading.Event, clock: Clock = SYSTEM) -> None:
         self.settings = settings
+        self.clock = clock  # every reading of now and every timed wait (a VirtualClock in tests)
         self.db = db
         self.stop = stop
         self.owner = new_owner()
-        self.leases = HeldLeases(settings.lease_seconds)
-        self.executor = Executor(settings, db, stop, self.owner, self.leases)
+        self.leases = HeldLeases(settings.lease_seconds, clock.monotonic)
+        self.executor = Executor(settings, db, stop, self.owner, self.leases, clock)
         self.planner = Planner(settings, db)
         self.timers = AbandonmentTimers(db)
         storage = Storage.of(db)
@@ -115,7 +91,7 @@ class Worker:
         try:
             dead = dead_local_owners(self.deliveries.lease_owners())
             if dead:
-                reclaimed = self.deliveries.reclaim_expired(utcnow(), dead)
+                reclaimed = self.deliveries.reclaim_expired(self.clock.now(), dead)
                 log.info("reclaimed leases of dead local workers", extra={"owners": dead, "deliveries": reclaimed})
         except StorageUnavailable:
             # Their leases expire anyway, and housekeeping reclaims expired leases once the database is back.
@@ -131,20 +107,20 @@ class Worker:
     # -- threads -------------------------------------------------------------------------------------------
 
     def _housekeeping(self) -> None:
-        waker = Waker(self.db, self.stop)
+        waker = Waker(self.db, self.stop, self.clock)
         last_reclaim = 0.0
-        last_prune = time.monotonic() - PRUNE_INTERVAL  # the first pass at start
+        last_prune = self.clock.monotonic() - PRUNE_INTERVAL  # the first pass at start
         try:
             while not self.stop.is_set():
                 try:
                     created = self.planner.plan_pending()
                     if self.timers.has_due() and self.timers.fire_due():
                         created += self.planner.plan_pending()
-                    if time.monotonic() - last_reclaim > 1.0:
-                        last_reclaim = time.monotonic()
-                        created += self.deliveries.reclaim_expired(utcnow())
-                    if time.monotonic() - last_prune > PRUNE_INTERVAL:
-                        last_prune = time.monotonic()
+                    if self.clock.monotonic() - last_reclaim > 1.0:
+                        last_reclaim = self.clock.monotonic()
+                        created += self.deliveries.reclaim_expired(self.clock.now())
+                    if self.clock.monotonic() - last_prune > PRUNE_INTERVAL:
+                        last_prune = self.clock.monotonic()
                         self._prune()
                     if created:
                         with self.work:
@@ -160,13 +136,13 @@ class Worker:
                     waker.wait(timeout)
                 except Exception:
                     log.exception("waiting for new work failed")
-                    self.stop.wait(1.0)
+                    self.clock.wait(self.stop, 1.0)
         finally:
             waker.close()
 
     def _prune(self) -> None:
         """One bounded retention pass (a failure is logged and retried next interval)."""
-        counts = self.retention.prune(utcnow(), self.settings.retention_days, max_batches=PRUNE_BATCHES)
+        counts = self.retention.prune(self.clock.now(), self.settings.retention_days, max_batches=PRUNE_BATCHES)
         if counts.events or counts.applied_versions or counts.timers or counts.remote_state:
             log.info("retention: pruned", extra=counts.as_dict())
 
@@ -185,7 +161,7 @@ class Worker:
             return
         # The first run waits one interval too: a restart loop must not become a loop of store API sweeps
         # (`storebridge reconcile --once` runs one now).
-        while not self.stop.wait(self.settings.reconcile_interval):
+        while not self.clock.wait(self.stop, self.settings.reconcile_interval):
             try:
                 if any(r.recovered for r in reconciler.run_once()):
                     with self.work:
@@ -202,12 +178,12 @@ class Worker:
         alerter = Alerter(self.settings, self.db)
         while True:
             try:
-                alerter.evaluate(utcnow())
+                alerter.evaluate(self.clock.now())
             except StorageUnavailable:
                 log.warning("database unavailable; alerts are checked at the next round")
             except Exception:
                 log.exception("alert check failed")
-            if self.stop.wait(INTERVAL):
+            if self.clock.wait(self.stop, INTERVAL):
                 return
 
     def _heartbeat(self) -> None:
@@ -226,15 +202,15 @@ class Worker:
                 beat(self.database_ok_at, alive, self.heartbeat_dir)
             except Exception:
                 log.exception("heartbeat record not written")
-            if self.stop.wait(interval):
+            if self.clock.wait(self.stop, interval):
                 return
 
     def _renew(self) -> None:
         started = self.leases.clock()
         held = self.leases.renewable()
-        renewed = self.deliveries.renew(self.owner, held, utcnow(), self.settings.lease_seconds)
+        renewed = self.deliveries.renew(self.owner, held, self.clock.now(), self.settings.lease_seconds)
         self.leases.extended(renewed, started)
-        self.database_ok_at = time.time()
+        self.database_ok_at = time.time()  # real time: `storebridge health` reads it from another process
         # A delivery finished (and dropped) while the renewal ran is not lost: only those still held count.
         lost = sorted((set(held) - set(renewed)) & set(self.leases.renewable()))
         if lost:
@@ -249,7 +225,7 @@ class Worker:
             except Exception:
                 # Whatever went wrong (a bug, the database), this thread goes on with the next delivery.
                 log.exception("delivery thread error; going on")
-                self.stop.wait(1.0)
+                self.clock.wait(self.stop, 1.0)
 
     def _deliver_one(self) -> None:
         """Claim one due delivery and run it, or sleep until one may be due."""
@@ -257,21 +233,21 @@ class Worker:
         try:
             group = self.deliveries.claim_batch(
                 self.owner,
-                utcnow(),
+                self.clock.now(),
                 self.settings.lease_seconds,
                 self._blocked_destinations(),
                 self.executor.group_sizes(),
             )
         except StorageUnavailable:
-            self.stop.wait(1.0)
+            self.clock.wait(self.stop, 1.0)
             return
         if not group:
             # Sleep until the next retry falls due; due-but-blocked deliveries (their lane head is backing
             # off) are woken by the notify below when a lane moves, or by the planner.
             due = self.deliveries.next_due_at()
-            timeout = self._until(due, IDLE_WAIT) if due is not None and due > utcnow() else IDLE_WAIT
+            timeout = self._until(due, IDLE_WAIT) if due is not None and due > self.clock.now() else IDLE_WAIT
             with self.work:
-                self.work.wait(timeout=max(0.01, timeout))
+                self.clock.wait(self.work, max(0.01, timeout))
             return
         # This thread holds every lease of the group while it waits for the group's threads (the heartbeat renews
         # the leases of live holders).
@@ -290,14 +266,13 @@ class Worker:
 
     def _blocked_destinations(self) -> frozenset[str]:
         checked_at, blocked = self._blocked
-        now = time.time()
+        now = self.clock.time()
         if now - checked_at > THROTTLE_CACHE:
             blocked = frozenset(name for name, state in self.throttles.all().items() if state.blocked(now))
             self._blocked = (now, blocked)
         return blocked
 
-    @staticmethod
-    def _until(when: datetime | None, cap: float) -> float:
+    def _until(self, when: datetime | None, cap: float) -> float:
         if when is None:
             return cap
-        return max(0.0, min(cap, (when - utcnow()).total_seconds()))
+        return max(0.0, min(cap, (when - self.clock.now()).total_seconds()))

@@ -20,8 +20,11 @@ INTEGRATIONS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     "shopify": (re.compile(r"shopify", re.I), ("platforms/shopify",)),
     "woocommerce": (re.compile(r"woocommerce|\bwoo_|^woo$|^wc_", re.I), ("platforms/woocommerce",)),
     "ecartapi": (re.compile(r"ecart", re.I), ("platforms/ecartapi", "destinations/ecartapi")),
-    "activecampaign": (re.compile(r"activecampaign|active campaign|^ac_|^ac$", re.I), ("destinations/activecampaign",)),
+    "activecampaign": (re.compile(r"activecampaign|active campaign", re.I), ("destinations/activecampaign",)),
 }
+#: Spellings that name an integration only as an identifier (`ac.NAME`, `ac_token`): as a string, "ac" is also
+#: the segment of Shopify's abandoned-checkout URLs (`/checkouts/ac/<token>`).
+IDENTIFIER_SPELLINGS: dict[str, re.Pattern[str]] = {"activecampaign": re.compile(r"^ac$|^ac_", re.I)}
 
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:
@@ -34,27 +37,27 @@ def _docstring_nodes(tree: ast.AST) -> set[int]:
     return ids
 
 
-def code_words(path: Path) -> Iterator[str]:
-    """Every identifier and non-docstring string of one module."""
+def code_words(path: Path) -> Iterator[tuple[str, bool]]:
+    """Every identifier and non-docstring string of one module, each with whether it is a string."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     docstrings = _docstring_nodes(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            yield node.id
+            yield node.id, False
         elif isinstance(node, ast.Attribute):
-            yield node.attr
+            yield node.attr, False
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            yield node.name
+            yield node.name, False
         elif isinstance(node, ast.arg) or (isinstance(node, ast.keyword) and node.arg):
-            yield node.arg
+            yield node.arg, False
         elif isinstance(node, ast.alias):
-            yield from node.name.split(".")
+            yield from ((part, False) for part in node.name.split("."))
             if node.asname:
-                yield node.asname
+                yield node.asname, False
         elif isinstance(node, ast.ImportFrom) and node.module:
-            yield from node.module.split(".")
+            yield from ((part, False) for part in node.module.split("."))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-            yield node.value
+            yield node.value, True
 
 
 def modules() -> list[Path]:
@@ -70,8 +73,12 @@ def files_naming(integration: str) -> list[str]:
         rel = path.relative_to(BRIDGE).as_posix()
         if any(rel.startswith(folder + "/") for folder in own):
             continue
+        identifier = IDENTIFIER_SPELLINGS.get(integration)
         words = code_words(path)
-        if any(pattern.search(word) for word in words):
+        if any(
+            pattern.search(word) or (identifier and not is_string and identifier.search(word))
+            for word, is_string in words
+        ):
             found.append(rel)
     return found
 

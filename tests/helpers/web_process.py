@@ -1,4 +1,7 @@
-"""`storebridge web` (or any server command) as a real process for tests: start, wait for /readyz, stop."""
+"""`storebridge web` (or any server command) as a real process for tests: start, wait for /readyz, stop.
+
+`WebProcess` is the one `bridge web` on a free loopback port the observability, reliability and scale tests
+share; `running` wraps any server command (the deployment tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.helpers.delivery import bridge_executable, subprocess_env, wait_until
+from tests.helpers.live_server import free_port
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -74,3 +80,46 @@ def running(
         yield process
     finally:
         stop(process)
+
+
+class WebProcess:
+    """`bridge web` (gunicorn) on a free loopback port, with the test's BRIDGE_* only; always stopped by
+    `close()` (SIGTERM, then SIGKILL after 20 s)."""
+
+    def __init__(self, bridge_env: Mapping[str, str], cwd: Path, log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [bridge_executable(), "web", "--bind", f"127.0.0.1:{self.port}"],
+            env=subprocess_env(bridge_env),
+            cwd=cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> WebProcess:
+        """Wait for /readyz to answer 200; fails with the log's tail if the process exits meanwhile."""
+
+        def ready() -> bool:
+            assert self.proc.poll() is None, self.log_path.read_text(errors="replace")[-3000:]
+            try:
+                return requests.get(f"{self.url}/readyz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(ready, timeout, interval=0.1, describe="bridge web /readyz")
+        return self
+
+    def close(self) -> None:
+        """Stop the process (SIGTERM, SIGKILL after 20 s) and close its log."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()

@@ -12,7 +12,7 @@ import pytest
 from tests.fakes.fixtures import fake_ac  # noqa: F401 - pytest fixture
 from tests.helpers.delivery import DELIVERY_TIMINGS, WorkerProcess
 from tests.helpers.env import base_env
-from tests.observability.helpers import WebProcess
+from tests.helpers.web_process import WebProcess
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ reading a process's output as JSON lines."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,49 +13,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import signing
-from tests.helpers.delivery import bridge_executable, subprocess_env, wait_until
-from tests.helpers.live_server import free_port
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-class WebProcess:
-    """`bridge web` (gunicorn) on a free loopback port; always stopped by `close()`."""
-
-    def __init__(self, bridge_env: Mapping[str, str], cwd: Path, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [bridge_executable(), "web", "--bind", f"127.0.0.1:{self.port}"],
-            env=subprocess_env(bridge_env),
-            cwd=cwd,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-
-    def wait_ready(self, timeout: float = 30.0) -> WebProcess:
-        def ready() -> bool:
-            assert self.proc.poll() is None, self.log_path.read_text(errors="replace")[-3000:]
-            try:
-                return requests.get(f"{self.url}/readyz", timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_until(ready, timeout, interval=0.1, describe="bridge web /readyz")
-        return self
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log.close()
 
 
 def scrape(url: str) -> Samples:

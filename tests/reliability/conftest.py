@@ -5,14 +5,11 @@ Each drill is bounded in time; the slower ones are marked `slow`.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-import requests
 
 from bridge.storage import Database
 from tests.fakes import FakeActiveCampaign
@@ -20,13 +17,10 @@ from tests.fakes.fixtures import serve_ac
 from tests.helpers.delivery import (
     DELIVERY_TIMINGS,
     WorkerProcess,
-    bridge_executable,
     delivery_rows,
-    subprocess_env,
-    wait_until,
 )
 from tests.helpers.env import base_env
-from tests.helpers.live_server import free_port
+from tests.helpers.web_process import WebProcess
 
 
 @pytest.fixture
@@ -87,45 +81,6 @@ def spawn(tmp_path: Path) -> Iterator[Callable[[Mapping[str, str]], WorkerProces
     yield start
     for worker in spawned:
         worker.close()
-
-
-class WebProcess:
-    """`bridge web` (gunicorn) on a free loopback port; always stopped by `close()` (as tests/scale has it)."""
-
-    def __init__(self, bridge_env: Mapping[str, str], cwd: Path, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log_path.open("ab")
-        self.log_path = log_path
-        self.proc = subprocess.Popen(
-            [bridge_executable(), "web", "--bind", f"127.0.0.1:{self.port}"],
-            env=subprocess_env(bridge_env),
-            cwd=cwd,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-
-    def wait_ready(self, timeout: float = 30.0) -> WebProcess:
-        def ready() -> bool:
-            assert self.proc.poll() is None, self.log_path.read_text(errors="replace")[-3000:]
-            try:
-                return requests.get(f"{self.url}/readyz", timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_until(ready, timeout, interval=0.1, describe="bridge web /readyz")
-        return self
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.delivery.worker import new_owner
+from bridge.delivery.owners import new_owner
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.platforms.woocommerce.reader import WooCommerceReader
 from bridge.settings import Settings

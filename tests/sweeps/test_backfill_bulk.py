@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.delivery.worker import new_owner
+from bridge.delivery.owners import new_owner
 from bridge.platforms.shopify.bulk import BulkBusy, BulkExport, BulkFailed, orders_query, reassemble
 from bridge.platforms.shopify.queries import updated_filter
 from bridge.platforms.shopify.reader import ShopifyReader

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.delivery.worker import new_owner
+from bridge.delivery.owners import new_owner
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.settings import Settings
 from bridge.storage import Database
