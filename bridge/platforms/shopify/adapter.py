@@ -93,8 +93,8 @@ class ShopifySource(Source):
         if kind is None:
             return Ignored(f"shopify topic {topic or '(none)'} is not handled")
         shop = inbound.header("X-Shopify-Shop-Domain")
-        state = state_key(shop, kind, document)
-        if state is None:
+        key = state_key(shop, kind, document)
+        if key is None:
             # No readable identity in the body: the delivery id, else the bytes, still stop a retry.
             webhook_id = inbound.header("X-Shopify-Webhook-Id")
             parts = ("webhook", webhook_id) if webhook_id else (topic, body_digest(inbound.body))
