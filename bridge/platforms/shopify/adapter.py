@@ -88,9 +88,9 @@ class ShopifySource(Source):
             # A compliance request (spec §16): stored as it came, carried out by the worker.
             shop = inbound.header("X-Shopify-Shop-Domain")
             webhook_id = inbound.header("X-Shopify-Webhook-Id")
-            request_key = dedupe_key(self.name, shop, "compliance", topic, webhook_id or body_digest(inbound.body))
+            request = dedupe_key(self.name, shop, "compliance", topic, webhook_id or body_digest(inbound.body))
             return Recognised(
-                topic=topic, dedupe_key=request_key, kind=compliance.TOPICS[topic], document=document, store=shop
+                topic=topic, dedupe_key=request, kind=compliance.TOPICS[topic], document=document, store=shop
             )
         if kind is None:
             return Ignored(f"shopify topic {topic or '(none)'} is not handled")
