@@ -15,10 +15,11 @@ import requests
 from bridge.canonical import load_canonical
 from bridge.causes import answer_message, exception_cause, http_cause, status_words
 from bridge.delivery.account import token_fingerprint
-from bridge.delivery.groups import AttemptLog, run_group
+from bridge.delivery.groups import AttemptLog, Group, run_group
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
+from bridge.delivery.prefetch import GroupReads
 from bridge.destinations.activecampaign import addresses, statuses
 from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.batching import OrderBatcher
@@ -43,7 +44,6 @@ from bridge.logs import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, EventStore
 from bridge.storage.deliveries import DEAD, DONE, DRY_RUN, SKIPPED, Claimed, DeliveryStore
-from bridge.storage.events import EventRecord
 from bridge.storage.remote import AppliedVersions, RemoteRecord, RemoteRecords, RemoteState
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
@@ -56,7 +56,7 @@ STORAGE_RETRY = 1.0
 class MemoryRecords:
     """RemoteRecords stand-in for dry-runs: ids made up during a dry-run must never reach the database."""
 
-    def __init__(self, backing: RemoteRecords) -> None:
+    def __init__(self, backing: ac.Records) -> None:
         self.backing = backing
         self.local: dict[tuple[str, str], RemoteRecord] = {}
 
@@ -140,15 +140,12 @@ class Executor:
         outcome, attempts), their GraphQL orders in one `bulkUpsertOrders` (groups.py)."""
         run_group(self, group)
 
-    def run(
-        self, claimed: Claimed, batcher: OrderBatcher | None = None, record: EventRecord | None = None
-    ) -> str | None:
+    def run(self, claimed: Claimed, group: Group | None = None) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
         the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
-        `batcher`: the one of the group the delivery was claimed with (default: the process's); `record`: its
-        event, when already read."""
+        `group`: the claimed group it runs in (its batcher, its event and reads, its outcomes' transaction)."""
         try:
-            return self._run(claimed, batcher or self.ac_batcher, record)
+            return self._run(claimed, group)
         except StorageUnavailable:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
@@ -158,18 +155,24 @@ class Executor:
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Claimed, batcher: OrderBatcher, record: EventRecord | None) -> str | None:
+    def _run(self, claimed: Claimed, group: Group | None) -> str | None:
+        record = group.records.get(claimed.event_id) if group else None
         if record is None:
             record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
             return self.outcomes.finish(claimed, DEAD, error="event missing or without canonical payload")
-        event = load_canonical(record.payload)
+        event = group.events.get(claimed.event_id) if group else None
+        event = event if event is not None else load_canonical(record.payload)
         version: datetime = event.get("updated_at") or event["occurred_at"]
         subject = version_subject(claimed.destination, claimed.lane, event["kind"], event.get("refund_id"))
-        applied = self.applied.get(claimed.destination, subject)
+        reads = group.reads if group else None
+        if reads is not None:
+            applied = reads.applied(self.applied, claimed.destination, subject)
+        else:
+            applied = self.applied.get(claimed.destination, subject)
         if applied is not None and version < applied:
             note = f"stale: event version {version.isoformat()} older than applied {applied.isoformat()}"
-            return self.outcomes.finish(claimed, "stale", note=note)
+            return self.outcomes.finish(claimed, "stale", note=note, group=group)
         dry_run = not self._enabled(claimed.destination)
         started = time.perf_counter()
         try:
@@ -183,7 +186,8 @@ class Executor:
                     "store_status": statuses.store_status(record.source, record.body),
                     "addresses": addresses.from_body(record.source, record.body),
                 }
-            leg = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher)
+            batcher = group.batcher if group else self.ac_batcher
+            leg = self._leg(claimed, dry_run, self.leases.checker(claimed.id), ac_source, batcher, reads)
             deferred = leg.graphql.state if isinstance(leg, ac.ActiveCampaignLeg) and leg.graphql else None
             try:
                 result = leg.run(event)
@@ -221,8 +225,8 @@ class Executor:
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
-        if not dry_run:
-            self.outcomes.health(claimed.destination, ok=True)
+        if not dry_run and (group is None or group.first_success(claimed.destination)):
+            self.outcomes.health(claimed.destination, ok=True)  # once a group: a read of the circuit's state
         status = DRY_RUN if dry_run else (DONE if result.status == DONE else SKIPPED)
         log.info(
             "delivered",
@@ -238,7 +242,9 @@ class Executor:
         applied_version = (subject, version) if status == DONE else None
         # The order state this delivery sent is stored with its outcome: one write per order (state.py).
         writes = self.ac_state.statements(deferred.taken(), utcnow()) if isinstance(deferred, DeferredState) else []
-        return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)
+        return self.outcomes.finish(
+            claimed, status, note=result.note, applied=applied_version, writes=writes, group=group
+        )
 
     def _cause(self, exc: DeliveryError) -> str:
         """The failure in plain words for the log: the status and the destination's own message (email
@@ -257,7 +263,13 @@ class Executor:
         return self.settings.ac_enabled if destination == ac.NAME else self.settings.ecart_enabled
 
     def _leg(
-        self, claimed: Claimed, dry_run: bool, lease_ok: Callable[[], bool], ac_source: int, batcher: OrderBatcher
+        self,
+        claimed: Claimed,
+        dry_run: bool,
+        lease_ok: Callable[[], bool],
+        ac_source: int,
+        batcher: OrderBatcher,
+        reads: GroupReads | None = None,
     ) -> ac.ActiveCampaignLeg | ecart.EcartAPILeg:
         record = AttemptLog(self.deliveries, claimed)
 
@@ -272,8 +284,11 @@ class Executor:
                 max_retry_after=self.settings.max_retry_after,
                 token_statuses=TOKEN_STATUSES,
             )
-            records = MemoryRecords(self.ac_records) if dry_run else self.ac_records
-            state = MemoryState(self.ac_state) if dry_run else self.ac_state
+            # A claimed group's members read what the group read ahead for them (prefetch.py).
+            ac_records = reads.records if reads else self.ac_records
+            ac_state = reads.state if reads else self.ac_state
+            records = MemoryRecords(ac_records) if dry_run else ac_records
+            state = MemoryState(ac_state) if dry_run else ac_state
             client = ActiveCampaignClient(caller, self.settings.ac_url or "https://activecampaign.invalid")
             contacts = ContactSync(client, state, sync=self.settings.ac_contact_sync, list_id=self.settings.ac_list_id)
             graphql = None

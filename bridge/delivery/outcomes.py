@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Executable
 
@@ -23,11 +24,14 @@ from bridge.errors import StorageUnavailable
 from bridge.logs import mask_personal, without_emails
 from bridge.metrics import delivery_finished
 from bridge.settings import Settings
-from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore
+from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore, Finish
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
 from bridge.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from bridge.delivery.groups import Group
 
 log = logging.getLogger("bridge.delivery")
 
@@ -147,10 +151,12 @@ class Outcomes:
         applied: tuple[str, datetime] | None = None,
         cause: str | None = None,
         writes: Sequence[Executable] = (),
+        group: Group | None = None,
     ) -> str | None:
         """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination;
         `cause` says why a dead one failed, in plain words, for the log (default: `error`); `writes`: what the
-        delivery itself still has to store (its order state), in the same transaction."""
+        delivery itself still has to store (its order state), in the same transaction; `group`: the claimed
+        group whose outcomes are written in one transaction (groups.py), when the delivery runs in one."""
 
         # The version this delivery applied (idempotent: never lowers it), in the outcome's own transaction.
         bump = [self.applied.bump_statement(claimed.destination, *applied)] if applied is not None else []
@@ -167,7 +173,8 @@ class Outcomes:
                 also=[*writes, *bump],
             )
 
-        if not self.record(claimed, write):
+        together = Finish(claimed.id, outcome, utcnow(), None, code, error, note, [*writes, *bump])
+        if not (group is not None and group.finish(claimed, together)) and not self.record(claimed, write):
             return None
         delivery_finished(claimed.destination, outcome)
         if outcome == DEAD:

@@ -47,6 +47,20 @@ class Claimed:
 
 
 @dataclass(frozen=True)
+class Finish:
+    """A delivery's outcome to record (`DeliveryStore.finish`): `also`, statements written with it."""
+
+    delivery_id: int
+    status: str
+    now: datetime
+    next_attempt_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    note: str | None = None
+    also: Sequence[Executable] = ()
+
+
+@dataclass(frozen=True)
 class AttemptRecord:
     """One HTTP call (or dry-run) made for a delivery."""
 
@@ -255,32 +269,18 @@ class DeliveryStore:
 
         Returns False if the lease was lost meanwhile (another worker owns the delivery now).
         """
-        values: dict[str, Any] = {
-            "status": status,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "updated_at": now,
-            "last_status": last_status,
-            "last_error": last_error[:4000] if last_error else None,
-        }
-        if note is not None:
-            values["note"] = note[:4000]
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
+        outcome = Finish(delivery_id, status, now, next_attempt_at, last_status, last_error, note, also)
+        return bool(self.finish_many(owner, [outcome]))
+
+    def finish_many(self, owner: str, outcomes: Sequence[Finish]) -> set[int]:
+        """Record several deliveries' outcomes (as `finish`) in one transaction: a claimed group's, written
+        together. Returns the ids recorded; one whose lease was lost meanwhile is left out, with its `also`."""
+        recorded = set()
         with self.db.write() as conn:
-            changed = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
-                .values(**values)
-                .returning(deliveries.c.event_id)
-            ).scalar()
-            if changed is None:
-                return False
-            for statement in also:
-                conn.execute(statement)
-            if status in FINAL:
-                settle_event(conn, changed)
-        return True
+            for outcome in outcomes:
+                if _finish_in(conn, owner, outcome):
+                    recorded.add(outcome.delivery_id)
+        return recorded
 
     def hurry(self, destination: str, now: datetime) -> int:
         """Make every backed-off pending delivery of `destination` due now (its outage is over)."""
@@ -376,6 +376,35 @@ class DeliveryStore:
                 )
             )
             return {(d, s): int(n) for d, s, n in rows}
+
+
+def _finish_in(conn: Connection, owner: str, outcome: Finish) -> bool:
+    """`DeliveryStore.finish` inside the caller's transaction; False when the lease is no longer `owner`'s."""
+    values: dict[str, Any] = {
+        "status": outcome.status,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": outcome.now,
+        "last_status": outcome.last_status,
+        "last_error": outcome.last_error[:4000] if outcome.last_error else None,
+    }
+    if outcome.note is not None:
+        values["note"] = outcome.note[:4000]
+    if outcome.next_attempt_at is not None:
+        values["next_attempt_at"] = outcome.next_attempt_at
+    changed = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == outcome.delivery_id, deliveries.c.lease_owner == owner)
+        .values(**values)
+        .returning(deliveries.c.event_id)
+    ).scalar()
+    if changed is None:
+        return False
+    for statement in outcome.also:
+        conn.execute(statement)
+    if outcome.status in FINAL:
+        settle_event(conn, changed)
+    return True
 
 
 def settle_event(conn: Connection, event_id: int) -> None:
