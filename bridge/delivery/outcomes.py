@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Executable
-
 from bridge.delivery.account import how_to_fix
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.retry import GiveUp, RetryPolicy
@@ -24,7 +22,7 @@ from bridge.errors import StorageUnavailable
 from bridge.logs import mask_personal, without_emails
 from bridge.metrics import delivery_finished
 from bridge.settings import Settings
-from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore, Finish
+from bridge.storage.deliveries import DEAD, PENDING, Claimed, DeliveryStore, Finish, Write
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
@@ -150,7 +148,7 @@ class Outcomes:
         note: str | None = None,
         applied: tuple[str, datetime] | None = None,
         cause: str | None = None,
-        writes: Sequence[Executable] = (),
+        writes: Sequence[Write] = (),
         group: Group | None = None,
     ) -> str | None:
         """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination;

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Select, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Executable, Select, and_, bindparam, case, func, insert, or_, select, update
 
 from bridge.storage.database import Database
+from bridge.storage.remote import Upsert
 from bridge.storage.tables import attempts, deliveries, events
 from bridge.timeutil import utcnow
 
@@ -24,6 +25,8 @@ PENDING, IN_FLIGHT, DONE, DEAD, STALE, DRY_RUN, SKIPPED = (
 )
 UNFINISHED = (PENDING, IN_FLIGHT)
 FINAL = (DONE, DEAD, STALE, DRY_RUN, SKIPPED)
+#: What an outcome writes with it: a statement, or one row's upsert (rows of one table go together).
+Write = Executable | Upsert
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Finish:
     last_status: int | None = None
     last_error: str | None = None
     note: str | None = None
-    also: Sequence[Executable] = ()
+    also: Sequence[Write] = ()
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,7 @@ class DeliveryStore:
         last_status: int | None = None,
         last_error: str | None = None,
         note: str | None = None,
-        also: Sequence[Executable] = (),
+        also: Sequence[Write] = (),
     ) -> bool:
         """Record a delivery's outcome (final, or pending again at `next_attempt_at`) and settle its event;
         `also` (the applied version's upsert, the order state the delivery sent) is written in the same
@@ -275,12 +278,24 @@ class DeliveryStore:
     def finish_many(self, owner: str, outcomes: Sequence[Finish]) -> set[int]:
         """Record several deliveries' outcomes (as `finish`) in one transaction: a claimed group's, written
         together. Returns the ids recorded; one whose lease was lost meanwhile is left out, with its `also`."""
-        recorded = set()
+        if len(outcomes) == 1:
+            with self.db.write() as conn:
+                return {outcomes[0].delivery_id} if _finish_in(conn, owner, outcomes[0]) else set()
+        ids = [outcome.delivery_id for outcome in outcomes]
+        held = select(deliveries.c.id, deliveries.c.event_id).where(
+            deliveries.c.id.in_(ids), deliveries.c.lease_owner == owner
+        )
         with self.db.write() as conn:
-            for outcome in outcomes:
-                if _finish_in(conn, owner, outcome):
-                    recorded.add(outcome.delivery_id)
-        return recorded
+            # The rows locked first (SQLite: the write transaction holds the database), so the leases checked
+            # here are still ours when the updates below run; then one statement per table, not per row.
+            rows = conn.execute(held if self.db.is_sqlite else held.with_for_update())
+            events_of: dict[int, int] = {row[0]: row[1] for row in rows}
+            mine = [outcome for outcome in outcomes if outcome.delivery_id in events_of]
+            if mine:
+                conn.execute(_FINISH, [_finish_values(outcome) for outcome in mine])
+                _write_together(conn, [write for outcome in mine for write in outcome.also])
+                settle_events(conn, sorted({events_of[o.delivery_id] for o in mine if o.status in FINAL}))
+        return set(events_of)
 
     def hurry(self, destination: str, now: datetime) -> int:
         """Make every backed-off pending delivery of `destination` due now (its outage is over)."""
@@ -400,11 +415,89 @@ def _finish_in(conn: Connection, owner: str, outcome: Finish) -> bool:
     ).scalar()
     if changed is None:
         return False
-    for statement in outcome.also:
-        conn.execute(statement)
+    for write in outcome.also:
+        write.run(conn) if isinstance(write, Upsert) else conn.execute(write)
     if outcome.status in FINAL:
         settle_event(conn, changed)
     return True
+
+
+#: `_finish_in`'s update for many rows at once (`finish_many`): a value left None keeps the row's own.
+_FINISH = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now"),
+        last_status=bindparam("b_last_status"),
+        last_error=bindparam("b_last_error"),
+        note=func.coalesce(bindparam("b_note", type_=deliveries.c.note.type), deliveries.c.note),
+        next_attempt_at=func.coalesce(
+            bindparam("b_next", type_=deliveries.c.next_attempt_at.type), deliveries.c.next_attempt_at
+        ),
+    )
+)
+
+
+def _finish_values(outcome: Finish) -> dict[str, Any]:
+    return {
+        "b_id": outcome.delivery_id,
+        "b_status": outcome.status,
+        "b_now": outcome.now,
+        "b_last_status": outcome.last_status,
+        "b_last_error": outcome.last_error[:4000] if outcome.last_error else None,
+        "b_note": outcome.note[:4000] if outcome.note is not None else None,
+        "b_next": outcome.next_attempt_at,
+    }
+
+
+def _write_together(conn: Connection, writes: list[Write]) -> None:
+    """Run `writes` in order, the upserts of one statement as one executemany (a row's key at most once in
+    each: a later row of the same key goes in the next one, after it)."""
+    runs: list[tuple[Executable, list[dict[str, Any]], set[tuple[Any, ...]]]] = []
+    for write in writes:
+        if not isinstance(write, Upsert):
+            conn.execute(write)
+            continue
+        run = next((r for r in reversed(runs) if r[0] is write.statement), None)
+        if run is None or write.key() in run[2]:
+            values: list[dict[str, Any]] = []
+            keys: set[tuple[Any, ...]] = set()
+            run = (write.statement, values, keys)
+            runs.append(run)
+        run[1].append(write.values)
+        run[2].add(write.key())
+    for statement, values, _ in runs:
+        conn.execute(statement, values)
+
+
+def settle_events(conn: Connection, event_ids: list[int]) -> None:
+    """`settle_event` for several events: one query for their deliveries, one update per resulting status."""
+    if not event_ids:
+        return
+    newest = (
+        select(func.max(deliveries.c.id))
+        .where(deliveries.c.event_id.in_(event_ids))
+        .group_by(deliveries.c.event_id, deliveries.c.destination)
+    )
+    found: dict[int, set[str]] = {event_id: set() for event_id in event_ids}
+    for row in conn.execute(select(deliveries.c.event_id, deliveries.c.status).where(deliveries.c.id.in_(newest))):
+        found[row[0]].add(row[1])
+    settled: dict[str, list[int]] = {}
+    for event_id, statuses in found.items():
+        settled.setdefault(_event_status(statuses), []).append(event_id)
+    for status, ids in settled.items():
+        conn.execute(update(events).where(events.c.id.in_(ids)).values(status=status))
+
+
+def _event_status(statuses: set[str]) -> str:
+    if statuses & set(UNFINISHED):
+        return "planned"
+    if DEAD in statuses:
+        return "dead"
+    return "done"
 
 
 def settle_event(conn: Connection, event_id: int) -> None:
@@ -423,10 +516,4 @@ def settle_event(conn: Connection, event_id: int) -> None:
             select(deliveries.c.status).where(deliveries.c.event_id == event_id, deliveries.c.id.in_(newest))
         ).scalars()
     )
-    if statuses & set(UNFINISHED):
-        status = "planned"
-    elif DEAD in statuses:
-        status = "dead"
-    else:
-        status = "done"
-    conn.execute(update(events).where(events.c.id == event_id).values(status=status))
+    conn.execute(update(events).where(events.c.id == event_id).values(status=_event_status(statuses)))

@@ -6,10 +6,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, and_, delete, func, select, update
+from sqlalchemy import Connection, Executable, Table, and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.storage.database import Database
 from bridge.storage.tables import applied_versions, remote_records, remote_state
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """One row's upsert: a statement shared by every row of its table, and this row's values. Rows of one
+    statement can go to the database together (`DeliveryStore.finish_many`: one round trip for a group)."""
+
+    statement: Executable
+    values: dict[str, Any]
+
+    def run(self, conn: Connection) -> None:
+        """Execute it alone in the caller's transaction."""
+        conn.execute(self.statement, self.values)
+
+    def key(self) -> tuple[Any, ...]:
+        """The row's primary key (two rows with one key never go in one statement)."""
+        table = getattr(self.statement, "table", None)
+        columns = table.primary_key.columns if isinstance(table, Table) else ()
+        return tuple(self.values.get(column.name) for column in columns)
 
 
 @dataclass(frozen=True)
@@ -183,17 +203,16 @@ class RemoteState:
     def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> None:
         """Replace several (key_type, key, data) documents in one transaction."""
         with self.db.write() as conn:
-            for statement in self.statements(documents, now):
-                conn.execute(statement)
+            for upsert in self.statements(documents, now):
+                upsert.run(conn)
 
-    def statements(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[Executable]:
+    def statements(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[Upsert]:
         """The upserts of `put_many`, to run inside another write (a delivery's outcome)."""
+        statement = _upsert(self.db, remote_state, ["data", "updated_at"])
         return [
-            self.db.upsert(
-                remote_state,
-                ["scope", "key_type", "external_key"],
+            Upsert(
+                statement,
                 {"scope": self.scope, "key_type": key_type, "external_key": key[:255], "data": data, "updated_at": now},
-                {"data": data, "updated_at": now},
             )
             for key_type, key, data in documents
         ]
@@ -231,22 +250,34 @@ class AppliedVersions:
     def bump(self, destination: str, subject: str, version: datetime) -> None:
         """Raise the applied version to `version` (never lowers it)."""
         with self.db.write() as conn:
-            conn.execute(self.bump_statement(destination, subject, version))
+            self.bump_statement(destination, subject, version).run(conn)
 
-    def bump_statement(self, destination: str, subject: str, version: datetime) -> Executable:
-        """The statement of `bump`, to run inside another write (the delivery's outcome)."""
-        return self.db.upsert(
-            applied_versions,
-            ["destination", "subject"],
-            {"destination": destination, "subject": subject[:255], "version_at": version},
-            {
-                "version_at": lambda excluded: (
-                    func.max(applied_versions.c.version_at, excluded.version_at)
-                    if self.db.is_sqlite
-                    else func.greatest(applied_versions.c.version_at, excluded.version_at)
-                )
-            },
+    def bump_statement(self, destination: str, subject: str, version: datetime) -> Upsert:
+        """The upsert of `bump`, to run inside another write (the delivery's outcome)."""
+        values = {"destination": destination, "subject": subject[:255], "version_at": version}
+        return Upsert(_upsert(self.db, applied_versions, ["version_at"], highest=True), values)
+
+
+_UPSERTS: dict[tuple[bool, str, tuple[str, ...], bool], Executable] = {}
+
+
+def _upsert(db: Database, table: Table, replace: list[str], *, highest: bool = False) -> Executable:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE SET each of `replace` to the new row's value (`highest`: the
+    greater of both), without values (each row brings its own): one statement object per table and dialect,
+    so that rows of several deliveries go to the database together."""
+    cache_key = (db.is_sqlite, table.name, tuple(replace), highest)
+    statement = _UPSERTS.get(cache_key)
+    if statement is None:
+        insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(table)
+        greater = func.max if db.is_sqlite else func.greatest
+        values = {
+            name: greater(table.c[name], insert.excluded[name]) if highest else insert.excluded[name]
+            for name in replace
+        }
+        statement = _UPSERTS[cache_key] = insert.on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key.columns], set_=values
         )
+    return statement
 
 
 def _keyed(table: Any, scope: str, keys: list[tuple[str, str]]) -> list[Any]:
