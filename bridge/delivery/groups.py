@@ -66,6 +66,8 @@ def run_group(executor: Executor, claimed_group: list[Claimed]) -> None:
         group.reads = _prefetch(executor, claimed_group, group.events)
     except StorageUnavailable:
         pass  # each member reads its own (and handles the database being away)
+    except Exception:  # reading ahead is an optimisation: a bug in it must not cost the group its deliveries
+        log.exception("group reads failed; each delivery reads its own")
     group.commit = GroupCommit(executor.deliveries, executor.leases, executor.owner, len(claimed_group))
 
     def member(claimed: Claimed) -> None:
