@@ -13,7 +13,7 @@ from bridge.platforms.shopify import ShopifySource
 from bridge.platforms.shopify.reader import ShopifyReader
 from bridge.platforms.woocommerce import WooCommerceSource
 from bridge.platforms.woocommerce.reader import WooCommerceReader
-from bridge.settings import Settings
+from bridge.settings_core import CoreSettings
 
 SOURCES: dict[str, type[Source]] = {
     "shopify": ShopifySource,
@@ -29,12 +29,12 @@ READERS: dict[str, type[StoreReader]] = {
 }
 
 
-def build_sources(settings: Settings) -> dict[str, Source]:
+def build_sources(settings: CoreSettings) -> dict[str, Source]:
     """One configured instance of every source."""
     return {name: cls(settings) for name, cls in SOURCES.items()}
 
 
-def build_readers(settings: Settings) -> dict[str, StoreReader]:
+def build_readers(settings: CoreSettings) -> dict[str, StoreReader]:
     """One reader per platform whose API settings are complete."""
     readers = {name: cls(settings) for name, cls in READERS.items()}
     return {name: reader for name, reader in readers.items() if reader.configured}

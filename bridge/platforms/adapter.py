@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from bridge.settings import Settings
+from bridge.settings_core import CoreSettings
 from bridge.timeutil import parse_datetime
 
 
@@ -58,7 +58,8 @@ class Source(ABC):
     #: True when an invalid payload is the sender's to fix (422); False to quarantine it (202).
     rejects_invalid: ClassVar[bool] = False
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: CoreSettings) -> None:
+        # The gathered Settings; each subclass narrows `settings` to its platform's part.
         self.settings = settings
 
     def delivery_key(self, inbound: Inbound) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from bridge.settings import Settings
+from bridge.settings_core import CoreSettings
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class StoreReader(ABC):
 
     name: str
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: CoreSettings) -> None:
+        # The gathered Settings; each subclass narrows `settings` to its platform's part.
         self.settings = settings
 
     @property

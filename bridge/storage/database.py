@@ -30,7 +30,7 @@ from bridge.storage.prepared import Outcome, PreparedStatement
 from bridge.storage.prepared import run as run_prepared
 
 if TYPE_CHECKING:
-    from bridge.settings import Settings
+    from bridge.settings_core import CoreSettings
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -86,7 +86,7 @@ class Database:
         self._sqlite_writers = threading.Lock()
 
     @classmethod
-    def for_settings(cls, settings: Settings, *, serving_requests: bool = False, durable: bool = True) -> Database:
+    def for_settings(cls, settings: CoreSettings, *, serving_requests: bool = False, durable: bool = True) -> Database:
         """The database as `settings` describe it. `serving_requests` (the web): every operation ends within
         BRIDGE_DB_TIMEOUT, so a stalled database costs a webhook a 503, not a hung request."""
         return cls(

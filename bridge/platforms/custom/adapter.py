@@ -16,6 +16,7 @@ from standardwebhooks.webhooks import Webhook
 from bridge.canonical import KINDS, UTCDateTime
 from bridge.errors import InvalidSignature
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, dedupe_key
+from bridge.platforms.custom.settings import CustomSettings
 from bridge.timeutil import utcnow
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -48,6 +49,8 @@ ENVELOPE_SCHEMA = EnvelopeSchema()
 
 class CustomSource(Source):
     """Canonical events from the integrator's own code; invalid payloads are rejected with 422."""
+
+    settings: CustomSettings
 
     name = "custom"
     kept_headers = ("webhook-id", "webhook-timestamp")

@@ -8,6 +8,7 @@ from typing import Any
 from bridge.errors import InvalidSignature
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
 from bridge.platforms.ecartapi import schemas
+from bridge.platforms.ecartapi.settings import EcartAPISourceSettings
 from bridge.platforms.signatures import first_secret, token_matches
 
 STATUS_KINDS = {
@@ -42,6 +43,8 @@ def order_key(order_id: object, ecart_status: object, updated_at: object) -> str
 
 class EcartAPISource(Source):
     """Orders delivered by EcartAPI webhooks."""
+
+    settings: EcartAPISourceSettings
 
     name = "ecartapi"
     kept_headers = ("User-Agent",)

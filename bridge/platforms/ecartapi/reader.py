@@ -13,8 +13,8 @@ from bridge.platforms.adapter import body_digest, dedupe_key, key_time
 from bridge.platforms.api_http import StoreHttp
 from bridge.platforms.ecartapi import schemas
 from bridge.platforms.ecartapi.adapter import STATUS_KINDS, order_key
+from bridge.platforms.ecartapi.settings import EcartAPISourceSettings
 from bridge.platforms.reader import Page, StoreReader, StoreState, mapped
-from bridge.settings import Settings
 from bridge.timeutil import parse_datetime, utcnow
 
 LIMIT = 100
@@ -23,9 +23,13 @@ LIMIT = 100
 class EcartAPIReader(StoreReader):
     """Pages of EcartAPI order states."""
 
+    settings: EcartAPISourceSettings
+
     name = "ecartapi"
 
-    def __init__(self, settings: Settings, *, limit: int = LIMIT, sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self, settings: EcartAPISourceSettings, *, limit: int = LIMIT, sleep: Callable[[float], None] | None = None
+    ) -> None:
         super().__init__(settings)
         self.limit = limit
         self._sleep = sleep

@@ -10,6 +10,7 @@ from bridge.errors import InvalidSignature
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time
 from bridge.platforms.shopify import consistency
 from bridge.platforms.shopify import webhook_schemas as schemas
+from bridge.platforms.shopify.settings import ShopifySettings
 from bridge.platforms.signatures import first_secret, hmac_matches, hmac_sha256_base64
 from bridge.timeutil import utcnow
 
@@ -60,6 +61,8 @@ def state_key(shop: str | None, kind: str, document: dict[str, Any]) -> str | No
 
 class ShopifySource(Source):
     """Shopify webhooks (app or admin-created), verified with the app secret or the admin signing key."""
+
+    settings: ShopifySettings
 
     name = "shopify"
     kept_headers = (

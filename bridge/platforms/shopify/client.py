@@ -15,7 +15,7 @@ from typing import Any
 
 from bridge.errors import PermanentError, RetryableError
 from bridge.platforms.api_http import StoreHttp
-from bridge.settings import Settings
+from bridge.platforms.shopify.settings import ShopifySettings
 
 log = logging.getLogger("bridge.platforms.shopify")
 MAX_THROTTLED = 20
@@ -32,7 +32,7 @@ class QueryTooCostly(PermanentError):
 class ShopifyAdmin:
     """Runs GraphQL queries against one shop."""
 
-    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: ShopifySettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
         if not settings.shopify_base_url or not settings.shopify_admin_token:
             raise PermanentError("shopify: BRIDGE_SHOPIFY_SHOP and BRIDGE_SHOPIFY_ADMIN_TOKEN are not set")
         self.url = f"{settings.shopify_base_url}/admin/api/{settings.shopify_api_version}/graphql.json"

@@ -17,7 +17,7 @@ from bridge.platforms.shopify import bulk_pages, queries
 from bridge.platforms.shopify.adapter import checkout_key, order_key, refund_key
 from bridge.platforms.shopify.bulk import BulkExport
 from bridge.platforms.shopify.client import QueryTooCostly, ShopifyAdmin
-from bridge.settings import Settings
+from bridge.platforms.shopify.settings import ShopifySettings
 from bridge.timeutil import parse_datetime
 
 PHASES = ("orders", "checkouts")
@@ -27,11 +27,13 @@ log = logging.getLogger("bridge.platforms.shopify")
 class ShopifyReader(StoreReader):
     """Pages of Shopify order, refund and checkout states."""
 
+    settings: ShopifySettings
+
     name = "shopify"
 
     def __init__(
         self,
-        settings: Settings,
+        settings: ShopifySettings,
         *,
         page_size: int = 50,
         line_items: int = 10,

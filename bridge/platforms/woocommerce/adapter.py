@@ -14,6 +14,7 @@ from bridge.errors import InvalidSignature
 from bridge.platforms.adapter import Ignored, Inbound, Interpreted, Source, body_digest, dedupe_key, key_time, store_url
 from bridge.platforms.signatures import first_secret, hmac_matches, hmac_sha256_base64
 from bridge.platforms.woocommerce import consistency, schemas
+from bridge.platforms.woocommerce.settings import WooCommerceSettings
 
 TOPICS = ("order.created", "order.updated")
 STATUS_KINDS = {
@@ -42,6 +43,8 @@ def order_key(source_url: str | None, order_id: object, status: object, modified
 
 class WooCommerceSource(Source):
     """WooCommerce core webhooks (topics `order.created` and `order.updated`)."""
+
+    settings: WooCommerceSettings
 
     name = "woocommerce"
     kept_headers = (

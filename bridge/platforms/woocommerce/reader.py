@@ -15,7 +15,7 @@ from bridge.platforms.api_http import StoreHttp
 from bridge.platforms.reader import Page, StoreReader, StoreState, mapped
 from bridge.platforms.woocommerce import schemas
 from bridge.platforms.woocommerce.adapter import STATUS_KINDS, order_key
-from bridge.settings import Settings
+from bridge.platforms.woocommerce.settings import WooCommerceSettings
 from bridge.timeutil import parse_datetime
 
 PER_PAGE = 100
@@ -24,10 +24,12 @@ PER_PAGE = 100
 class WooCommerceReader(StoreReader):
     """Pages of WooCommerce order states."""
 
+    settings: WooCommerceSettings
+
     name = "woocommerce"
 
     def __init__(
-        self, settings: Settings, *, per_page: int = PER_PAGE, sleep: Callable[[float], None] | None = None
+        self, settings: WooCommerceSettings, *, per_page: int = PER_PAGE, sleep: Callable[[float], None] | None = None
     ) -> None:
         super().__init__(settings)
         self.per_page = per_page
