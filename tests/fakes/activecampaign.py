@@ -509,6 +509,8 @@ class FakeActiveCampaign(FakeService):
             self.graphql.reset()
         self._connections: dict[str, dict[str, Any]] = {}
         self._customers: dict[str, dict[str, Any]] = {}
+        self._cust_by_ext: dict[tuple[str, str], set[str]] = {}
+        self._cust_by_email: dict[tuple[str, str], set[str]] = {}
         self._orders: dict[str, dict[str, Any]] = {}
         self._order_by_ext: dict[tuple[str, str], str] = {}
         self._order_by_chk: dict[tuple[str, str], str] = {}
@@ -675,11 +677,35 @@ class FakeActiveCampaign(FakeService):
         )
         return out
 
+    # The customer indexes keep lookups by (connection, externalid) and (connection, email) constant-time: a
+    # linear scan per order made a 10,000-customer backfill the fake's own bottleneck (calls past 10 s).
+    def _index_customer(self, c: dict[str, Any]) -> None:
+        if c.get("externalid") is not None:
+            self._cust_by_ext.setdefault((c["connectionid"], c["externalid"]), set()).add(c["id"])
+        if c.get("email"):
+            self._cust_by_email.setdefault((c["connectionid"], c["email"].lower()), set()).add(c["id"])
+
+    def _unindex_customer(self, c: dict[str, Any]) -> None:
+        if c.get("externalid") is not None:
+            self._cust_by_ext.get((c["connectionid"], c["externalid"]), set()).discard(c["id"])
+        if c.get("email"):
+            self._cust_by_email.get((c["connectionid"], c["email"].lower()), set()).discard(c["id"])
+
+    def customer_ids(self, conn: str, *, ext: str | None = None, email: str | None = None) -> list[str]:
+        """Ids (ascending) of the customers on `conn` whose externalid is `ext` or whose email is `email`."""
+        found: set[str] = set()
+        if ext is not None:
+            found |= self._cust_by_ext.get((conn, ext), set())
+        if email:
+            found |= self._cust_by_email.get((conn, email.lower()), set())
+        return sorted(found, key=int)
+
     def _customer_conflict(
         self, conn: str, ext: str | None, email: str | None, skip: str | None
     ) -> dict[str, Any] | None:
-        for c in self._customers.values():
-            if c["id"] == skip or c["connectionid"] != conn:
+        for ident in self.customer_ids(conn, ext=ext, email=email):
+            c = self._customers[ident]
+            if c["id"] == skip:
                 continue
             if self.customer_unique != "email" and ext is not None and c["externalid"] == ext:
                 return ac_error("duplicate", "externalid", f"Duplicate entry for externalid {ext!r}")
@@ -715,6 +741,7 @@ class FakeActiveCampaign(FakeService):
             "updatedDate": now,
         }
         self._customers[ident] = rec
+        self._index_customer(rec)
         return 201, {"ecomCustomer": self._render_cust(rec, strings=False)}
 
     def _cust_create(self) -> Response:
@@ -766,14 +793,18 @@ class FakeActiveCampaign(FakeService):
             dup = self._customer_conflict(conn, norm.get("externalid"), norm.get("email"), ident)
             if dup:
                 return _errors(dup)
+            self._unindex_customer(c)
             c.update(norm)
+            self._index_customer(c)
             c["updatedDate"] = _now_iso()
             return json_response({"ecomCustomer": self._render_cust(c, strings=False)})
 
     def _cust_delete(self, ident: str) -> Response:
         with self._lock:
-            if self._customers.pop(ident, None) is None:
+            gone = self._customers.pop(ident, None)
+            if gone is None:
                 return _not_found("EcomCustomer", ident)
+            self._unindex_customer(gone)
             return json_response({})
 
     # ------------------------------------------------------------------ ecomOrders

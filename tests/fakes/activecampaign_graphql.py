@@ -276,11 +276,12 @@ class GraphQLStore:
                 contact[key] = value
         self.fake.contact_book._upsert(contact)
         external = order.get("storeCustomerId") or order["email"]
-        for customer in self.fake._customers.values():
-            if customer["connectionid"] == connection and (
-                customer["externalid"] == external or customer["email"].lower() == order["email"].lower()
-            ):
+        for ident in self.fake.customer_ids(connection, ext=external, email=order["email"]):
+            customer = self.fake._customers[ident]
+            if customer["externalid"] == external or customer["email"].lower() == order["email"].lower():
+                self.fake._unindex_customer(customer)
                 customer["email"] = order["email"]
+                self.fake._index_customer(customer)
                 if order.get("acceptsMarketing") is not None:
                     customer["acceptsMarketing"] = "1" if order["acceptsMarketing"] else "0"
                 return
@@ -304,11 +305,7 @@ class GraphQLStore:
             target = fake._order_by_ext.get((connection, store_order_id))
             if target is None and self.cart_conversion == "ac" and order.get("cartId"):
                 target = fake._order_by_chk.get((connection, order["cartId"]))
-            customer = next(
-                (c["id"] for c in fake._customers.values() if c["connectionid"] == connection
-                 and c["email"].lower() == str(order.get("email") or "").lower()),
-                None,
-            )  # fmt: skip
+            customer = next(iter(fake.customer_ids(connection, email=str(order.get("email") or ""))), None)
             fields = _v3_fields(order)
             real_time = order.get("creationSource", "REAL_TIME") == "REAL_TIME"
             if target is None:
