@@ -162,7 +162,7 @@ class Executor:
                 )
                 return self.outcomes.later(claimed, exc.status, exc.message, wait)
             cause = self._cause(exc)
-            self.outcomes.health(claimed.destination, ok=False, cause=cause)
+            self.outcomes.health(claimed.destination, ok=False, cause=cause, failure=exc)
             return self.outcomes.retry(claimed, exc.status, f"{exc.message}", exc.retry_after, cause=cause)
         except StorageUnavailable:
             raise  # not the runner's fault: run() gives the delivery back

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -56,6 +57,9 @@ class Outcomes:
         self.owner = owner
         self.clock = clock
         self.policy = RetryPolicy(settings.retry_schedule, settings.retry_max_age)
+        # Failed calls already counted against the circuit (weak: gone with the error).
+        self._counted: weakref.WeakSet[object] = weakref.WeakSet()
+        self._counted_lock = threading.Lock()
 
     def after(self, seconds: float) -> datetime:
         """`seconds` from now, bounded by BRIDGE_MAX_RETRY_AFTER (whatever a destination or a stored pause
@@ -208,9 +212,16 @@ class Outcomes:
             log.warning("database unavailable; the token-rejected pause is recorded on the next try")
         return self.release(claimed, None)
 
-    def health(self, destination: str, *, ok: bool, cause: str | None = None) -> None:
-        """Circuit-breaker bookkeeping: best effort, a database blip must not cost the delivery's outcome."""
+    def health(self, destination: str, *, ok: bool, cause: str | None = None, failure: object = None) -> None:
+        """Circuit-breaker bookkeeping: best effort, a database blip must not cost the delivery's outcome.
+        `failure`: the error of the failed call; one call that carried many deliveries (a batch) counts as one
+        failure, not one per delivery, so a single timed-out batch does not open the circuit."""
         now = self.clock.time()
+        if failure is not None:
+            with self._counted_lock:
+                if failure in self._counted:
+                    return
+                self._counted.add(failure)
         try:
             if ok:
                 if self.throttles.record_success(destination):

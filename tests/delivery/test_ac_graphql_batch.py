@@ -109,3 +109,24 @@ def test_one_delivery_thread_claims_a_whole_batch(client, db, fake_ac, start_wor
     calls = _orders_per_call(fake_ac)
     assert sorted(len(c) for c in calls) == [5, 5], calls
     assert len(fake_ac.graphql.all_orders()) == 10
+
+
+@pytest.mark.parametrize(
+    "env_overrides",
+    [{**BATCH, "BRIDGE_WORKER_THREADS": "1", "BRIDGE_CIRCUIT_THRESHOLD": "3", "BRIDGE_RETRY_SCHEDULE": "60"}],
+)
+def test_one_failed_batch_call_is_one_failure_for_the_circuit(client, db, fake_ac, start_worker, env_overrides):
+    """A bulk call that fails carries five deliveries; it is one failed call, not five: the circuit (threshold
+    3) stays closed. Counting each member opened it for a minute after a single timed-out batch."""
+    throttles = Throttles(db)
+    throttles.set_manual_pause("activecampaign", True)
+    events = _backlog(client, 5, prefix="F")
+    start_worker()
+    assert wait_until(lambda: len(delivery_rows(db)) == 5, timeout=30)
+    fake_ac.fail_next(500, path_prefix="/api/3/ecom/graphql")
+    throttles.set_manual_pause("activecampaign", False)
+    assert wait_until(lambda: len([a for e in events for a in attempt_rows(db, event_id=e)]) == 5, timeout=30)
+    assert wait_until(lambda: throttles.get("activecampaign").consecutive_failures >= 1, timeout=10)
+    assert [len(c) for c in _orders_per_call(fake_ac)] == [5]  # one call carried all five
+    state = throttles.get("activecampaign")
+    assert state.consecutive_failures == 1 and state.circuit_open_until == 0, state
