@@ -20,6 +20,7 @@ ActiveCampaign gives the deliveries that follow.
     .venv/bin/python bench/backfill.py --orders 2000 --drain 60
     .venv/bin/python bench/backfill.py --bulk               # 10,000 orders through bulk, 300 paged beside
     .venv/bin/python bench/backfill.py --bulk --drain 10000 --paged-sample 100   # end to end, batched writes
+    .venv/bin/python bench/backfill.py --bulk --drain 10000 --paged-sample 100 --postgres
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from bridge.timeutil import parse_datetime
 from bridge.vocabulary import FINAL
 from tests.fakes.activecampaign import FakeActiveCampaign
 from tests.fakes.shopify_admin import FakeShopifyAdmin
+from tests.helpers.postgres import fresh_schema
 from tests.helpers.store_data import shopify_orders
 
 
@@ -59,10 +61,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="BRIDGE_WORKER_THREADS")
     parser.add_argument("--workers", type=int, default=2, help="with --drain: `bridge worker` processes")
     parser.add_argument("--log", type=Path, help="append the worker processes' output to this file")
+    parser.add_argument("--postgres", action="store_true", help="a fresh schema at 127.0.0.1:5432 (dropped after)")
     parser.add_argument("--paged-sample", type=int, default=300, help="with --bulk: orders read paged to compare")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        db_url = stack.enter_context(fresh_schema()) if args.postgres else f"sqlite:///{Path(tmp) / 'bridge.db'}"
         shop = FakeShopifyAdmin(restore_rate=args.restore_rate, record=False).start()
         ac = FakeActiveCampaign(rate=args.ac_rate, record=True).start()
         ac.preload_connection()
@@ -71,7 +75,7 @@ def main() -> None:
             for node in nodes:
                 shop.add_order(node)
             env = {
-                "BRIDGE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bridge.db'}",
+                "BRIDGE_DATABASE_URL": db_url,
                 "BRIDGE_SHOPIFY_SHOP": shop.url,
                 "BRIDGE_SHOPIFY_ADMIN_TOKEN": shop.token,
                 "BRIDGE_AC_URL": ac.base_url,
@@ -86,6 +90,7 @@ def main() -> None:
                 "BRIDGE_WORKER_THREADS": str(args.threads),
             }
             settings = load_settings(env, env_file=None)
+            print(f"database: {'postgresql' if args.postgres else 'sqlite'}; {args.orders} orders")
             db = Database(settings.database_url)
             db.upgrade()
             # Paged unless --bulk: the default reader would export 10,000 orders in bulk.

@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import requests
 
@@ -16,7 +15,7 @@ from bridge.canonical import load_canonical
 from bridge.causes import answer_message, exception_cause, http_cause, status_words
 from bridge.clock import SYSTEM, Clock
 from bridge.delivery.account import token_fingerprint
-from bridge.delivery.groups import AttemptLog, run_group
+from bridge.delivery.groups import AttemptLog, Group, run_group
 from bridge.delivery.leases import HeldLeases
 from bridge.delivery.outcomes import Outcomes
 from bridge.delivery.pacing import Interrupted, Paused, SharedPacer
@@ -35,7 +34,6 @@ from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage import Database, Storage
 from bridge.storage.deliveries import Delivery
-from bridge.storage.events import EventRecord
 from bridge.vocabulary import DeliveryStatus
 
 log = logging.getLogger("bridge.delivery")
@@ -89,13 +87,12 @@ class Executor:
         outcome, attempts), sharing what their destination's sender gives the group (groups.py)."""
         run_group(self, group)
 
-    def run(self, claimed: Delivery, group: Any = None, record: EventRecord | None = None) -> str | None:
+    def run(self, claimed: Delivery, group: Group | None = None) -> str | None:
         """Run a delivery this process holds the lease of (in `leases`); returns its new status, or None when
         the outcome could not be recorded (the lease then lapses and the delivery returns to the queue).
-        `group`: what the group the delivery was claimed with shares (`Sender.group`); `record`: its event,
-        when already read."""
+        `group`: the claimed group it runs in (its event read, its reads done ahead, its outcomes' transaction)."""
         try:
-            return self._run(claimed, group, record)
+            return self._run(claimed, group)
         except StorageUnavailable:
             # The database failed before or after a call, not the destination: back to the queue, attempt
             # not spent. A call that did happen is found by the idempotent lookup next time.
@@ -105,31 +102,37 @@ class Executor:
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
 
-    def _run(self, claimed: Delivery, group: Any, record: EventRecord | None) -> str | None:
+    def _run(self, claimed: Delivery, group: Group | None) -> str | None:
         destination, sender = registry.find(claimed.destination), self.senders.get(claimed.destination)
         if destination is None or sender is None:  # a row of a destination this process does not deliver to
             return self.outcomes.finish(
                 claimed, DeliveryStatus.DEAD, error=f"no destination {claimed.destination!r} is registered"
             )
+        together = group.commit.finish if group is not None else None
+        record = group.records.get(claimed.event_id) if group is not None else None
         if record is None:
             record = self.events.get(claimed.event_id)
         if record is None or not record.payload:
             return self.outcomes.finish(
-                claimed, DeliveryStatus.DEAD, error="event missing or without canonical payload"
+                claimed, DeliveryStatus.DEAD, error="event missing or without canonical payload", together=together
             )
-        event = load_canonical(record.payload)
+        loaded = group.events.get(claimed.event_id) if group is not None else None
+        event = loaded if loaded is not None else load_canonical(record.payload)
         version: datetime = event.get("updated_at") or event["occurred_at"]
         subject = destination.version_subject(claimed.lane, event["kind"], event.get("refund_id"))
-        applied = self.applied.get(claimed.destination, subject)
+        known, applied = group.applied(claimed.destination, subject) if group is not None else (False, None)
+        if not known:
+            applied = self.applied.get(claimed.destination, subject)
         if applied is not None and version < applied:
             note = f"stale: event version {version.isoformat()} older than applied {applied.isoformat()}"
-            return self.outcomes.finish(claimed, DeliveryStatus.STALE, note=note)
+            return self.outcomes.finish(claimed, DeliveryStatus.STALE, note=note, together=together)
         dry_run = not destination.live(self.settings)
         started = time.perf_counter()
         try:
             event = sender.prepare(event, record)
             caller = self._caller(destination, claimed, dry_run, self.leases.checker(claimed.id))
-            runner: Runner = sender.runner(RunContext(caller, dry_run, record, group))
+            shared = group.shared if group is not None else None
+            runner: Runner = sender.runner(RunContext(caller, dry_run, record, shared))
             try:
                 result = runner.run(event)
             except BaseException:
@@ -148,9 +151,15 @@ class Executor:
             fingerprint = token_fingerprint(self.settings, claimed.destination)
             return self.outcomes.token_rejected(claimed, self._cause(exc), fingerprint)
         except PermanentError as exc:
-            self.outcomes.health(claimed.destination, ok=True)
+            if group is None or group.first_success(claimed.destination):
+                self.outcomes.health(claimed.destination, ok=True)
             return self.outcomes.finish(
-                claimed, DeliveryStatus.DEAD, code=exc.status, error=dead_cause(exc), cause=self._cause(exc)
+                claimed,
+                DeliveryStatus.DEAD,
+                code=exc.status,
+                error=dead_cause(exc),
+                cause=self._cause(exc),
+                together=together,
             )
         except RetryableError as exc:
             if exc.status == 429:
@@ -169,8 +178,8 @@ class Executor:
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
-        if not dry_run:
-            self.outcomes.health(claimed.destination, ok=True)
+        if not dry_run and (group is None or group.first_success(claimed.destination)):
+            self.outcomes.health(claimed.destination, ok=True)  # once a group: a read of the circuit's state
         status = (
             DeliveryStatus.DRY_RUN
             if dry_run
@@ -189,7 +198,9 @@ class Executor:
         )
         applied_version = (subject, version) if status == DeliveryStatus.DONE else None
         writes = sender.writes(runner)  # e.g. AC's order state, stored with the outcome: one write per order
-        return self.outcomes.finish(claimed, status, note=result.note, applied=applied_version, writes=writes)
+        return self.outcomes.finish(
+            claimed, status, note=result.note, applied=applied_version, writes=writes, together=together
+        )
 
     def _cause(self, exc: DeliveryError) -> str:
         """The failure in plain words for the log: the status and the destination's own message (email

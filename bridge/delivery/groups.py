@@ -7,14 +7,22 @@ is every order's attempt, written in one transaction."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from typing import TYPE_CHECKING
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from bridge.canonical import load_canonical
+from bridge.delivery.group_commit import GroupCommit
+from bridge.destinations import registry
 from bridge.errors import StorageUnavailable
 from bridge.logs import log_attempt
 from bridge.metrics import attempt_recorded
 from bridge.storage.deliveries import Deliveries, Delivery
+from bridge.storage.events import EventRecord
 from bridge.vocabulary import Attempt
 
 if TYPE_CHECKING:
@@ -23,34 +31,101 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.delivery")
 
 
-def run_group(executor: Executor, group: list[Delivery]) -> None:
-    """Run `group` (leases held by the calling thread) and wait for every member to finish."""
-    if len(group) == 1:
-        executor.run(group[0])
+@dataclass
+class Group:
+    """What the members of one claimed group share: what their sender made for them (`shared`: AC's batch and
+    reads done ahead), their events (read and loaded), the versions applied before them (each served once, to
+    its own member), and the transaction their final outcomes go in."""
+
+    shared: Any
+    commit: GroupCommit
+    records: dict[int, EventRecord] = field(default_factory=dict)
+    events: dict[int, dict[str, Any]] = field(default_factory=dict)
+    versions: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
+    _succeeded: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def applied(self, destination: str, subject: str) -> tuple[bool, datetime | None]:
+        """(True, the version applied) when read ahead for this member; (False, None): read it now."""
+        with self._lock:
+            if (destination, subject) not in self.versions:
+                return False, None
+            return True, self.versions.pop((destination, subject))
+
+    def first_success(self, destination: str) -> bool:
+        """True once per destination: the circuit's success bookkeeping (a read) is done once a group."""
+        with self._lock:
+            first = destination not in self._succeeded
+            self._succeeded.add(destination)
+        return first
+
+
+def run_group(executor: Executor, claimed_group: list[Delivery]) -> None:
+    """Run `claimed_group` (leases held by the calling thread) and wait for every member to finish."""
+    if len(claimed_group) == 1:
+        executor.run(claimed_group[0])
         return
-    sender = executor.senders[group[0].destination]
-    shared = sender.group(len(group))
-    try:
-        records = executor.events.get_many([c.event_id for c in group])  # one read instead of one each
-    except StorageUnavailable:
-        records = {}  # each member reads its own (and handles the database being away)
+    sender = executor.senders[claimed_group[0].destination]
+    commit = GroupCommit(executor.deliveries, executor.leases, executor.owner, len(claimed_group))
+    records: dict[int, EventRecord] = {}
+    with contextlib.suppress(StorageUnavailable):  # each member then reads its own (and handles the outage)
+        records = executor.events.get_many([c.event_id for c in claimed_group])  # one read instead of one each
+    events = _loaded(records)
+    group = Group(sender.group(len(claimed_group), list(events.values())), commit, records, events)
+    group.versions = _versions(executor, claimed_group, events)
 
     def member(claimed: Delivery) -> None:
         try:
-            executor.run(claimed, shared, records.get(claimed.event_id))
+            executor.run(claimed, group)
         except Exception:  # run() records every outcome it can; nothing may escape a member's thread
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
         finally:
-            sender.leave(shared)
+            sender.leave(group.shared)
+            commit.leave()
             executor.leases.drop(claimed.id)  # recorded (or left to lapse): the heartbeat stops renewing it
 
-    threads = [threading.Thread(target=member, args=(c,), name=f"order-{c.id}", daemon=True) for c in group[1:]]
+    threads = [threading.Thread(target=member, args=(c,), name=f"order-{c.id}", daemon=True) for c in claimed_group[1:]]
     for thread in threads:
         thread.start()
-    member(group[0])
+    member(claimed_group[0])
     for thread in threads:
         thread.join()
-    sender.group_done(shared)  # e.g. AC refused a batch as too large: later groups stay below
+    sender.group_done(group.shared)  # e.g. AC refused a batch as too large: later groups stay below
+
+
+def _loaded(records: dict[int, EventRecord]) -> dict[int, dict[str, Any]]:
+    """The canonical events of `records` (one that does not load is left to its member, which records why)."""
+    events = {}
+    for event_id, record in records.items():
+        try:
+            if record.payload:
+                events[event_id] = load_canonical(record.payload)
+        except Exception:  # noqa: S112 - the member loads it again and fails the delivery with the reason
+            continue
+    return events
+
+
+def _versions(
+    executor: Executor, claimed_group: list[Delivery], events: dict[int, dict[str, Any]]
+) -> dict[tuple[str, str], datetime | None]:
+    """The versions applied for the members' subjects, one query a destination (a subject two members share is
+    left out: each reads it live, after the other's outcome)."""
+    subjects: Counter[tuple[str, str]] = Counter()
+    for claimed in claimed_group:
+        event = events.get(claimed.event_id)
+        destination = registry.find(claimed.destination)
+        if event is not None and destination is not None:
+            subject = destination.version_subject(claimed.lane, event["kind"], event.get("refund_id"))
+            subjects[(claimed.destination, subject)] += 1
+    alone = [key for key, n in subjects.items() if n == 1]
+    versions: dict[tuple[str, str], datetime | None] = {key: None for key in alone}
+    try:
+        for name in {d for d, _ in alone}:
+            found = executor.applied.get_many(name, [s for d, s in alone if d == name])
+            versions.update({(name, subject): version for subject, version in found.items()})
+    except StorageUnavailable:
+        return {}
+    return versions
 
 
 class AttemptLog:

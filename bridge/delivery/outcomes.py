@@ -24,7 +24,7 @@ from bridge.errors import StorageUnavailable
 from bridge.metrics import delivery_finished
 from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
-from bridge.storage.deliveries import Deliveries, Delivery
+from bridge.storage.deliveries import Deliveries, Delivery, Finish
 from bridge.storage.pauses import pause_for_token
 from bridge.storage.remote import AppliedVersions
 from bridge.storage.throttles import Throttles
@@ -156,13 +156,19 @@ class Outcomes:
         applied: tuple[str, datetime] | None = None,
         cause: str | None = None,
         writes: Sequence[Executable] = (),
+        together: Callable[[Finish], bool] | None = None,
     ) -> str | None:
         """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination;
         `cause` says why a dead one failed, in plain words, for the log (default: `error`); `writes`: what the
-        delivery itself still has to store (its order state), in the same transaction."""
+        delivery itself still has to store (its order state), in the same transaction; `together`: hands the
+        outcome to its claimed group's transaction (group_commit.py; False: it is recorded alone)."""
 
         # The version this delivery applied (idempotent: never lowers it), in the outcome's own transaction.
         bump = [self.applied.bump_statement(claimed.destination, *applied)] if applied is not None else []
+        if together is not None:
+            finish = Finish(claimed.id, outcome, self.clock.now(), None, code, error, note, [*writes, *bump])
+            if together(finish):
+                return self._finished(claimed, outcome, code, error, cause)
 
         def write() -> None:
             self.deliveries.finish(
@@ -178,6 +184,10 @@ class Outcomes:
 
         if not self.record(claimed, write):
             return None
+        return self._finished(claimed, outcome, code, error, cause)
+
+    def _finished(self, claimed: Delivery, outcome: str, code: int | None, error: str | None, cause: str | None) -> str:
+        """Count and log a final outcome once it is recorded."""
         delivery_finished(claimed.destination, outcome)
         if outcome == DeliveryStatus.DEAD:
             why = cause or without_emails(error or "unknown")

@@ -11,7 +11,7 @@ and building each delivery's runner around the executor's paced, recording HTTP 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,8 +80,9 @@ class Sender(ABC):
         """How many due deliveries one claim may take to run together (1: one at a time)."""
         return 1
 
-    def group(self, members: int) -> Any:
-        """What the members of a group claimed together share (e.g. one batch); None by default."""
+    def group(self, members: int, events: Sequence[dict[str, Any]] = ()) -> Any:
+        """What the members of a group claimed together share (e.g. one batch, and their reads done ahead);
+        `events`: the members' canonical events that loaded. None by default."""
         return None
 
     def leave(self, group: Any) -> None:

@@ -8,17 +8,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, and_, case, func, insert, select, update
+from sqlalchemy import Connection, Executable, and_, case, func, insert, select, update
 
 from bridge.storage.claims import Leases
-from bridge.storage.delivery_rows import Delivery, NewDelivery
+from bridge.storage.delivery_rows import Delivery, Finish, NewDelivery
 from bridge.storage.events import settle_event
 from bridge.storage.session import Session
 from bridge.storage.tables import attempts, deliveries
 from bridge.timeutil import utcnow
 from bridge.vocabulary import FINAL, Attempt, DeliveryStatus
 
-__all__ = ["Deliveries", "Delivery", "NewDelivery"]
+__all__ = ["Deliveries", "Delivery", "Finish", "NewDelivery"]
 
 
 class Deliveries(Leases):
@@ -101,32 +101,29 @@ class Deliveries(Leases):
         a compare-and-set on the lease: returns False, writing nothing, if the lease was lost meanwhile
         (another worker owns the delivery now).
         """
-        values: dict[str, Any] = {
-            "status": status,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "updated_at": now,
-            "last_status": last_status,
-            "last_error": last_error[:4000] if last_error else None,
-        }
-        if note is not None:
-            values["note"] = note[:4000]
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
+        outcome = Finish(delivery_id, status, now, next_attempt_at, last_status, last_error, note, also)
         with self.db.write() as conn:
-            changed = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
-                .values(**values)
-                .returning(deliveries.c.event_id)
-            ).scalar()
-            if changed is None:
-                return False
-            for statement in also:
-                conn.execute(statement)
-            if status in FINAL:
-                settle_event(conn, changed)
-        return True
+            return _finish_in(conn, owner, outcome, settle=True) is not None
+
+    def finish_many(self, owner: str, outcomes: Sequence[Finish]) -> set[int]:
+        """Record several deliveries' outcomes (each as `finish`) in one transaction: a claimed group's, written
+        together. Returns the ids recorded; one whose lease was lost meanwhile is left out, with its `also`.
+
+        Atomic: every recorded outcome, its `also` and the settled status of its event commit together or not
+        at all. Rows are taken in id order and events settled in id order, so two groups' transactions cannot
+        deadlock on each other's rows."""
+        recorded: set[int] = set()
+        with self.db.write() as conn:
+            settle: set[int] = set()
+            for outcome in sorted(outcomes, key=lambda o: o.delivery_id):
+                event_id = _finish_in(conn, owner, outcome, settle=False)
+                if event_id is not None:
+                    recorded.add(outcome.delivery_id)
+                    if outcome.status in FINAL:
+                        settle.add(event_id)
+            for event_id in sorted(settle):
+                settle_event(conn, event_id)
+        return recorded
 
     def hurry(self, destination: str, now: datetime) -> int:
         """Make every backed-off pending delivery of `destination` due now (its outage is over). One UPDATE;
@@ -247,3 +244,33 @@ class Deliveries(Leases):
                 )
             )
             return {(d, s): int(n) for d, s, n in rows}
+
+
+def _finish_in(conn: Connection, owner: str, outcome: Finish, *, settle: bool) -> int | None:
+    """`finish` on the caller's transaction: the delivery's row (compare-and-set on the lease), its `also`, and
+    (`settle`) its event's status. Returns the event's id, or None when the lease was lost (nothing written)."""
+    values: dict[str, Any] = {
+        "status": outcome.status,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": outcome.now,
+        "last_status": outcome.last_status,
+        "last_error": outcome.last_error[:4000] if outcome.last_error else None,
+    }
+    if outcome.note is not None:
+        values["note"] = outcome.note[:4000]
+    if outcome.next_attempt_at is not None:
+        values["next_attempt_at"] = outcome.next_attempt_at
+    changed = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == outcome.delivery_id, deliveries.c.lease_owner == owner)
+        .values(**values)
+        .returning(deliveries.c.event_id)
+    ).scalar()
+    if changed is None:
+        return None
+    for statement in outcome.also:
+        conn.execute(statement)
+    if settle and outcome.status in FINAL:
+        settle_event(conn, changed)
+    return int(changed)

@@ -38,6 +38,19 @@ class RemoteRecords:
             ).first()
         return RemoteRecord(row[0], row[1], row[2]) if row else None
 
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RemoteRecord]:
+        """What is known about each (key_type, key) of `keys`, in one query (absent: nothing known)."""
+        if not keys:
+            return {}
+        columns = remote_records.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(columns.key_type, columns.external_key, columns.remote_id, columns.record_kind, columns.detail)
+                .where(*_keyed(remote_records, self.scope, keys))
+            ).all()  # fmt: skip
+        wanted = {(key_type, key[:255]): (key_type, key) for key_type, key in keys}
+        return {wanted[(r[0], r[1])]: RemoteRecord(r[2], r[3], r[4]) for r in rows if (r[0], r[1]) in wanted}
+
     def _where(self, key_type: str, key: str) -> Any:
         return and_(
             remote_records.c.scope == self.scope,
@@ -149,6 +162,19 @@ class RemoteState:
                 )
             ).scalar()
 
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The stored documents of `keys` (key_type, key), in one query (absent: none stored)."""
+        if not keys:
+            return {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(remote_state.c.key_type, remote_state.c.external_key, remote_state.c.data).where(
+                    *_keyed(remote_state, self.scope, keys)
+                )
+            ).all()
+        wanted = {(key_type, key[:255]): (key_type, key) for key_type, key in keys}
+        return {wanted[(r[0], r[1])]: r[2] for r in rows if (r[0], r[1]) in wanted}
+
     def put(self, key_type: str, key: str, data: dict[str, Any], now: datetime) -> None:
         """Replace the document (an upsert, last writer wins; deliveries touching one key run one at a time in
         their lane, so there is no concurrent writer to lose)."""
@@ -188,6 +214,20 @@ class AppliedVersions:
                 )
             ).scalar()
 
+    def get_many(self, destination: str, subjects: list[str]) -> dict[str, datetime]:
+        """The newest version applied for each of `subjects` that has one, in one query."""
+        if not subjects:
+            return {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(applied_versions.c.subject, applied_versions.c.version_at).where(
+                    applied_versions.c.destination == destination,
+                    applied_versions.c.subject.in_(sorted({s[:255] for s in subjects})),
+                )
+            ).all()
+        versions = {row[0]: row[1] for row in rows}
+        return {subject: versions[subject[:255]] for subject in subjects if subject[:255] in versions}
+
     def bump(self, destination: str, subject: str, version: datetime) -> None:
         """Raise the applied version to `version` (never lowers it). One upsert whose update keeps the greater
         version, so concurrent bumps are safe in any order; idempotent."""
@@ -209,3 +249,12 @@ class AppliedVersions:
             },
         )
         return statement
+
+
+def _keyed(table: Any, scope: str, keys: list[tuple[str, str]]) -> list[Any]:
+    """WHERE clauses for `keys` (key_type, key) of `scope` (a superset when types and keys mix: callers pick)."""
+    return [
+        table.c.scope == scope,
+        table.c.key_type.in_(sorted({key_type for key_type, _ in keys})),
+        table.c.external_key.in_(sorted({key[:255] for _, key in keys})),
+    ]

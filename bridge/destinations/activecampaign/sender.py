@@ -4,6 +4,8 @@ API, in batches where several are ready: batching.py), carts on v3 under both.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bridge.destinations.activecampaign import addresses, statuses
@@ -11,16 +13,19 @@ from bridge.destinations.activecampaign import deliver as ac
 from bridge.destinations.activecampaign.batching import GROUP_LINGER, OrderBatcher
 from bridge.destinations.activecampaign.client import ActiveCampaignClient
 from bridge.destinations.activecampaign.contacts import ContactSync
+from bridge.destinations.activecampaign.deliver import Records
 from bridge.destinations.activecampaign.graphql import GraphQLClient
 from bridge.destinations.activecampaign.order_input import creation_source
 from bridge.destinations.activecampaign.orders_graphql import GraphQLOrders
+from bridge.destinations.activecampaign.read_ahead import read_ahead
 from bridge.destinations.activecampaign.revenue import NET, Revenue
 from bridge.destinations.activecampaign.state import DeferredState, MemoryState, StateStore
 from bridge.destinations.base import RunContext, Runner, Sender
+from bridge.errors import StorageUnavailable
 from bridge.settings import Settings
 from bridge.storage import Database, Storage
 from bridge.storage.events import EventRecord
-from bridge.storage.remote import RemoteRecord, RemoteRecords
+from bridge.storage.remote import RemoteRecord
 from bridge.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -32,7 +37,7 @@ NOWHERE = "https://activecampaign.invalid"
 class MemoryRecords:
     """RemoteRecords stand-in for dry-runs: ids made up during a dry-run must never reach the database."""
 
-    def __init__(self, backing: RemoteRecords) -> None:
+    def __init__(self, backing: Records) -> None:
         self.backing = backing
         self.local: dict[tuple[str, str], RemoteRecord] = {}
 
@@ -58,6 +63,15 @@ class MemoryRecords:
         """Dry-run ids are never remembered in the database."""
 
 
+@dataclass(frozen=True)
+class OrderGroup:
+    """What the order deliveries claimed together share: their batch, and the views they read through."""
+
+    batcher: OrderBatcher
+    records: Records
+    state: StateStore
+
+
 class V3Sender(Sender):
     """`BRIDGE_AC_ORDER_API=v3`: carts and orders through v3 Deep Data, one delivery at a time."""
 
@@ -71,8 +85,12 @@ class V3Sender(Sender):
         settings, dry_run = self.settings, context.dry_run
         # History reaches AC with `source: 0`, so no automation fires for it (spec §13).
         source = 0 if context.record.historical else settings.ac_source
-        records = MemoryRecords(self.records) if dry_run else self.records
-        state = MemoryState(self.state) if dry_run else self.state
+        # A claimed group's members read what the group read ahead for them (read_ahead.py).
+        group = context.group if isinstance(context.group, OrderGroup) else None
+        live_records: Records = group.records if group else self.records
+        live_state: StateStore = group.state if group else self.state
+        records = MemoryRecords(live_records) if dry_run else live_records
+        state = MemoryState(live_state) if dry_run else live_state
         client = ActiveCampaignClient(context.caller, settings.ac_url or NOWHERE)
         return ac.ActiveCampaignRunner(
             client,
@@ -114,7 +132,7 @@ class GraphQLSender(V3Sender):
             state if context.dry_run else DeferredState(state),
             creation_source=creation_source(source),
             net=self.settings.ac_revenue == NET,
-            batcher=context.group or self.batcher,
+            batcher=context.group.batcher if isinstance(context.group, OrderGroup) else self.batcher,
         )
 
     def failed(self, runner: Runner) -> None:
@@ -132,17 +150,24 @@ class GraphQLSender(V3Sender):
         """AC orders, up to `BRIDGE_AC_BATCH` (lowered when AC refused a batch as too large); live only."""
         return self.batcher.limit if self.settings.ac_enabled else 1
 
-    def group(self, members: int) -> OrderBatcher:
-        return OrderBatcher(self.batcher.limit, linger=GROUP_LINGER, members=members)
+    def group(self, members: int, events: Sequence[dict[str, Any]] = ()) -> OrderGroup:
+        """One batch for the group's orders, and their reads done ahead in one query per table (a failure
+        there leaves each member to read its own)."""
+        batcher = OrderBatcher(self.batcher.limit, linger=GROUP_LINGER, members=members)
+        try:
+            records, state = read_ahead(self.records, self.state, events, self.settings.ac_connection_id)
+        except StorageUnavailable:
+            return OrderGroup(batcher, self.records, self.state)
+        return OrderGroup(batcher, records, state)
 
     def leave(self, group: Any) -> None:
-        if isinstance(group, OrderBatcher):
-            group.leave()
+        if isinstance(group, OrderGroup):
+            group.batcher.leave()
 
     def group_done(self, group: Any) -> None:
         """AC refused a batch as too large: later groups stay below."""
-        if isinstance(group, OrderBatcher) and group.limit < self.batcher.limit:
-            self.batcher.limit = group.limit
+        if isinstance(group, OrderGroup) and group.batcher.limit < self.batcher.limit:
+            self.batcher.limit = group.batcher.limit
 
 
 def _deferred(runner: Runner) -> DeferredState | None:
