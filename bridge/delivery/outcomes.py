@@ -26,7 +26,7 @@ from bridge.redaction import mask_personal, without_emails
 from bridge.settings import Settings
 from bridge.storage.deliveries import Deliveries, Delivery, Finish
 from bridge.storage.pauses import pause_for_token
-from bridge.storage.remote import AppliedVersions
+from bridge.storage.remote import AppliedVersions, Upsert
 from bridge.storage.throttles import Throttles
 from bridge.vocabulary import DeliveryStatus
 
@@ -155,7 +155,7 @@ class Outcomes:
         note: str | None = None,
         applied: tuple[str, datetime] | None = None,
         cause: str | None = None,
-        writes: Sequence[Executable] = (),
+        writes: Sequence[Executable | Upsert] = (),
         together: Callable[[Finish], bool] | None = None,
     ) -> str | None:
         """A final outcome; `applied` is the (subject, version) a `done` delivery applied at the destination;

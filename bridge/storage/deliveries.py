@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Executable, and_, case, func, insert, select,
 from bridge.storage.claims import Leases
 from bridge.storage.delivery_rows import Delivery, Finish, NewDelivery
 from bridge.storage.events import settle_event
+from bridge.storage.group_outcomes import finish_together, write_together
+from bridge.storage.remote import Upsert
 from bridge.storage.session import Session
 from bridge.storage.tables import attempts, deliveries
 from bridge.timeutil import utcnow
@@ -91,7 +93,7 @@ class Deliveries(Leases):
         last_status: int | None = None,
         last_error: str | None = None,
         note: str | None = None,
-        also: Sequence[Executable] = (),
+        also: Sequence[Executable | Upsert] = (),
     ) -> bool:
         """Record a delivery's outcome (final, or pending again at `next_attempt_at`) and settle its event;
         `also` (the applied version's upsert, the order state the delivery sent) is written in the same
@@ -110,20 +112,10 @@ class Deliveries(Leases):
         together. Returns the ids recorded; one whose lease was lost meanwhile is left out, with its `also`.
 
         Atomic: every recorded outcome, its `also` and the settled status of its event commit together or not
-        at all. Rows are taken in id order and events settled in id order, so two groups' transactions cannot
-        deadlock on each other's rows."""
-        recorded: set[int] = set()
+        at all. One statement per table (group_outcomes.py); rows are locked and events settled in id order, so
+        two groups' transactions cannot deadlock on each other's rows."""
         with self.db.write() as conn:
-            settle: set[int] = set()
-            for outcome in sorted(outcomes, key=lambda o: o.delivery_id):
-                event_id = _finish_in(conn, owner, outcome, settle=False)
-                if event_id is not None:
-                    recorded.add(outcome.delivery_id)
-                    if outcome.status in FINAL:
-                        settle.add(event_id)
-            for event_id in sorted(settle):
-                settle_event(conn, event_id)
-        return recorded
+            return finish_together(conn, owner, outcomes, is_sqlite=self.db.is_sqlite)
 
     def hurry(self, destination: str, now: datetime) -> int:
         """Make every backed-off pending delivery of `destination` due now (its outage is over). One UPDATE;
@@ -269,8 +261,7 @@ def _finish_in(conn: Connection, owner: str, outcome: Finish, *, settle: bool) -
     ).scalar()
     if changed is None:
         return None
-    for statement in outcome.also:
-        conn.execute(statement)
+    write_together(conn, outcome.also)
     if settle and outcome.status in FINAL:
         settle_event(conn, changed)
     return int(changed)

@@ -251,21 +251,32 @@ def settle_event(conn: Connection, event_id: int) -> None:
     two never disagree): `done` when all are final and none dead, `dead` when one is, `planned` while one is
     unfinished. Only the newest delivery of each destination counts: after a replay the old dead one is history.
     """
+    settle_events(conn, [event_id])
+
+
+def settle_events(conn: Connection, event_ids: builtins.list[int]) -> None:
+    """`settle_event` for several events (in id order: a group's outcomes): one query for their newest
+    deliveries, one update per resulting status."""
+    if not event_ids:
+        return
     newest = (
         select(func.max(deliveries.c.id))
-        .where(deliveries.c.event_id == event_id)
-        .group_by(deliveries.c.destination)
-        .scalar_subquery()
+        .where(deliveries.c.event_id.in_(event_ids))
+        .group_by(deliveries.c.event_id, deliveries.c.destination)
     )
-    statuses = set(
-        conn.execute(
-            select(deliveries.c.status).where(deliveries.c.event_id == event_id, deliveries.c.id.in_(newest))
-        ).scalars()
-    )
+    found: dict[int, set[str]] = {event_id: set() for event_id in event_ids}
+    for row in conn.execute(select(deliveries.c.event_id, deliveries.c.status).where(deliveries.c.id.in_(newest))):
+        found[row[0]].add(row[1])
+    settled: dict[str, builtins.list[int]] = {}
+    for event_id, statuses in found.items():
+        settled.setdefault(_event_status(statuses), []).append(event_id)
+    for status, ids in settled.items():
+        conn.execute(update(events).where(events.c.id.in_(sorted(ids))).values(status=status))
+
+
+def _event_status(statuses: set[str]) -> str:
     if statuses & set(UNFINISHED):
-        status = EventStatus.PLANNED
-    elif DeliveryStatus.DEAD in statuses:
-        status = EventStatus.DEAD
-    else:
-        status = EventStatus.DONE
-    conn.execute(update(events).where(events.c.id == event_id).values(status=status))
+        return EventStatus.PLANNED
+    if DeliveryStatus.DEAD in statuses:
+        return EventStatus.DEAD
+    return EventStatus.DONE

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, and_, delete, func, select, update
+from sqlalchemy import Connection, Executable, Table, and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.storage.session import Session
 from bridge.storage.tables import applied_versions, remote_records, remote_state
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """One row's upsert: a statement shared by every row of its table (it carries no values) and this row's
+    values. Rows of one statement can go to the database together (`Deliveries.finish_many`: one round trip
+    for a group's rows of one table)."""
+
+    statement: Executable
+    values: dict[str, Any]
+    key: tuple[Any, ...]
+
+    def run(self, conn: Connection) -> None:
+        """Execute it alone in the caller's transaction."""
+        conn.execute(self.statement, self.values)
 
 
 @dataclass(frozen=True)
@@ -183,17 +200,17 @@ class RemoteState:
     def put_many(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> None:
         """Replace several (key_type, key, data) documents in one transaction: all or none."""
         with self.db.write() as conn:
-            for statement in self.statements(documents, now):
-                conn.execute(statement)
+            for upsert in self.statements(documents, now):
+                upsert.run(conn)
 
-    def statements(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[Executable]:
+    def statements(self, documents: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[Upsert]:
         """The upserts of `put_many`, to run inside another write (a delivery's outcome)."""
+        statement = _upsert(self.db.is_sqlite, remote_state, ("data", "updated_at"))
         return [
-            self.db.upsert(
-                remote_state,
-                ["scope", "key_type", "external_key"],
+            Upsert(
+                statement,
                 {"scope": self.scope, "key_type": key_type, "external_key": key[:255], "data": data, "updated_at": now},
-                {"data": data, "updated_at": now},
+                (self.scope, key_type, key[:255]),
             )
             for key_type, key, data in documents
         ]
@@ -232,23 +249,29 @@ class AppliedVersions:
         """Raise the applied version to `version` (never lowers it). One upsert whose update keeps the greater
         version, so concurrent bumps are safe in any order; idempotent."""
         with self.db.write() as conn:
-            conn.execute(self.bump_statement(destination, subject, version))
+            self.bump_statement(destination, subject, version).run(conn)
 
-    def bump_statement(self, destination: str, subject: str, version: datetime) -> Executable:
-        """The statement of `bump`, to run inside another write (the delivery's outcome)."""
-        statement: Executable = self.db.upsert(
-            applied_versions,
-            ["destination", "subject"],
-            {"destination": destination, "subject": subject[:255], "version_at": version},
-            {
-                "version_at": lambda excluded: (
-                    func.max(applied_versions.c.version_at, excluded.version_at)
-                    if self.db.is_sqlite
-                    else func.greatest(applied_versions.c.version_at, excluded.version_at)
-                )
-            },
-        )
-        return statement
+    def bump_statement(self, destination: str, subject: str, version: datetime) -> Upsert:
+        """The upsert of `bump`, to run inside another write (the delivery's outcome)."""
+        values = {"destination": destination, "subject": subject[:255], "version_at": version}
+        statement = _upsert(self.db.is_sqlite, applied_versions, ("version_at",), highest=True)
+        return Upsert(statement, values, (destination, subject[:255]))
+
+
+@functools.cache
+def _upsert(is_sqlite: bool, table: Table, replace: tuple[str, ...], *, highest: bool = False) -> Executable:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE SET each of `replace` to the new row's value (`highest`: the
+    greater of both), without values (each row brings its own): one statement per table and dialect, so that
+    rows of several deliveries go to the database together."""
+    insert = (sqlite.insert if is_sqlite else postgresql.insert)(table)
+    greater = func.max if is_sqlite else func.greatest
+    values = {
+        name: greater(table.c[name], insert.excluded[name]) if highest else insert.excluded[name] for name in replace
+    }
+    statement: Executable = insert.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key.columns], set_=values
+    )
+    return statement
 
 
 def _keyed(table: Any, scope: str, keys: list[tuple[str, str]]) -> list[Any]:
