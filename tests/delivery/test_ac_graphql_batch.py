@@ -5,6 +5,7 @@ refuses as too large is split; two states of one order never share a batch out o
 from __future__ import annotations
 
 import pytest
+import sqlalchemy
 
 from bridge.storage.throttles import Throttles
 from tests.helpers.delivery import attempt_rows, custom_order, delivery_rows, post_custom, wait_final, wait_until
@@ -130,3 +131,39 @@ def test_one_failed_batch_call_is_one_failure_for_the_circuit(client, db, fake_a
     assert [len(c) for c in _orders_per_call(fake_ac)] == [5]  # one call carried all five
     state = throttles.get("activecampaign")
     assert state.consecutive_failures == 1 and state.circuit_open_until == 0, state
+
+
+@pytest.mark.parametrize("env_overrides", [{**BATCH, "BRIDGE_WORKER_THREADS": "1"}])
+def test_a_groups_reads_and_outcomes_take_one_statement_per_table(client, db, fake_ac, start_worker, env_overrides):
+    """Two groups of five orders: each group reads the applied versions and the order states and revenue
+    records in one query per table (not one per order), and writes its five outcomes in one update of the
+    deliveries (an executemany), not five transactions."""
+    throttles = Throttles(db)
+    throttles.set_manual_pause("activecampaign", True)
+    events = _backlog(client, 10, prefix="R")
+    start_worker()
+    assert wait_until(lambda: len(delivery_rows(db)) == 10, timeout=30)
+    seen: list[tuple[str, bool]] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, executemany):
+        seen.append((" ".join(statement.split()), executemany))
+
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        throttles.set_manual_pause("activecampaign", False)
+        assert all(wait_final(db, e, legs=1)["activecampaign"]["status"] == "done" for e in events)
+    finally:
+        sqlalchemy.event.remove(db.engine, "before_cursor_execute", count)
+    assert sorted(len(c) for c in _orders_per_call(fake_ac)) == [5, 5]
+
+    def matching(prefix: str) -> list[tuple[str, bool]]:
+        return [s for s in seen if s[0].upper().startswith(prefix)]
+
+    state_reads = matching("SELECT REMOTE_STATE.KEY_TYPE")
+    single_state_reads = matching("SELECT REMOTE_STATE.DATA")
+    version_reads = matching("SELECT APPLIED_VERSIONS.SUBJECT, APPLIED_VERSIONS.VERSION_AT")
+    single_version_reads = matching("SELECT APPLIED_VERSIONS.VERSION_AT")
+    finishes = [s for s in matching("UPDATE DELIVERIES SET STATUS") if "LAST_ERROR" in s[0].upper()]
+    assert len(state_reads) == 2 and not single_state_reads, (state_reads, single_state_reads)
+    assert len(version_reads) == 2 and not single_version_reads, (version_reads, single_version_reads)
+    assert len(finishes) == 2 and all(many for _, many in finishes), finishes
