@@ -8,6 +8,8 @@ gathers them: `Settings` is made of every part (one base class per integration),
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import types
 from collections.abc import Mapping
@@ -55,8 +57,13 @@ class Settings(
             # A Standard Webhooks secret is also used without its prefix (the base64 key).
             *(s.removeprefix("whsec_") for s in self.webhook_secrets),
         }
-        # An alert URL (a Slack incoming webhook) is itself the credential.
-        values |= {t for t in (self.ac_token, self.ecart_token, self.admin_token, self.alert_url) if t}
+        # Every setting kept out of repr is a credential: the tokens, the store-API keys, the alert URL (a Slack
+        # incoming webhook is itself the credential). Reading them off the fields keeps a new one from being
+        # forgotten here (the Shopify admin token and the WooCommerce keys once were).
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if not item.repr and isinstance(value, str) and value:
+                values.add(value)
         from sqlalchemy.engine import make_url
 
         try:

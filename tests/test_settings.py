@@ -263,3 +263,22 @@ def test_bad_ac_parity_values_are_named(variable, value):
     with pytest.raises(SettingsError) as caught:
         load(**{variable: value})
     assert variable in str(caught.value)
+
+
+def test_every_credential_setting_is_a_secret_value_kept_out_of_logs(tmp_path):
+    """The store-API credentials (Shopify admin token, WooCommerce key and secret) are redacted by value like
+    the AC token: they were once missing from `secret_values`."""
+    env = {
+        "BRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+        "BRIDGE_SHOPIFY_SHOP": "acme.myshopify.com",
+        "BRIDGE_SHOPIFY_ADMIN_TOKEN": "shpat_admin_token_value_1234",
+        "BRIDGE_WOOCOMMERCE_URL": "https://shop.example",
+        "BRIDGE_WOOCOMMERCE_KEY": "ck_woocommerce_key_value_1234",
+        "BRIDGE_WOOCOMMERCE_KEY_SECRET": "cs_woocommerce_secret_value_1234",
+        "BRIDGE_AC_URL": "https://acme.api-us1.com",
+        "BRIDGE_AC_TOKEN": "ac_token_value_1234",
+    }
+    secrets = load_settings(env, env_file=None).secret_values()
+    for name in ("BRIDGE_SHOPIFY_ADMIN_TOKEN", "BRIDGE_WOOCOMMERCE_KEY", "BRIDGE_WOOCOMMERCE_KEY_SECRET", "BRIDGE_AC_TOKEN"):
+        assert env[name] in secrets, name
+    assert "acme.myshopify.com" not in secrets and "https://shop.example" not in secrets
