@@ -9,7 +9,6 @@ gathers them: `Settings` is made of every part (one base class per integration),
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import types
 from collections.abc import Mapping
