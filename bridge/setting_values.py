@@ -93,6 +93,16 @@ def trim_url(url: str) -> str:
     return url[: -len("/api/3")] if url.endswith("/api/3") else url
 
 
+class BaseUrl(mfields.Url):
+    """An http(s) base URL of a service, trimmed as it loads (`trim_url`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(require_tld=False, schemes={"http", "https"}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return trim_url(str(super()._deserialize(value, attr, data, **kwargs)))
+
+
 class DurationList(mfields.Field[tuple[float, ...]]):
     """Comma-separated positive durations (`5s, 30s, 2m, 10m`): the retry schedule."""
 

@@ -228,7 +228,11 @@ class Database:
 
     def upgrade(self) -> None:
         """Apply pending migrations (idempotent; safe to run at every start). No time limit: a migration may
-        rewrite a large table, and other hosts starting at the same time wait for it."""
+        rewrite a large table, and other hosts starting at the same time wait for it. A database already at
+        the head is only read: on SQLite a worker starting beside another one's long write (planning a
+        10,000-event backfill) must not need the write lock, which it could wait for past its busy timeout."""
+        if self.is_current():
+            return
         cfg = self._alembic_config()
         with bounded.unbounded(), self._translate_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")

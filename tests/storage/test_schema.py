@@ -3,6 +3,9 @@ engineers add migrations; a drift would only show in production)."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -22,3 +25,20 @@ def test_migrated_schema_matches_the_table_definitions(db: Database) -> None:
 
 def test_there_is_one_migration_head(db: Database) -> None:
     assert db.current_revision() == db.head_revision
+
+
+def test_starting_on_a_migrated_database_needs_no_write_lock(tmp_path) -> None:
+    """A second worker starts while another process holds SQLite's write lock past the busy timeout (a long
+    planning transaction): its start-up migration check only reads, instead of failing with "database is
+    locked" and exiting."""
+    path = tmp_path / "bridge.db"
+    Database(f"sqlite:///{path}").upgrade()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        Database(f"sqlite:///{path}", timeout=0.2).upgrade()
+        assert time.monotonic() - started < 5
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

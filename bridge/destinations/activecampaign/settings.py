@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mfields
 
-from bridge.setting_values import OFF, ON, trim_url
+from bridge.setting_values import OFF, ON, BaseUrl
 from bridge.settings_core import CoreSettings
 from bridge.settings_schema import together
 
@@ -19,7 +19,7 @@ from bridge.settings_schema import together
 class ActiveCampaignSchema(Schema):
     """ActiveCampaign's BRIDGE_AC_* variables."""
 
-    ac_url = mfields.Url(data_key="BRIDGE_AC_URL", require_tld=False, schemes={"http", "https"})
+    ac_url = BaseUrl(data_key="BRIDGE_AC_URL")
     ac_token = mfields.String(data_key="BRIDGE_AC_TOKEN")
     ac_connection_id = mfields.String(data_key="BRIDGE_AC_CONNECTION_ID", validate=validate.Regexp(r"^\d+$"))
     ac_rate = mfields.Float(data_key="BRIDGE_AC_RATE", validate=validate.Range(min=0.1, max=1000))
@@ -35,12 +35,6 @@ class ActiveCampaignSchema(Schema):
         msg = "BRIDGE_AC_URL and BRIDGE_AC_TOKEN go together: set both, or neither for dry-run"
         if errors := together(data, ("ac_url", "BRIDGE_AC_URL"), ("ac_token", "BRIDGE_AC_TOKEN"), msg):
             raise ValidationError(errors)
-
-    @post_load
-    def _ac_url(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        if data.get("ac_url"):
-            data["ac_url"] = trim_url(data["ac_url"])
-        return data
 
 
 @dataclass(frozen=True, repr=False)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, ValidationError, post_load
 from marshmallow import fields as mfields
 
-from bridge.setting_values import trim_url
+from bridge.setting_values import BaseUrl
 from bridge.settings_core import CoreSettings
 
 ECART_STATUS_VALUES = ("on_hold", "pending", "paid", "cancelled", "refunded")
@@ -42,15 +42,13 @@ class _StatusMap(mfields.Field[dict[str, str]]):
 class EcartAPISchema(Schema):
     """EcartAPI's BRIDGE_ECART_* variables."""
 
-    ecart_url = mfields.Url(data_key="BRIDGE_ECART_URL", require_tld=False, schemes={"http", "https"})
+    ecart_url = BaseUrl(data_key="BRIDGE_ECART_URL")
     ecart_token = mfields.String(data_key="BRIDGE_ECART_TOKEN")
     # Empty is meaningful here (no EcartAPI legs), not "unset".
     ecart_statuses = _StatusMap(data_key="BRIDGE_ECART_STATUSES", metadata={"empty_means": True})
 
     @post_load
     def _ecart_normalise(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        if data.get("ecart_url"):
-            data["ecart_url"] = trim_url(data["ecart_url"])
         # Only a variable that was set (even empty, or invalid) reaches here as a key.
         data["ecart_statuses_explicit"] = "ecart_statuses" in data
         return data

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, post_load, validates_schema
+from marshmallow import Schema, ValidationError, validates_schema
 from marshmallow import fields as mfields
 
-from bridge.setting_values import CommaList, trim_url
+from bridge.setting_values import BaseUrl, CommaList
 from bridge.settings_core import CoreSettings
 from bridge.settings_schema import together
 
@@ -20,7 +20,7 @@ class WooCommerceSchema(Schema):
     """WooCommerce's BRIDGE_WOOCOMMERCE_* variables."""
 
     woocommerce_secrets = CommaList(data_key="BRIDGE_WOOCOMMERCE_SECRET")
-    woocommerce_url = mfields.Url(data_key="BRIDGE_WOOCOMMERCE_URL", require_tld=False, schemes={"http", "https"})
+    woocommerce_url = BaseUrl(data_key="BRIDGE_WOOCOMMERCE_URL")
     woocommerce_key = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY")
     woocommerce_key_secret = mfields.String(data_key="BRIDGE_WOOCOMMERCE_KEY_SECRET")
 
@@ -35,12 +35,6 @@ class WooCommerceSchema(Schema):
             errors["BRIDGE_WOOCOMMERCE_URL"] = ["required with BRIDGE_WOOCOMMERCE_KEY"]
         if errors:
             raise ValidationError(errors)
-
-    @post_load
-    def _woocommerce_url(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        if data.get("woocommerce_url"):
-            data["woocommerce_url"] = trim_url(data["woocommerce_url"])
-        return data
 
 
 @dataclass(frozen=True, repr=False)
