@@ -108,7 +108,7 @@ class Executor:
             return self.outcomes.finish(
                 claimed, DeliveryStatus.DEAD, error=f"no destination {claimed.destination!r} is registered"
             )
-        together = group.commit.finish if group is not None else None
+        together = group.finish if group is not None else None
         record = group.records.get(claimed.event_id) if group is not None else None
         if record is None:
             record = self.events.get(claimed.event_id)

@@ -30,12 +30,12 @@ class GroupCommit:
     """Shared by the member threads of one claimed group."""
 
     def __init__(
-        self, deliveries: Deliveries, leases: HeldLeases, owner: str, members: int, linger: float = LINGER
+        self, deliveries: Deliveries, leases: HeldLeases, owner: str, members: int, linger: float | None = None
     ) -> None:
         self.deliveries = deliveries
         self.leases = leases
         self.owner = owner
-        self.linger = linger
+        self.linger = LINGER if linger is None else linger
         self._lock = threading.Lock()
         self._pending = members
         self._queue: list[_Handed] = []

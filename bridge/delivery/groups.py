@@ -11,6 +11,7 @@ import contextlib
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from bridge.destinations import registry
 from bridge.errors import StorageUnavailable
 from bridge.logs import log_attempt
 from bridge.metrics import attempt_recorded
-from bridge.storage.deliveries import Deliveries, Delivery
+from bridge.storage.deliveries import Deliveries, Delivery, Finish
 from bridge.storage.events import EventRecord
 from bridge.vocabulary import Attempt
 
@@ -39,6 +40,8 @@ class Group:
 
     shared: Any
     commit: GroupCommit
+    #: The sender's `leave` for this group: the calling member will not join the group's call.
+    leave: Callable[[], None]
     records: dict[int, EventRecord] = field(default_factory=dict)
     events: dict[int, dict[str, Any]] = field(default_factory=dict)
     versions: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
@@ -51,6 +54,13 @@ class Group:
             if (destination, subject) not in self.versions:
                 return False, None
             return True, self.versions.pop((destination, subject))
+
+    def finish(self, finish: Finish) -> bool:
+        """Hand a member's final outcome to the group's transaction (False: the member records it alone). A
+        member finishing without joining the group's call (a replay that changes nothing) first says so, or
+        the call would wait for it while it waits for the others' outcomes."""
+        self.leave()
+        return self.commit.finish(finish)
 
     def first_success(self, destination: str) -> bool:
         """True once per destination: the circuit's success bookkeeping (a read) is done once a group."""
@@ -71,7 +81,8 @@ def run_group(executor: Executor, claimed_group: list[Delivery]) -> None:
     with contextlib.suppress(StorageUnavailable):  # each member then reads its own (and handles the outage)
         records = executor.events.get_many([c.event_id for c in claimed_group])  # one read instead of one each
     events = _loaded(records)
-    group = Group(sender.group(len(claimed_group), list(events.values())), commit, records, events)
+    shared = sender.group(len(claimed_group), list(events.values()))
+    group = Group(shared, commit, lambda: sender.leave(shared), records, events)
     group.versions = _versions(executor, claimed_group, events)
 
     def member(claimed: Delivery) -> None:

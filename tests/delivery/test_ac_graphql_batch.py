@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy
 
+from bridge.replay import Replayer
 from bridge.storage.throttles import Throttles
 from tests.helpers.delivery import attempt_rows, custom_order, delivery_rows, post_custom, wait_final, wait_until
 
@@ -167,3 +168,33 @@ def test_a_groups_reads_and_outcomes_take_one_statement_per_table(client, db, fa
     assert len(state_reads) == 2 and not single_state_reads, (state_reads, single_state_reads)
     assert len(version_reads) == 2 and not single_version_reads, (version_reads, single_version_reads)
     assert len(finishes) == 2 and all(many for _, many in finishes), finishes
+
+
+@pytest.mark.parametrize("env_overrides", [{**BATCH, "BRIDGE_WORKER_THREADS": "1"}])
+def test_a_member_that_joins_no_call_does_not_hold_its_group_back(
+    client, db, fake_ac, start_worker, env_overrides, settings, monkeypatch
+):
+    """A group of three new orders and two replays that change nothing: the replays finish without a call and
+    hand their outcomes over at once, so the others' batch need not wait for them, nor they for it. With both
+    waits made long (30 s), the group still finishes at once; before, each side waited for the other."""
+    monkeypatch.setattr("bridge.destinations.activecampaign.sender.GROUP_LINGER", 30.0)
+    monkeypatch.setattr("bridge.delivery.group_commit.LINGER", 30.0)
+    throttles = Throttles(db)
+    first = _backlog(client, 2, prefix="K")
+    earlier = start_worker()
+    assert all(wait_final(db, e, legs=1)["activecampaign"]["status"] == "done" for e in first)
+    earlier.stop()  # the group is planned whole before any claim (a running worker could claim part of it)
+    throttles.set_manual_pause("activecampaign", True)
+    for event_id in first:
+        assert Replayer(settings, db).replay(event_id).status == "accepted"
+    fresh = _backlog(client, 3, prefix="L")
+    start_worker()
+    assert wait_until(lambda: len(delivery_rows(db)) == 7, timeout=30)
+    throttles.set_manual_pause("activecampaign", False)
+    for event_id in fresh:
+        assert wait_final(db, event_id, legs=1, timeout=15)["activecampaign"]["status"] == "done"
+    for event_id in first:
+        replayed = wait_final(db, event_id, legs=2, timeout=15)
+        assert delivery_rows(db, event_id)[-1]["status"] == "skipped", replayed
+    calls = _orders_per_call(fake_ac)
+    assert sorted(len(c) for c in calls)[-1] == 3, calls  # the new orders went in one call
