@@ -265,7 +265,13 @@ def settle_events(conn: Connection, event_ids: builtins.list[int]) -> None:
         .group_by(deliveries.c.event_id, deliveries.c.destination)
     )
     found: dict[int, set[str]] = {event_id: set() for event_id in event_ids}
-    for row in conn.execute(select(deliveries.c.event_id, deliveries.c.status).where(deliveries.c.id.in_(newest))):
+    # The outer filter on event_id keeps this an index probe: `id IN (newest)` alone can become a scan.
+    rows = conn.execute(
+        select(deliveries.c.event_id, deliveries.c.status).where(
+            deliveries.c.event_id.in_(event_ids), deliveries.c.id.in_(newest)
+        )
+    )
+    for row in rows:
         found[row[0]].add(row[1])
     settled: dict[str, builtins.list[int]] = {}
     for event_id, statuses in found.items():
