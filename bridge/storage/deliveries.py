@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, and_, case, func, insert, select, update
+from sqlalchemy import Executable, and_, case, func, insert, select, update
 
 from bridge.storage.claims import Leases
 from bridge.storage.delivery_rows import Delivery, Finish, NewDelivery
-from bridge.storage.events import settle_event
-from bridge.storage.group_outcomes import finish_together, write_together
+from bridge.storage.events import settle_event, settle_events
+from bridge.storage.group_outcomes import finish_one, finish_together
 from bridge.storage.remote import Upsert
 from bridge.storage.session import Session
 from bridge.storage.tables import attempts, deliveries
@@ -105,7 +105,7 @@ class Deliveries(Leases):
         """
         outcome = Finish(delivery_id, status, now, next_attempt_at, last_status, last_error, note, also)
         with self.db.write() as conn:
-            return _finish_in(conn, owner, outcome, settle=True) is not None
+            return finish_one(conn, owner, outcome)
 
     def finish_many(self, owner: str, outcomes: Sequence[Finish]) -> set[int]:
         """Record several deliveries' outcomes (each as `finish`) in one transaction: a claimed group's, written
@@ -154,8 +154,7 @@ class Deliveries(Leases):
                     updated_at=now,
                 )
             )
-            for changed in event_ids:
-                settle_event(conn, changed)
+            settle_events(conn, event_ids)
         return event_ids
 
     def retry(self, delivery_id: int) -> bool:
@@ -236,32 +235,3 @@ class Deliveries(Leases):
                 )
             )
             return {(d, s): int(n) for d, s, n in rows}
-
-
-def _finish_in(conn: Connection, owner: str, outcome: Finish, *, settle: bool) -> int | None:
-    """`finish` on the caller's transaction: the delivery's row (compare-and-set on the lease), its `also`, and
-    (`settle`) its event's status. Returns the event's id, or None when the lease was lost (nothing written)."""
-    values: dict[str, Any] = {
-        "status": outcome.status,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "updated_at": outcome.now,
-        "last_status": outcome.last_status,
-        "last_error": outcome.last_error[:4000] if outcome.last_error else None,
-    }
-    if outcome.note is not None:
-        values["note"] = outcome.note[:4000]
-    if outcome.next_attempt_at is not None:
-        values["next_attempt_at"] = outcome.next_attempt_at
-    changed = conn.execute(
-        update(deliveries)
-        .where(deliveries.c.id == outcome.delivery_id, deliveries.c.lease_owner == owner)
-        .values(**values)
-        .returning(deliveries.c.event_id)
-    ).scalar()
-    if changed is None:
-        return None
-    write_together(conn, outcome.also)
-    if settle and outcome.status in FINAL:
-        settle_event(conn, changed)
-    return int(changed)

@@ -1,7 +1,8 @@
-"""A claimed group's outcomes written in one transaction with one statement per table (`Deliveries.finish_many`):
-the deliveries' rows in one executemany, the rows each outcome writes with it (`Upsert`s) in one executemany per
-table, the events settled together. On PostgreSQL psycopg sends an executemany in one pipeline: a group of
-fifty costs a handful of round trips instead of several hundred."""
+"""Deliveries' outcomes as rows: one outcome (`Deliveries.finish`), or a claimed group's in one transaction
+with one statement per table (`Deliveries.finish_many`): the deliveries' rows in one executemany, the rows each
+outcome writes with it (`Upsert`s) in one executemany per table, the events settled together. On PostgreSQL
+psycopg sends an executemany in one pipeline: a group of fifty costs a handful of round trips instead of
+several hundred. Both map an outcome to its columns the same way (`_values`)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ _FINISH = (
         ),
     )
 )
+
+
+#: `finish`'s update for one row: a compare-and-set on the lease, returning the event to settle.
+_FINISH_ONE = _FINISH.where(deliveries.c.lease_owner == bindparam("b_owner")).returning(deliveries.c.event_id)
+
+
+def finish_one(conn: Connection, owner: str, outcome: Finish) -> bool:
+    """Record one outcome on `conn` (the caller's write transaction): the delivery's row, its writes and its
+    event's status. False, writing nothing, when `owner` no longer holds the lease."""
+    event_id = conn.execute(_FINISH_ONE, {**_values(outcome), "b_owner": owner}).scalar()
+    if event_id is None:
+        return False
+    write_together(conn, outcome.also)
+    if outcome.status in FINAL:
+        settle_events(conn, [event_id])
+    return True
 
 
 def finish_together(conn: Connection, owner: str, outcomes: Sequence[Finish], *, is_sqlite: bool) -> set[int]:
