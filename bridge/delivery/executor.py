@@ -151,8 +151,7 @@ class Executor:
             fingerprint = token_fingerprint(self.settings, claimed.destination)
             return self.outcomes.token_rejected(claimed, self._cause(exc), fingerprint)
         except PermanentError as exc:
-            if group is None or group.first_success(claimed.destination):
-                self.outcomes.health(claimed.destination, ok=True)
+            self._answered(claimed, group)
             return self.outcomes.finish(
                 claimed,
                 DeliveryStatus.DEAD,
@@ -178,8 +177,8 @@ class Executor:
         except Exception as exc:  # the per-delivery guard: a bug must not kill the worker or lose the delivery
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
             return self.outcomes.retry(claimed, None, f"internal error: {type(exc).__name__}: {exc}", None)
-        if not dry_run and (group is None or group.first_success(claimed.destination)):
-            self.outcomes.health(claimed.destination, ok=True)  # once a group: a read of the circuit's state
+        if not dry_run:
+            self._answered(claimed, group)
         status = (
             DeliveryStatus.DRY_RUN
             if dry_run
@@ -201,6 +200,11 @@ class Executor:
         return self.outcomes.finish(
             claimed, status, note=result.note, applied=applied_version, writes=writes, together=together
         )
+
+    def _answered(self, claimed: Delivery, group: Group | None) -> None:
+        """The destination answered: the circuit's success bookkeeping (a read), once a group."""
+        if group is None or group.first_success(claimed.destination):
+            self.outcomes.health(claimed.destination, ok=True)
 
     def _cause(self, exc: DeliveryError) -> str:
         """The failure in plain words for the log: the status and the destination's own message (email

@@ -82,8 +82,8 @@ def run_group(executor: Executor, claimed_group: list[Delivery]) -> None:
         records = executor.events.get_many([c.event_id for c in claimed_group])  # one read instead of one each
     events = _loaded(records)
     shared = sender.group(len(claimed_group), list(events.values()))
-    group = Group(shared, commit, lambda: sender.leave(shared), records, events)
-    group.versions = _versions(executor, claimed_group, events)
+    versions = _versions(executor, claimed_group, events)
+    group = Group(shared, commit, lambda: sender.leave(shared), records, events, versions)
 
     def member(claimed: Delivery) -> None:
         try:
@@ -91,7 +91,7 @@ def run_group(executor: Executor, claimed_group: list[Delivery]) -> None:
         except Exception:  # run() records every outcome it can; nothing may escape a member's thread
             log.exception("delivery crashed", extra={"delivery_id": claimed.id, "event_id": claimed.event_id})
         finally:
-            sender.leave(group.shared)
+            group.leave()
             commit.leave()
             executor.leases.drop(claimed.id)  # recorded (or left to lapse): the heartbeat stops renewing it
 

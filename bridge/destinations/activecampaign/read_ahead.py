@@ -65,9 +65,6 @@ class ReadAheadRecords:
         known, value = self.served.take((key_type, key))
         return value if known else self.backing.get(key_type, key)
 
-    def claimed_at(self, key_type: str, key: str) -> Any:
-        return self.backing.claimed_at(key_type, key)
-
     def mark_creating(self, key_type: str, key: str, now: Any) -> None:
         self.served.drop((key_type, key))
         self.backing.mark_creating(key_type, key, now)
