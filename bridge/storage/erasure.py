@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Text, cast, delete, false, insert, or_, select, update
 
 from bridge.privacy import ORDER_STATE, email_digest
-from bridge.storage.events import settle_event
+from bridge.storage.events import settle_events
 from bridge.storage.retention import erase_events, holds_person, strip_order_states
 from bridge.storage.session import Session
 from bridge.storage.subjects import Found, Subject, customer_of, emails_in, parsed
@@ -154,9 +154,7 @@ class Erasure:
                     .values(status=EventStatus.DONE, note=ERASED_NOTE)
                 )
                 done = erase_events(conn, batch, now)
-                for event_id in batch:
-                    if self._has_deliveries(conn, event_id):
-                        settle_event(conn, event_id)
+                settle_events(conn, self._with_deliveries(conn, batch))
                 counts["timers"] += conn.execute(delete(timers).where(timers.c.event_id.in_(batch))).rowcount
             counts["events"] += done.events
             counts["attempts"] += done.attempts
@@ -187,9 +185,10 @@ class Erasure:
         return counts
 
     @staticmethod
-    def _has_deliveries(conn: Connection, event_id: int) -> bool:
-        query = select(deliveries.c.id).where(deliveries.c.event_id == event_id).limit(1)
-        return conn.execute(query).first() is not None
+    def _with_deliveries(conn: Connection, event_ids: list[int]) -> list[int]:
+        """The events of `event_ids` that have deliveries (in id order): only those have a status to settle."""
+        query = select(deliveries.c.event_id).where(deliveries.c.event_id.in_(event_ids)).distinct()
+        return sorted(conn.execute(query).scalars())
 
     @staticmethod
     def _erase_job_filters(conn: Connection, emails: set[str]) -> int:
