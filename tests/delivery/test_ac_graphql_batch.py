@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy
 
+from bridge.errors import StorageUnavailable
 from bridge.replay import Replayer
 from bridge.storage.throttles import Throttles
 from tests.helpers.delivery import attempt_rows, custom_order, delivery_rows, post_custom, wait_final, wait_until
@@ -198,3 +199,29 @@ def test_a_member_that_joins_no_call_does_not_hold_its_group_back(
         assert delivery_rows(db, event_id)[-1]["status"] == "skipped", replayed
     calls = _orders_per_call(fake_ac)
     assert sorted(len(c) for c in calls)[-1] == 3, calls  # the new orders went in one call
+
+
+@pytest.mark.parametrize("env_overrides", [{**BATCH, "BRIDGE_WORKER_THREADS": "1"}])
+def test_a_group_whose_transaction_fails_records_each_outcome_alone(
+    client, db, fake_ac, start_worker, env_overrides, monkeypatch
+):
+    """The database refuses the group's one transaction: nothing of it is kept, and each member records its own
+    outcome instead. Every order is done and in AC once, its event settled."""
+    tried = []
+
+    def refuse(self, owner, outcomes):
+        tried.append(len(outcomes))
+        raise StorageUnavailable("database unavailable: the group's transaction failed")
+
+    monkeypatch.setattr("bridge.storage.deliveries.Deliveries.finish_many", refuse)
+    throttles = Throttles(db)
+    throttles.set_manual_pause("activecampaign", True)
+    events = _backlog(client, 5, prefix="T")
+    start_worker()
+    assert wait_until(lambda: len(delivery_rows(db)) == 5, timeout=30)
+    throttles.set_manual_pause("activecampaign", False)
+    assert all(wait_final(db, e, legs=1)["activecampaign"]["status"] == "done" for e in events)
+    assert tried and sum(tried) >= 5, tried  # the group's transaction was tried, and refused
+    calls = _orders_per_call(fake_ac)
+    assert {i for call in calls for i in call} == {f"T-{i}" for i in range(5)} and max(len(c) for c in calls) == 5
+    assert len(fake_ac.graphql.all_orders()) == 5  # the upsert is keyed: nothing twice in AC
